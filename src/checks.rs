@@ -1,0 +1,122 @@
+//! The report's own arithmetic (勾稽关系) and text-against-table rules, driven by the
+//! template's `[[checks]]` and `[[text_checks]]`. A failed check is reported, never fixed.
+
+use crate::record::{Check, Facts, Number};
+use crate::template::Template;
+use std::collections::BTreeMap;
+
+fn fmt_num(n: f64) -> String {
+    if n.fract() == 0.0 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+fn sum_keys(values: &BTreeMap<String, Number>, keys: &[String]) -> Option<(f64, Vec<String>)> {
+    let mut total = 0.0;
+    let mut parts = Vec::new();
+    for k in keys {
+        let v = values.get(k)?.as_f64();
+        total += v;
+        parts.push(fmt_num(v));
+    }
+    Some((total, parts))
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+/// Runs every rule of the template whose keys the record has.
+pub fn run_checks(
+    template: &Template,
+    values: &BTreeMap<String, Number>,
+    facts: &Facts,
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    for spec in &template.checks {
+        let table = match spec.table.as_str() {
+            "requests" => &template.requests,
+            "appeals" => &template.appeals,
+            _ => &template.active,
+        };
+        let instances: Vec<(String, String, String)> = match spec.each.as_deref() {
+            Some("row") => table
+                .rows
+                .iter()
+                .map(|r| ("{row}".to_string(), r.key.clone(), format!("row {}", r.key)))
+                .collect(),
+            Some("col") => table
+                .cols
+                .iter()
+                .map(|c| ("{col}".to_string(), c.key.clone(), format!("col {}", c.key)))
+                .collect(),
+            _ => vec![(String::new(), String::new(), String::new())],
+        };
+        for (placeholder, name, place) in instances {
+            let subst = |keys: &[String]| -> Vec<String> {
+                keys.iter()
+                    .map(|k| {
+                        if placeholder.is_empty() {
+                            k.clone()
+                        } else {
+                            k.replace(&placeholder, &name)
+                        }
+                    })
+                    .collect()
+            };
+            let (lhs, rhs) = (subst(&spec.lhs), subst(&spec.rhs));
+            let (Some((l, lp)), Some((r, rp))) = (sum_keys(values, &lhs), sum_keys(values, &rhs))
+            else {
+                continue; // the table, or a cell of it, is not in the record
+            };
+            let ok = close(l, r);
+            let detail = if ok {
+                format!("{place}: {} = {}", lp.join("+"), rp.join("+"))
+            } else {
+                format!("{place}: {} != {}", lp.join("+"), rp.join("+"))
+            };
+            out.push(Check {
+                rule: spec.rule.clone(),
+                id: spec.id.clone(),
+                ok,
+                detail: detail.trim_start_matches(": ").to_string(),
+            });
+        }
+    }
+    for spec in &template.text_checks {
+        let stated = match spec.fact.as_str() {
+            "requests_received" => facts.requests_received,
+            "appeals_total" => facts.appeals_total,
+            "active_disclosed_total" => facts.active_disclosed_total,
+            _ => None,
+        };
+        let Some(stated) = stated else { continue };
+        let Some((table_sum, parts)) = sum_keys(values, &spec.keys) else {
+            continue;
+        };
+        let alternatives: Vec<f64> = spec
+            .alt
+            .iter()
+            .filter_map(|keys| sum_keys(values, keys).map(|(s, _)| s))
+            .collect();
+        let ok = close(stated as f64, table_sum)
+            || alternatives.iter().any(|a| close(stated as f64, *a));
+        let table_side = if parts.len() > 1 {
+            format!("{} = {}", parts.join("+"), fmt_num(table_sum))
+        } else {
+            fmt_num(table_sum)
+        };
+        out.push(Check {
+            rule: spec.rule.clone(),
+            id: spec.id.clone(),
+            ok,
+            detail: format!(
+                "text states {stated}, table has {table_side} ({})",
+                spec.keys.join(" + ")
+            ),
+        });
+    }
+    out
+}

@@ -1,0 +1,109 @@
+//! The run configuration (`pipeline.toml`): worker counts per stage, channel sizes, limits.
+
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub stages: Stages,
+    pub limits: Limits,
+    pub sqlite: SqliteConfig,
+    /// Folder of template files to use instead of the built-in ones.
+    pub templates_dir: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Stages {
+    /// Threads reading files and hashing them (I/O bound).
+    pub read: usize,
+    /// Threads decoding bytes into the document model (CPU bound; 0 = one per core).
+    pub decode: usize,
+    /// Threads matching tables and reading the text (CPU bound; 0 = one per core).
+    pub interpret: usize,
+    /// Threads running the arithmetic checks (cheap).
+    pub check: usize,
+    /// Documents waiting between two stages, per worker of the next stage. Bounds memory:
+    /// at most about (stages × capacity) documents are in flight, however many files.
+    pub channel_capacity: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Files larger than this are recorded as failed without being read.
+    pub max_file_mb: u64,
+    /// Archive members larger than this (uncompressed) are recorded as failed.
+    pub max_member_mb: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SqliteConfig {
+    /// Records written per transaction batch (each record stays atomic).
+    pub batch: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            stages: Stages::default(),
+            limits: Limits::default(),
+            sqlite: SqliteConfig::default(),
+            templates_dir: None,
+        }
+    }
+}
+
+impl Default for Stages {
+    fn default() -> Stages {
+        Stages {
+            read: 1,
+            decode: 0,
+            interpret: 0,
+            check: 1,
+            channel_capacity: 8,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_file_mb: 256,
+            max_member_mb: 256,
+        }
+    }
+}
+
+impl Default for SqliteConfig {
+    fn default() -> SqliteConfig {
+        SqliteConfig { batch: 64 }
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("config {} is invalid: {e}", path.display()))
+    }
+
+    /// Resolves 0 ("one per core") and applies `--jobs`, which caps the CPU-bound stages.
+    pub fn resolved(mut self, jobs: Option<usize>) -> Config {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cpu = jobs.unwrap_or(cores).max(1);
+        if self.stages.decode == 0 || jobs.is_some() {
+            self.stages.decode = cpu;
+        }
+        if self.stages.interpret == 0 || jobs.is_some() {
+            self.stages.interpret = cpu;
+        }
+        self.stages.read = self.stages.read.max(1);
+        self.stages.check = self.stages.check.max(1);
+        self.stages.channel_capacity = self.stages.channel_capacity.max(1);
+        self.sqlite.batch = self.sqlite.batch.max(1);
+        self
+    }
+}

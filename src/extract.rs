@@ -1,0 +1,179 @@
+//! One document's way from bytes to a checked record, as separate steps the pipeline runs
+//! in separate stages: [`decode`], [`interpret`], [`check`].
+
+use crate::checks::run_checks;
+use crate::document::{Block, Document};
+use crate::formats::{self, Format};
+use crate::record::{CellProvenance, Record, Source, Status};
+use crate::report;
+use crate::template::{match_tables, Templates};
+use sha2::{Digest, Sha256};
+
+/// A file's bytes as read, with its name and hash.
+pub struct Input {
+    pub path: String,
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+}
+
+impl Input {
+    pub fn new(path: String, bytes: Vec<u8>) -> Input {
+        let sha256 = hex(&Sha256::digest(&bytes));
+        Input {
+            path,
+            bytes,
+            sha256,
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// A decoded document, or the record that says why it could not be decoded.
+pub enum Decoded {
+    Document(Source, Document),
+    Failed(Record),
+}
+
+/// Runs `f`, turning a panic into an error message: one bad document never stops a batch.
+pub fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        let msg = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        format!("internal error while {what}: {msg} (please report this file)")
+    })
+}
+
+/// Stage decode: bytes → document model.
+pub fn decode(input: Input) -> Decoded {
+    let format = formats::sniff(&input.path, &input.bytes);
+    let source = Source {
+        path: input.path,
+        sha256: input.sha256,
+        format: format.as_str().to_string(),
+    };
+    if input.bytes.is_empty() {
+        return Decoded::Failed(Record::failed(source, "read", "empty file (0 bytes)"));
+    }
+    let bytes = input.bytes;
+    match guarded("decoding", || formats::decode(format, &bytes)) {
+        Ok(Ok(doc)) => Decoded::Document(source, doc),
+        Ok(Err(e)) => {
+            let stage = if format == Format::Unknown { "read" } else { "decode" };
+            Decoded::Failed(Record::failed(source, stage, e.message))
+        }
+        Err(panic) => Decoded::Failed(Record::failed(source, "decode", panic)),
+    }
+}
+
+/// Stage interpret: document model → record with metadata, sections, facts and values.
+pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Record {
+    let mut rec = Record::new(source);
+    let meta = report::read_meta(doc);
+    let matched = match_tables(doc, templates, meta.year);
+    if matched.found.is_empty() && !report::looks_like_report(doc, &meta) {
+        rec.fail(
+            "interpret",
+            "not a government information-disclosure annual report (政府信息公开工作年度报告): \
+             no report title and none of its statistics tables found",
+        );
+        return rec;
+    }
+    rec.agency = meta.agency;
+    rec.year = meta.year;
+    rec.published = meta.published;
+    rec.contact = meta.contact;
+    rec.template = matched.template.clone().or_else(|| {
+        meta.year
+            .and_then(|y| templates.for_year(y))
+            .map(|t| t.id.clone())
+    });
+    rec.sections = report::read_sections(doc);
+    rec.facts = report::read_facts(doc);
+    for v in &matched.values {
+        rec.values.insert(v.key.clone(), v.value);
+        rec.cells.push(CellProvenance {
+            key: v.key.clone(),
+            raw: v.raw.clone(),
+            origin: v.origin.to_string(),
+            confidence: v.confidence,
+            page: v.page,
+            bbox: v.bbox,
+            table: v.table,
+            row: v.row,
+            col: v.col,
+        });
+    }
+    for e in matched.errors {
+        rec.error("interpret", e);
+    }
+    let pictures = doc
+        .blocks
+        .iter()
+        .filter(|b| matches!(b, Block::Picture(_)))
+        .count();
+    if matched.found.len() < 3 {
+        let missing: Vec<&str> = crate::template::TableKind::ALL
+            .iter()
+            .filter(|k| !matched.found.contains(k))
+            .map(|k| k.name())
+            .collect();
+        let why = if pictures > 0 {
+            format!(
+                "; the document holds {pictures} picture(s), which may be the tables: picture recognition is not available in this version"
+            )
+        } else if report::text_blocks(doc).iter().any(|t| t.contains("[image:")) {
+            "; the text marks pictures ([image: …]) where the tables may be".to_string()
+        } else {
+            String::new()
+        };
+        rec.error(
+            "interpret",
+            format!("statistics table(s) not found: {}{why}", missing.join(", ")),
+        );
+    }
+    if rec.agency.is_none() {
+        rec.error("interpret", "agency not found in the title");
+    }
+    if rec.year.is_none() {
+        rec.error("interpret", "report year not found");
+    }
+    if !rec.errors.is_empty() {
+        rec.status = Status::Partial;
+    }
+    rec
+}
+
+/// Stage check: the template's arithmetic and text-against-table rules.
+pub fn check(rec: &mut Record, templates: &Templates) {
+    if rec.status == Status::Failed {
+        return;
+    }
+    if let Some(t) = rec.template.as_deref().and_then(|id| templates.get(id)) {
+        rec.checks = run_checks(t, &rec.values, &rec.facts);
+    }
+}
+
+/// All three stages in one call, for a single document (tests, library users).
+pub fn extract_bytes(path: &str, bytes: Vec<u8>, templates: &Templates) -> Record {
+    let input = Input::new(path.to_string(), bytes);
+    match decode(input) {
+        Decoded::Failed(rec) => rec,
+        Decoded::Document(source, doc) => {
+            let fallback = source.clone();
+            let mut rec = guarded("interpreting", || interpret(source, &doc, templates))
+                .unwrap_or_else(|e| Record::failed(fallback, "interpret", e));
+            check(&mut rec, templates);
+            rec
+        }
+    }
+}

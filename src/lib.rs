@@ -1,0 +1,19 @@
+//! nianbao (年报): Chinese government information-disclosure annual reports → checked,
+//! structured records.
+//!
+//! The library is the whole pipeline; `main.rs` is a thin CLI over it.
+//! Data flow: [`sources`] → [`extract::decode`] → [`extract::interpret`] →
+//! [`extract::check`] → [`sinks`], run as stages by [`pipeline`].
+
+pub mod checks;
+pub mod config;
+pub mod document;
+pub mod extract;
+pub mod formats;
+pub mod pipeline;
+pub mod record;
+pub mod report;
+pub mod sinks;
+pub mod sources;
+pub mod template;
+pub mod text;

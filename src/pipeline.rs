@@ -1,0 +1,444 @@
+//! The staged pipeline: read → decode → interpret → check → write, each stage its own
+//! threads, connected by bounded crossbeam channels so memory stays flat however many
+//! files a run has. Every document reaches the writer as a record, failed or not.
+
+use crate::config::Config;
+use crate::document::Document;
+use crate::extract::{self, guarded, Decoded};
+use crate::record::{Record, Source, Status};
+use crate::sinks::{JsonlSink, SqliteSink};
+use crate::sources::{self, ReadItem};
+use crate::template::Templates;
+use crossbeam_channel::{bounded, Receiver, Sender};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub struct RunOptions {
+    pub paths: Vec<PathBuf>,
+    /// The SQLite database; `None` writes no database.
+    pub db: Option<PathBuf>,
+    pub jsonl: Option<PathBuf>,
+    /// Re-extract documents already stored (by content sha256).
+    pub force: bool,
+    pub quiet: bool,
+    pub config: Config,
+    pub templates: Templates,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    pub documents: usize,
+    pub ok: usize,
+    pub partial: usize,
+    pub failed: usize,
+    /// Already in the database (same sha256), not extracted again.
+    pub skipped: usize,
+    pub checks_failed: usize,
+    pub documents_with_failed_checks: usize,
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    pub fn docs_per_second(&self) -> f64 {
+        let s = self.elapsed.as_secs_f64();
+        if s > 0.0 {
+            (self.documents - self.skipped) as f64 / s
+        } else {
+            0.0
+        }
+    }
+}
+
+/// What travels between stages.
+enum Work<T> {
+    Doc(T),
+    /// Stored already: passed through to the writer, which may re-emit it to JSONL.
+    Skipped { sha256: String },
+}
+
+/// Counters shown on the progress lines.
+#[derive(Default)]
+struct StageCounters {
+    read: AtomicUsize,
+    decoded: AtomicUsize,
+    interpreted: AtomicUsize,
+    checked: AtomicUsize,
+}
+
+/// Starts `n` workers that map every item of `rx` through `f` into `tx`.
+fn spawn_stage<I, O, F>(
+    name: &str,
+    n: usize,
+    rx: Receiver<I>,
+    tx: Sender<O>,
+    f: F,
+) -> Vec<std::thread::JoinHandle<()>>
+where
+    I: Send + 'static,
+    O: Send + 'static,
+    F: Fn(I) -> O + Send + Sync + 'static,
+{
+    let f = Arc::new(f);
+    (0..n)
+        .map(|i| {
+            let (rx, tx, f) = (rx.clone(), tx.clone(), Arc::clone(&f));
+            std::thread::Builder::new()
+                .name(format!("{name}-{i}"))
+                .spawn(move || {
+                    for item in rx {
+                        if tx.send(f(item)).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .unwrap_or_else(|e| panic!("cannot start a {name} thread: {e}"))
+        })
+        .collect()
+}
+
+/// Runs the whole job; returns the summary, or an error only when the run itself cannot
+/// go on (no inputs, the database cannot be written). Per-document problems are records.
+pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
+    let start = Instant::now();
+    let files = sources::list_files(&opts.paths).map_err(|e| anyhow::anyhow!(e))?;
+    let n_files_for_bar = files.len() as u64;
+    let cfg = opts.config.clone();
+    let stages = &cfg.stages;
+
+    let mut db = match &opts.db {
+        Some(p) => Some(
+            SqliteSink::open(p)
+                .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", p.display()))?,
+        ),
+        None => None,
+    };
+    let known: Arc<HashSet<String>> = Arc::new(match (&db, opts.force) {
+        (Some(db), false) => db.known_hashes().map_err(|e| anyhow::anyhow!("{e}"))?,
+        _ => HashSet::new(),
+    });
+    let mut jsonl = match &opts.jsonl {
+        Some(p) => Some(
+            JsonlSink::create(p)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
+        ),
+        None => None,
+    };
+
+    let counters = Arc::new(StageCounters::default());
+    let templates = Arc::new(opts.templates.clone());
+    let cap = stages.channel_capacity;
+
+    // read: paths → bytes (archives expand to several documents)
+    let (path_tx, path_rx) = bounded::<PathBuf>(cap * stages.read);
+    let (read_tx, read_rx) = bounded::<Work<ReadItem>>(cap * stages.decode);
+    let (dec_tx, dec_rx) = bounded::<Work<Decoded>>(cap * stages.interpret);
+    let (int_tx, int_rx) = bounded::<Work<Record>>(cap * stages.check);
+    let (chk_tx, chk_rx) = bounded::<Work<Record>>(cap * 4);
+
+    let feeder = std::thread::spawn(move || {
+        for f in files {
+            if path_tx.send(f).is_err() {
+                break;
+            }
+        }
+    });
+    let mut handles = Vec::new();
+    {
+        let (max_file, max_member) = (cfg.limits.max_file_mb << 20, cfg.limits.max_member_mb << 20);
+        for i in 0..stages.read {
+            let (rx, tx, known, counters) = (
+                path_rx.clone(),
+                read_tx.clone(),
+                Arc::clone(&known),
+                Arc::clone(&counters),
+            );
+            handles.push(
+                std::thread::Builder::new()
+                    .name(format!("read-{i}"))
+                    .spawn(move || {
+                        for path in rx {
+                            let mut emit = |item: ReadItem| {
+                                counters.read.fetch_add(1, Ordering::Relaxed);
+                                let work = match item {
+                                    ReadItem::Input(inp) if known.contains(&inp.sha256) => {
+                                        Work::Skipped {
+                                            sha256: inp.sha256,
+                                        }
+                                    }
+                                    other => Work::Doc(other),
+                                };
+                                let _ = tx.send(work);
+                            };
+                            sources::read_path(&path, max_file, max_member, &mut emit);
+                        }
+                    })?,
+            );
+        }
+    }
+    drop(read_tx);
+    drop(path_rx);
+
+    let c = Arc::clone(&counters);
+    handles.extend(spawn_stage("decode", stages.decode, read_rx, dec_tx, move |w| {
+        let out = match w {
+            Work::Doc(ReadItem::Input(input)) => Work::Doc(extract::decode(input)),
+            Work::Doc(ReadItem::Unreadable { path, message }) => {
+                let source = Source {
+                    path,
+                    sha256: String::new(),
+                    format: "unknown".to_string(),
+                };
+                Work::Doc(Decoded::Failed(Record::failed(source, "read", message)))
+            }
+            Work::Skipped { sha256 } => Work::Skipped { sha256 },
+        };
+        c.decoded.fetch_add(1, Ordering::Relaxed);
+        out
+    }));
+    let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
+    handles.extend(spawn_stage("interpret", stages.interpret, dec_rx, int_tx, move |w| {
+        let out = match w {
+            Work::Doc(Decoded::Document(source, doc)) => Work::Doc(interpret_guarded(source, doc, &t)),
+            Work::Doc(Decoded::Failed(rec)) => Work::Doc(rec),
+            Work::Skipped { sha256 } => Work::Skipped { sha256 },
+        };
+        c.interpreted.fetch_add(1, Ordering::Relaxed);
+        out
+    }));
+    let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
+    handles.extend(spawn_stage("check", stages.check, int_rx, chk_tx, move |w| {
+        let out = match w {
+            Work::Doc(mut rec) => {
+                let fallback = rec.clone();
+                match guarded("checking", || {
+                    extract::check(&mut rec, &t);
+                    rec
+                }) {
+                    Ok(rec) => Work::Doc(rec),
+                    Err(e) => {
+                        let mut rec = fallback;
+                        rec.error("check", e);
+                        Work::Doc(rec)
+                    }
+                }
+            }
+            Work::Skipped { sha256 } => Work::Skipped { sha256 },
+        };
+        c.checked.fetch_add(1, Ordering::Relaxed);
+        out
+    }));
+
+    // write: this thread, so the database connection never crosses threads.
+    let progress = Progress::new(opts.quiet, Arc::clone(&counters), n_files_for_bar);
+    let mut summary = Summary::default();
+    let mut batch: Vec<Record> = Vec::with_capacity(cfg.sqlite.batch);
+    let mut result: anyhow::Result<()> = Ok(());
+    let flush = |batch: &mut Vec<Record>, db: &mut Option<SqliteSink>| -> anyhow::Result<()> {
+        if let Some(db) = db.as_mut() {
+            db.write_batch(batch).map_err(|e| anyhow::anyhow!("writing the database: {e}"))?;
+        }
+        batch.clear();
+        Ok(())
+    };
+    loop {
+        let first = match chk_rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(w) => Some(w),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                progress.tick(&summary);
+                continue;
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => None,
+        };
+        let Some(first) = first else { break };
+        let mut items = vec![first];
+        while items.len() < cfg.sqlite.batch {
+            match chk_rx.try_recv() {
+                Ok(w) => items.push(w),
+                Err(_) => break,
+            }
+        }
+        for w in items {
+            summary.documents += 1;
+            match w {
+                Work::Skipped { sha256 } => {
+                    summary.skipped += 1;
+                    if let (Some(j), Some(db)) = (jsonl.as_mut(), db.as_ref()) {
+                        if let Ok(Some(json)) = db.record_json(&sha256) {
+                            if let Err(e) = j.write_raw(&json) {
+                                result = Err(anyhow::anyhow!("writing JSONL: {e}"));
+                            }
+                        }
+                    }
+                }
+                Work::Doc(rec) => {
+                    match rec.status {
+                        Status::Ok => summary.ok += 1,
+                        Status::Partial => summary.partial += 1,
+                        Status::Failed => summary.failed += 1,
+                    }
+                    let nf = rec.checks_failed();
+                    summary.checks_failed += nf;
+                    summary.documents_with_failed_checks += usize::from(nf > 0);
+                    progress.document(&rec);
+                    if let Some(j) = jsonl.as_mut() {
+                        if let Err(e) = j.write(&rec) {
+                            result = Err(anyhow::anyhow!("writing JSONL: {e}"));
+                        }
+                    }
+                    batch.push(rec);
+                }
+            }
+        }
+        if result.is_ok() {
+            if let Err(e) = flush(&mut batch, &mut db) {
+                result = Err(e);
+            }
+        }
+        if result.is_err() {
+            break;
+        }
+        progress.tick(&summary);
+    }
+    drop(chk_rx);
+    let _ = feeder.join();
+    for h in handles {
+        let _ = h.join();
+    }
+    if result.is_ok() && !batch.is_empty() {
+        result = flush(&mut batch, &mut db);
+    }
+    if let Some(j) = jsonl.as_mut() {
+        j.flush()?;
+    }
+    result?;
+    summary.elapsed = start.elapsed();
+    progress.finish(&summary);
+    Ok(summary)
+}
+
+fn interpret_guarded(source: Source, doc: Document, templates: &Templates) -> Record {
+    let fallback = source.clone();
+    guarded("interpreting", || extract::interpret(source, &doc, templates))
+        .unwrap_or_else(|e| Record::failed(fallback, "interpret", e))
+}
+
+/// Progress display: bars on a terminal, plain lines elsewhere, nothing with --quiet.
+struct Progress {
+    mode: ProgressMode,
+    counters: Arc<StageCounters>,
+    start: Instant,
+    last_line: std::cell::Cell<Instant>,
+}
+
+enum ProgressMode {
+    Quiet,
+    Plain,
+    Bars {
+        _multi: MultiProgress,
+        main: ProgressBar,
+        stages: ProgressBar,
+    },
+}
+
+impl Progress {
+    fn new(quiet: bool, counters: Arc<StageCounters>, total: u64) -> Progress {
+        let mode = if quiet {
+            ProgressMode::Quiet
+        } else if std::io::stderr().is_terminal() {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8));
+            let main = multi.add(ProgressBar::new(total));
+            main.set_style(
+                ProgressStyle::with_template(
+                    "[{elapsed_precise}] {bar:30} {pos}/{len} files  {per_sec}  ETA {eta}  {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            let stages = multi.add(ProgressBar::new_spinner());
+            stages.set_style(
+                ProgressStyle::with_template("  {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            ProgressMode::Bars {
+                _multi: multi,
+                main,
+                stages,
+            }
+        } else {
+            ProgressMode::Plain
+        };
+        Progress {
+            mode,
+            counters,
+            start: Instant::now(),
+            last_line: std::cell::Cell::new(Instant::now()),
+        }
+    }
+
+    fn stage_line(&self) -> String {
+        let c = &self.counters;
+        format!(
+            "read {}  decoded {}  interpreted {}  checked {}",
+            c.read.load(Ordering::Relaxed),
+            c.decoded.load(Ordering::Relaxed),
+            c.interpreted.load(Ordering::Relaxed),
+            c.checked.load(Ordering::Relaxed)
+        )
+    }
+
+    fn document(&self, rec: &Record) {
+        if let ProgressMode::Plain = self.mode {
+            if rec.status == Status::Failed {
+                let msg = rec.errors.first().map(|e| e.message.as_str()).unwrap_or("");
+                eprintln!("failed: {}: {msg}", rec.source.path);
+            }
+        }
+    }
+
+    fn tick(&self, s: &Summary) {
+        match &self.mode {
+            ProgressMode::Quiet => {}
+            ProgressMode::Plain => {
+                if self.last_line.get().elapsed() >= Duration::from_secs(5) {
+                    self.last_line.set(Instant::now());
+                    let secs = self.start.elapsed().as_secs_f64().max(1e-9);
+                    eprintln!(
+                        "{} documents ({} ok, {} partial, {} failed, {} skipped), {:.0} docs/s; {}",
+                        s.documents,
+                        s.ok,
+                        s.partial,
+                        s.failed,
+                        s.skipped,
+                        s.documents as f64 / secs,
+                        self.stage_line()
+                    );
+                }
+            }
+            ProgressMode::Bars { main, stages, .. } => {
+                // Archives expand into more documents than there were files.
+                if s.documents as u64 > main.length().unwrap_or(0) {
+                    main.set_length(s.documents as u64);
+                }
+                main.set_position(s.documents as u64);
+                main.set_message(format!(
+                    "{} ok, {} partial, {} failed, {} skipped",
+                    s.ok, s.partial, s.failed, s.skipped
+                ));
+                stages.set_message(self.stage_line());
+                main.tick();
+            }
+        }
+    }
+
+    fn finish(&self, s: &Summary) {
+        if let ProgressMode::Bars { main, stages, .. } = &self.mode {
+            self.tick(s);
+            stages.finish_and_clear();
+            main.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,397 @@
+//! What the report's text says: title, agency, year, publication date, contact, the six
+//! sections and the numbers stated in them (facts).
+
+use crate::document::{Block, Document};
+use crate::record::{Contact, Facts, Section};
+use crate::text::{chinese_number, collapse_ws, fold_width, strip_ws};
+use once_cell::sync::Lazy;
+use regex::Regex;
+
+fn re(s: &str) -> Regex {
+    Regex::new(s).unwrap_or_else(|e| unreachable!("static regex {s}: {e}"))
+}
+
+/// Metadata read from the text.
+#[derive(Debug, Clone, Default)]
+pub struct Meta {
+    pub title: Option<String>,
+    pub agency: Option<String>,
+    pub year: Option<i32>,
+    pub published: Option<String>,
+    pub contact: Option<Contact>,
+}
+
+/// Running text of the document (headings and paragraphs, not tables), one entry a block.
+pub fn text_blocks(doc: &Document) -> Vec<&str> {
+    doc.blocks.iter().filter_map(Block::text).collect()
+}
+
+const YEAR_DIGITS: &str = r"((?:19|20)\d{2}|[〇零○O一二三四五六七八九]{4})";
+
+static TITLE: Lazy<Regex> = Lazy::new(|| {
+    re(&format!(
+        r"^(.*?){YEAR_DIGITS}年度?(?:政府|政务)?信息公开(?:工作)?(?:年度)?(?:报告|年报)"
+    ))
+});
+
+/// True when a line reads as the report's title (or its second half).
+fn is_title_line(s: &str) -> bool {
+    let s = strip_ws(s);
+    (s.contains("信息公开") && (s.contains("年度报告") || s.contains("年报")))
+        || (s.contains("年度报告") && s.chars().count() <= 30)
+}
+
+/// Finds the title: the first lines of the document, joined while they build up to one
+/// that ends the title (agency and year are often on separate lines).
+fn find_title(doc: &Document) -> Option<String> {
+    let blocks = text_blocks(doc);
+    for (i, b) in blocks.iter().enumerate().take(25) {
+        if is_title_line(b) && strip_ws(b).chars().count() <= 80 {
+            let mut title = strip_ws(b);
+            // A title split over lines: prepend up to two short lines above it.
+            let mut j = i;
+            while j > 0 && i - j < 2 {
+                let prev = strip_ws(blocks[j - 1]);
+                let n = prev.chars().count();
+                if n == 0 || n > 40 || prev.contains('。') || prev.contains('：') {
+                    break;
+                }
+                if TITLE.captures(&title).is_some_and(|c| !c[1].is_empty()) {
+                    break;
+                }
+                title = prev + &title;
+                j -= 1;
+            }
+            return Some(title);
+        }
+    }
+    None
+}
+
+fn year_value(s: &str) -> Option<i32> {
+    chinese_number(s).map(|v| v as i32).filter(|y| (1990..=2100).contains(y))
+}
+
+fn clean_agency(s: &str) -> Option<String> {
+    let mut a = s.trim_matches(|c: char| c.is_whitespace() || "：:，,、".contains(c));
+    for suffix in ["关于", "的"] {
+        a = a.strip_suffix(suffix).unwrap_or(a);
+    }
+    // Stray site or column names before the agency are not part of it.
+    (a.chars().count() >= 2 && a.chars().count() <= 40).then(|| a.to_string())
+}
+
+/// The agency when the title does not name it: "请与XX联系" or the signature above the date.
+fn agency_from_text(blocks: &[&str]) -> Option<String> {
+    static CONTACT: Lazy<Regex> = Lazy::new(|| re(r"请与([^，。（(）)；]{2,40}?)(?:办公室)?联系"));
+    for b in blocks.iter().take(15) {
+        if let Some(c) = CONTACT.captures(&strip_ws(b)) {
+            return clean_agency(&c[1]);
+        }
+    }
+    None
+}
+
+static DATE: Lazy<Regex> = Lazy::new(|| {
+    re(&format!(
+        r"{YEAR_DIGITS}\s*年\s*([0-9]{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月\s*([0-9]{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*日"
+    ))
+});
+
+/// The date printed at the end of the report (the signature line), if any.
+fn find_published(blocks: &[&str]) -> Option<String> {
+    for b in blocks.iter().rev().take(12) {
+        let s = fold_width(&strip_ws(b));
+        if s.chars().count() > 60 {
+            continue;
+        }
+        let Some(c) = DATE.captures(&s) else { continue };
+        // Only a line that is the date, maybe with the agency before it.
+        let rest_after = &s[c.get(0).map(|m| m.end()).unwrap_or(0)..];
+        if rest_after.chars().count() > 2 {
+            continue;
+        }
+        let y = year_value(&c[1])?;
+        let m = chinese_number(&c[2])?;
+        let d = chinese_number(&c[3])?;
+        if (1..=12).contains(&m) && (1..=31).contains(&d) {
+            return Some(format!("{y:04}-{m:02}-{d:02}"));
+        }
+    }
+    None
+}
+
+/// Contact details, from the sentence that gives them (地址/邮编/电话/邮箱/网址).
+fn find_contact(blocks: &[&str]) -> Option<Contact> {
+    static ADDRESS: Lazy<Regex> = Lazy::new(|| re(r"(?:联系地址|通讯地址|办公地址|地址|地点)[:：]\s*([^；;，,。）)\n]{4,80})"));
+    static POSTCODE: Lazy<Regex> = Lazy::new(|| re(r"(?:邮编|邮政编码)[:：]?\s*(\d{6})"));
+    static PHONE: Lazy<Regex> = Lazy::new(|| {
+        re(r"(?:联系电话|电话|咨询电话|联系方式)[:：]?\s*(\(?0\d{2,3}\)?\s*[-—–－―]?\s*\d{7,8}|1[3-9]\d{9})")
+    });
+    static EMAIL: Lazy<Regex> =
+        Lazy::new(|| re(r"([A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,})"));
+    static WEBSITE: Lazy<Regex> = Lazy::new(|| {
+        re(r"(?:网址|网站地址|网站)[:：]\s*((?:https?://)?[A-Za-z0-9][A-Za-z0-9.\-]+\.[A-Za-z]{2,}(?:/[A-Za-z0-9./_\-]*)?)")
+    });
+    let mut contact = Contact::default();
+    for b in blocks {
+        let s = fold_width(b);
+        if !(s.contains("地址") || s.contains("电话") || s.contains("邮编") || s.contains("邮箱"))
+        {
+            continue;
+        }
+        if contact.address.is_none() {
+            contact.address = ADDRESS.captures(&s).map(|c| strip_ws(&c[1]));
+        }
+        if contact.postcode.is_none() {
+            contact.postcode = POSTCODE.captures(&s).map(|c| c[1].to_string());
+        }
+        if contact.phone.is_none() {
+            contact.phone = PHONE.captures(&s).map(|c| normalise_phone(&c[1]));
+        }
+        if contact.email.is_none() {
+            contact.email = EMAIL.captures(&s).map(|c| c[1].trim_end_matches('.').to_string());
+        }
+        if contact.website.is_none() {
+            contact.website = WEBSITE.captures(&s).map(|c| c[1].trim_end_matches('.').to_string());
+        }
+        if contact.address.is_some() && contact.phone.is_some() {
+            break;
+        }
+    }
+    (!contact.is_empty()).then_some(contact)
+}
+
+/// Phone numbers with their area code joined by an ASCII hyphen (0537—3413872 → 0537-3413872).
+fn normalise_phone(s: &str) -> String {
+    let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
+    if digits.starts_with('0') && digits.len() >= 10 {
+        let area = if digits.starts_with("01") || digits.starts_with("02") { 3 } else { 4 };
+        format!("{}-{}", &digits[..area], &digits[area..])
+    } else {
+        digits
+    }
+}
+
+/// Reads title, agency, year, publication date and contact from the document's text.
+pub fn read_meta(doc: &Document) -> Meta {
+    let blocks = text_blocks(doc);
+    let mut meta = Meta::default();
+    let title = find_title(doc).or_else(|| {
+        doc.title_hint
+            .as_deref()
+            .filter(|t| is_title_line(t))
+            .map(strip_ws)
+    });
+    if let Some(t) = &title {
+        let t = fold_width(t);
+        if let Some(c) = TITLE.captures(&t) {
+            meta.agency = clean_agency(&c[1]);
+            meta.year = year_value(&c[2]);
+        }
+    }
+    // The title hint of a web page may name the agency when the body's title does not.
+    if meta.agency.is_none() {
+        if let Some(hint) = doc.title_hint.as_deref() {
+            if let Some(c) = TITLE.captures(&fold_width(&strip_ws(hint))) {
+                meta.agency = clean_agency(&c[1]);
+                meta.year = meta.year.or_else(|| year_value(&c[2]));
+            }
+        }
+    }
+    if meta.agency.is_none() {
+        meta.agency = agency_from_text(&blocks);
+    }
+    if meta.year.is_none() {
+        meta.year = year_from_period(&blocks);
+    }
+    meta.title = title;
+    meta.published = find_published(&blocks);
+    meta.contact = find_contact(&blocks[..blocks.len().min(40)]);
+    meta
+}
+
+/// 统计期限自2023年1月1日起 / 2023年1月1日至2023年12月31日.
+fn year_from_period(blocks: &[&str]) -> Option<i32> {
+    static PERIOD: Lazy<Regex> = Lazy::new(|| re(r"((?:19|20)\d{2})年1月1日"));
+    blocks
+        .iter()
+        .take(20)
+        .find_map(|b| PERIOD.captures(&strip_ws(b)).and_then(|c| c[1].parse().ok()))
+}
+
+/// The six sections of the national format, by the words of their titles.
+const SECTION_TITLES: &[&[&str]] = &[
+    &["总体情况"],
+    &["主动公开政府信息情况"],
+    &["收到和处理政府信息公开申请情况"],
+    &["行政复议、行政诉讼情况", "行政复议和行政诉讼情况", "行政复议、行政诉讼"],
+    &["存在的主要问题", "主要问题及改进"],
+    &["其他需要报告", "其他事项"],
+];
+
+/// Which top-level section a line opens, if it is such a heading. Numbering glitches
+/// (`2、`, `（1）`, `5、` for 二/五) are tolerated: the title words decide.
+fn section_index(line: &str) -> Option<usize> {
+    static NUMBERING: Lazy<Regex> = Lazy::new(|| {
+        re(r"^([一二三四五六七八九十]{1,2}|[0-9]{1,2}|[(（][一二三四五六0-9][)）])?\s*[、.．:：]?")
+    });
+    let s = strip_ws(line);
+    if s.chars().count() > 30 || s.contains('。') {
+        return None;
+    }
+    let body = NUMBERING.replace(&s, "");
+    SECTION_TITLES
+        .iter()
+        .position(|words| words.iter().any(|w| body.starts_with(w) || (body.len() < 60 && body.contains(w))))
+}
+
+/// Splits the text into the report's sections (headings 一…六 with their text).
+pub fn read_sections(doc: &Document) -> Vec<Section> {
+    let mut sections: Vec<Section> = Vec::new();
+    let mut next_expected = 0usize;
+    for block in &doc.blocks {
+        let Some(text) = block.text() else { continue };
+        if let Some(i) = section_index(text) {
+            if i >= next_expected {
+                sections.push(Section {
+                    heading: collapse_ws(text),
+                    text: String::new(),
+                });
+                next_expected = i + 1;
+                continue;
+            }
+        }
+        if let Some(s) = sections.last_mut() {
+            if !s.text.is_empty() {
+                s.text.push('\n');
+            }
+            s.text.push_str(text.trim());
+        }
+    }
+    sections
+}
+
+/// Numbers the text states: items actively disclosed, requests received, appeals.
+pub fn read_facts(doc: &Document) -> Facts {
+    static ACTIVE: Lazy<Regex> =
+        Lazy::new(|| re(r"主动公开[\p{Han}“”\u0022]{0,14}?(\d+)(?:条|件|篇|项)"));
+    static RECEIVED: Lazy<Regex> = Lazy::new(|| {
+        re(r"(?:收到|受理)[\p{Han}“”\u0022]{0,14}?申请[\p{Han}]{0,4}?(\d+)(?:件|起|个|次|宗|条)")
+    });
+    static NONE_RECEIVED: Lazy<Regex> =
+        Lazy::new(|| re(r"未(?:收到|受理|接到)[\p{Han}“”\u0022]{0,16}?申请"));
+    static APPEALS: Lazy<Regex> = Lazy::new(|| {
+        re(r"行政复议(?:案件)?(\d+)(?:件|起|宗|次)[、，,和及]?(?:[\p{Han}]{0,6}?)行政诉讼(?:案件)?(\d+)(?:件|起|宗|次)")
+    });
+    static NO_APPEALS: Lazy<Regex> = Lazy::new(|| {
+        re(r"(?:未|没有)(?:产生|发生|出现|收到|涉及)[\p{Han}]{0,16}?(?:行政复议|行政诉讼)|无[\p{Han}]{0,10}?行政复议[\p{Han}]{0,4}?行政诉讼")
+    });
+    let mut facts = Facts::default();
+    for text in text_blocks(doc) {
+        let s = fold_width(&strip_ws(text));
+        if facts.active_disclosed_total.is_none() {
+            facts.active_disclosed_total = ACTIVE.captures(&s).and_then(|c| c[1].parse().ok());
+        }
+        if facts.requests_received.is_none() {
+            let found = RECEIVED.captures(&s).and_then(|c| {
+                let m = c.get(0)?;
+                Some((m.start(), c[1].parse::<i64>().ok()?))
+            });
+            let none = NONE_RECEIVED.find(&s).map(|m| (m.start(), 0i64));
+            facts.requests_received = match (found, none) {
+                (Some(a), Some(b)) => Some(if a.0 < b.0 { a.1 } else { b.1 }),
+                (a, b) => a.or(b).map(|x| x.1),
+            };
+        }
+        if facts.appeals_total.is_none() {
+            if let Some(c) = APPEALS.captures(&s) {
+                let a: i64 = c[1].parse().unwrap_or(0);
+                let b: i64 = c[2].parse().unwrap_or(0);
+                facts.appeals_total = Some(a + b);
+            } else if NO_APPEALS.is_match(&s) {
+                facts.appeals_total = Some(0);
+            }
+        }
+    }
+    facts
+}
+
+/// True when the text reads as an information-disclosure annual report at all.
+pub fn looks_like_report(doc: &Document, meta: &Meta) -> bool {
+    if meta.title.is_some() {
+        return true;
+    }
+    let text: String = text_blocks(doc).iter().take(60).map(|s| strip_ws(s)).collect();
+    text.contains("政府信息公开") && (text.contains("年度报告") || text.contains("工作报告"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(lines: &[&str]) -> Document {
+        Document {
+            blocks: lines.iter().map(|l| Block::Paragraph(l.to_string())).collect(),
+            title_hint: None,
+        }
+    }
+
+    #[test]
+    fn title_split_over_two_lines() {
+        let d = doc(&["山东张店经济开发区管理委员会", "2023年政府信息公开工作年度报告", "正文。"]);
+        let m = read_meta(&d);
+        assert_eq!(m.agency.as_deref(), Some("山东张店经济开发区管理委员会"));
+        assert_eq!(m.year, Some(2023));
+    }
+
+    #[test]
+    fn chinese_numeral_date_at_the_end() {
+        let d = doc(&["XX局2023年政府信息公开工作年度报告", "正文。", "XX局", "二〇二四年一月二十二日"]);
+        assert_eq!(read_meta(&d).published.as_deref(), Some("2024-01-22"));
+    }
+
+    #[test]
+    fn contact_phone_with_em_dash() {
+        let d = doc(&["请与兖州区科学技术局办公室联系（地址：济宁市兖州区九州方圆行政办公中心A座1305室；邮编：272100；电话：0537—3413872；电子邮箱：yzkjj@ji.shandong.cn）。"]);
+        let c = read_meta(&d).contact.unwrap_or_default();
+        assert_eq!(c.phone.as_deref(), Some("0537-3413872"));
+        assert_eq!(c.postcode.as_deref(), Some("272100"));
+        assert_eq!(c.address.as_deref(), Some("济宁市兖州区九州方圆行政办公中心A座1305室"));
+        assert_eq!(c.email.as_deref(), Some("yzkjj@ji.shandong.cn"));
+    }
+
+    #[test]
+    fn facts_from_the_text() {
+        let d = doc(&[
+            "（一）主动公开方面。截止2023年12月31日，主动公开政府信息245条。",
+            "2023年张店区科学技术局未收到政府信息公开申请，未产生行政复议和行政诉讼。",
+        ]);
+        let f = read_facts(&d);
+        assert_eq!(f.active_disclosed_total, Some(245));
+        assert_eq!(f.requests_received, Some(0));
+        assert_eq!(f.appeals_total, Some(0));
+        let d = doc(&["全年共收到政府信息公开申请4件，已办结4件。全年因政府信息公开引起行政复议0件、行政诉讼1件。"]);
+        let f = read_facts(&d);
+        assert_eq!(f.requests_received, Some(4));
+        assert_eq!(f.appeals_total, Some(1));
+    }
+
+    #[test]
+    fn sections_with_numbering_glitches() {
+        let d = doc(&[
+            "一、总体情况",
+            "正文一。",
+            "2、 主动公开政府信息情况",
+            "3、收到和处理政府信息公开申请情况",
+            "四、政府信息公开行政复议、行政诉讼情况",
+            "5、存在的主要问题及改进情况",
+            "问题。",
+            "六、其他需要报告的事项",
+        ]);
+        let s = read_sections(&d);
+        assert_eq!(s.len(), 6);
+        assert_eq!(s[1].heading, "2、 主动公开政府信息情况");
+        assert_eq!(s[4].text, "问题。");
+    }
+}

@@ -1,0 +1,596 @@
+//! Finds the three statistics tables in a document and maps their number cells to keys.
+//!
+//! The matcher works on rows, not on fixed grid positions, because real reports wrap,
+//! split, shift and re-word their tables: a row is identified by the words of its label,
+//! its numbers are the value cells after the label, and a table split over several grids
+//! (a page break, a paste in two parts, repeated header rows) is read as one sequence of
+//! rows. Column positions from header rows are used only where a row's count of value
+//! cells is ambiguous.
+
+use super::value::{parse_value, ValueToken};
+use super::{ColumnSpec, RowSpec, TableSpec, Template, Templates};
+use crate::document::{Block, Document, Table};
+use crate::record::Number;
+use crate::text::norm_label;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableKind {
+    Active,
+    Requests,
+    Appeals,
+}
+
+impl TableKind {
+    pub const ALL: [TableKind; 3] = [TableKind::Active, TableKind::Requests, TableKind::Appeals];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TableKind::Active => "active",
+            TableKind::Requests => "requests",
+            TableKind::Appeals => "appeals",
+        }
+    }
+}
+
+/// One value found for a key, with where it came from.
+#[derive(Debug, Clone)]
+pub struct MatchedValue {
+    pub key: String,
+    pub value: Number,
+    pub raw: String,
+    /// Index of the table among the document's tables.
+    pub table: usize,
+    pub row: usize,
+    pub col: usize,
+    pub origin: &'static str,
+    pub confidence: Option<f32>,
+    pub page: Option<u32>,
+    pub bbox: Option<[f32; 4]>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MatchResult {
+    /// Id of the template detected from the tables (or the year when tables say nothing).
+    pub template: Option<String>,
+    pub values: Vec<MatchedValue>,
+    /// Which of the three tables were found.
+    pub found: Vec<TableKind>,
+    /// Problems worth telling the user: unreadable rows, missing keys.
+    pub errors: Vec<String>,
+}
+
+/// A row as the matcher sees it.
+struct RowView {
+    /// Label text of the cells that start in this row (normalised).
+    own_label: String,
+    /// Label text including labels merged down from rows above (normalised).
+    full_label: String,
+    /// Value cells after the label: (grid column, token, raw text).
+    values: Vec<(usize, ValueToken, String)>,
+}
+
+impl RowView {
+    fn has_printed_number(&self) -> bool {
+        self.values
+            .iter()
+            .any(|(_, t, raw)| matches!(t, ValueToken::Number(_)) && !raw.trim().is_empty())
+    }
+}
+
+fn is_label(text: &str) -> bool {
+    parse_value(text).is_none()
+}
+
+fn analyze_row(table: &Table, r: usize) -> RowView {
+    let row = &table.rows[r];
+    let mut last_label: Option<usize> = None;
+    for c in 0..row.len() {
+        if is_label(table.shown_text(r, c)) {
+            last_label = Some(c);
+        }
+    }
+    let mut own = String::new();
+    let mut full = String::new();
+    let mut last_anchor: Option<(usize, usize)> = None;
+    let label_end = last_label.map(|l| l + 1).unwrap_or(0);
+    for c in 0..label_end {
+        let cell = &row[c];
+        let anchor = cell.continuation_of.unwrap_or((r, c));
+        if last_anchor == Some(anchor) {
+            continue; // the same merged cell spanning columns
+        }
+        last_anchor = Some(anchor);
+        let text = table.shown_text(r, c);
+        if !is_label(text) {
+            continue;
+        }
+        let n = norm_label(text);
+        full.push_str(&n);
+        if !cell.is_continuation() {
+            own.push_str(&n);
+        }
+    }
+    let mut values = Vec::new();
+    for (c, cell) in row.iter().enumerate().skip(label_end) {
+        if cell.is_continuation() {
+            continue;
+        }
+        if let Some(tok) = parse_value(&cell.text) {
+            values.push((c, tok, cell.text.trim().to_string()));
+        }
+    }
+    RowView {
+        own_label: own,
+        full_label: full,
+        values,
+    }
+}
+
+/// Normalised match words, longest first matters for choosing between rows.
+fn best_word_len(words: &[String], label: &str) -> Option<usize> {
+    words
+        .iter()
+        .filter(|w| label.contains(norm_label(w).as_str()))
+        .map(|w| w.chars().count())
+        .max()
+}
+
+fn count_words(words: &[String], text: &str) -> usize {
+    words
+        .iter()
+        .filter(|w| text.contains(norm_label(w).as_str()))
+        .count()
+}
+
+/// Trims blank cells at the edges until `want` remain, if that is possible.
+fn fit_values(
+    mut vals: Vec<(usize, ValueToken, String)>,
+    want: usize,
+) -> Option<Vec<(usize, ValueToken, String)>> {
+    while vals.len() > want && vals.last().is_some_and(|v| v.2.is_empty()) {
+        vals.pop();
+    }
+    while vals.len() > want && vals.first().is_some_and(|v| v.2.is_empty()) {
+        vals.remove(0);
+    }
+    (vals.len() == want).then_some(vals)
+}
+
+/// Maps value cells to columns using header positions: each value's grid column is looked
+/// up in the header texts above it.
+fn map_by_header<'a>(
+    vals: &[(usize, ValueToken, String)],
+    cols: &'a [ColumnSpec],
+    header: &[(usize, String)],
+) -> Option<Vec<(&'a ColumnSpec, (usize, ValueToken, String))>> {
+    if header.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut used = vec![false; cols.len()];
+    for v in vals {
+        let Some((_, htext)) = header.iter().find(|(c, _)| *c == v.0) else {
+            if v.2.is_empty() {
+                continue;
+            }
+            return None;
+        };
+        // Prefer exact header equality (其他 vs 法人或其他组织), then containment.
+        let pick = cols
+            .iter()
+            .enumerate()
+            .find(|(i, col)| !used[*i] && col.words.iter().any(|w| norm_label(w) == *htext))
+            .or_else(|| {
+                cols.iter().enumerate().find(|(i, col)| {
+                    !used[*i] && col.words.iter().any(|w| htext.contains(&norm_label(w)))
+                })
+            });
+        match pick {
+            Some((i, col)) => {
+                used[i] = true;
+                out.push((col, v.clone()));
+            }
+            None if v.2.is_empty() => {}
+            None => return None,
+        }
+    }
+    used.iter().all(|u| *u).then_some(out)
+}
+
+/// Which table a grid is, by its words; `None` when it is none of the three.
+fn classify(table: &Table, t: &Template) -> Option<(TableKind, usize)> {
+    let text = norm_label(&table.all_text());
+    TableKind::ALL
+        .iter()
+        .map(|k| (*k, count_words(&t.table(*k).detect, &text)))
+        .max_by_key(|(_, n)| *n)
+        .filter(|(_, n)| *n >= 2)
+}
+
+/// For each table of the document, the statistics table it holds: by its words first,
+/// then by the section heading above it, then as the continuation of the table before.
+fn classify_tables(doc: &Document, t: &Template) -> Vec<(usize, Option<TableKind>)> {
+    let mut out = Vec::new();
+    let mut heading_kind: Option<TableKind> = None;
+    let mut prev_kind: Option<TableKind> = None;
+    let mut text_since_table = false;
+    let mut idx = 0;
+    for block in &doc.blocks {
+        match block {
+            Block::Table(table) => {
+                let by_words = classify(table, t);
+                let kind = match by_words {
+                    Some((k, n)) if n >= 3 => Some(k),
+                    Some((k, _)) if heading_kind.is_none() || heading_kind == Some(k) => Some(k),
+                    _ => {
+                        if !text_since_table && prev_kind.is_some() {
+                            prev_kind
+                        } else {
+                            heading_kind.or(by_words.map(|(k, _)| k))
+                        }
+                    }
+                };
+                out.push((idx, kind));
+                idx += 1;
+                prev_kind = kind;
+                text_since_table = false;
+            }
+            Block::Heading { text, .. } | Block::Paragraph(text) => {
+                let n = norm_label(text);
+                if n.chars().count() <= 40 {
+                    for k in TableKind::ALL {
+                        if t.table(k).heading.iter().any(|h| n.contains(&norm_label(h))) {
+                            heading_kind = Some(k);
+                        }
+                    }
+                }
+                if n.chars().count() > 3 {
+                    text_since_table = true;
+                }
+            }
+            Block::Picture(_) => {}
+        }
+    }
+    out
+}
+
+/// Picks the template whose signal words the tables print most; the year decides a tie.
+fn detect_template<'a>(
+    doc: &Document,
+    templates: &'a Templates,
+    year: Option<i32>,
+) -> Option<&'a Template> {
+    let mut text = String::new();
+    for block in &doc.blocks {
+        if let Block::Table(t) = block {
+            text.push_str(&norm_label(&t.all_text()));
+        }
+    }
+    let scored: Vec<(&Template, usize)> = templates
+        .list
+        .iter()
+        .map(|t| (t, count_words(&t.signals, &text)))
+        .collect();
+    let best = scored.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    let leaders: Vec<&Template> = scored
+        .iter()
+        .filter(|(_, n)| *n == best)
+        .map(|(t, _)| *t)
+        .collect();
+    if best > 0 && leaders.len() == 1 {
+        return leaders.first().copied();
+    }
+    if let Some(y) = year {
+        if let Some(t) = templates.for_year(y) {
+            return Some(t);
+        }
+    }
+    if best > 0 {
+        return leaders.first().copied();
+    }
+    None
+}
+
+struct Ctx<'a> {
+    tables: Vec<&'a Table>,
+    out: MatchResult,
+}
+
+impl Ctx<'_> {
+    fn push(&mut self, key: String, ti: usize, r: usize, v: &(usize, ValueToken, String)) {
+        let table = self.tables[ti];
+        let cell = &table.rows[r][v.0];
+        self.out.values.push(MatchedValue {
+            key,
+            value: v.1.number(),
+            raw: v.2.clone(),
+            table: ti,
+            row: r,
+            col: v.0,
+            origin: table.origin.as_str(),
+            confidence: cell.confidence,
+            page: cell.page.or(table.page),
+            bbox: cell.bbox,
+        });
+    }
+}
+
+/// Finds the row of `rows` a label names: strong words first (longest match wins), then
+/// a weak word for the next row in printed order.
+fn pick_row(rows: &[RowSpec], assigned: &[bool], last: Option<usize>, view: &RowView) -> Option<usize> {
+    for label in [&view.own_label, &view.full_label] {
+        if label.is_empty() {
+            continue;
+        }
+        let mut best: Option<(usize, usize)> = None;
+        for (j, row) in rows.iter().enumerate() {
+            if assigned[j] || row.weak {
+                continue;
+            }
+            if let Some(len) = best_word_len(&row.words, label) {
+                if best.is_none_or(|(_, l)| len > l) {
+                    best = Some((j, len));
+                }
+            }
+        }
+        if let Some((j, _)) = best {
+            return Some(j);
+        }
+    }
+    let start = last.map(|l| l + 1).unwrap_or(0);
+    rows.iter().enumerate().skip(start).find_map(|(j, row)| {
+        (row.weak && !assigned[j] && best_word_len(&row.words, &view.own_label).is_some())
+            .then_some(j)
+    })
+}
+
+fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[usize]) {
+    let name = kind.name();
+    let mut assigned = vec![false; spec.rows.len()];
+    let mut last: Option<usize> = None;
+    let mut header: Vec<(usize, String)> = Vec::new();
+    for &ti in members {
+        let table = ctx.tables[ti];
+        for r in 0..table.rows.len() {
+            let view = analyze_row(table, r);
+            let hdr_hits = count_words(&spec.header_words, &view.own_label);
+            if hdr_hits > 0 && !view.has_printed_number() {
+                collect_header(table, r, &spec.cols, &mut header);
+                continue;
+            }
+            if view.values.is_empty() {
+                continue;
+            }
+            let Some(j) = pick_row(&spec.rows, &assigned, last, &view) else {
+                if view.has_printed_number() && !view.own_label.is_empty() {
+                    ctx.out.errors.push(format!(
+                        "{name}: a row labelled '{}' matches no row of the template",
+                        view.own_label
+                    ));
+                }
+                continue;
+            };
+            let row = &spec.rows[j];
+            let mapped = map_row_values(&view, &spec.cols, &header);
+            match mapped {
+                Some(pairs) => {
+                    assigned[j] = true;
+                    last = Some(j);
+                    for (col, v) in pairs {
+                        ctx.push(format!("{name}/{}/{}", row.key, col.key), ti, r, &v);
+                    }
+                }
+                None => ctx.out.errors.push(format!(
+                    "{name}: row {} ('{}') has {} value cells where {} are expected; its values are left out",
+                    row.key,
+                    view.own_label,
+                    view.values.len(),
+                    spec.cols.len()
+                )),
+            }
+        }
+    }
+}
+
+fn map_row_values(
+    view: &RowView,
+    cols: &[ColumnSpec],
+    header: &[(usize, String)],
+) -> Option<Vec<(ColumnSpec, (usize, ValueToken, String))>> {
+    if view.values.len() == cols.len() {
+        return Some(cols.iter().cloned().zip(view.values.iter().cloned()).collect());
+    }
+    if let Some(pairs) = map_by_header(&view.values, cols, header) {
+        return Some(pairs.into_iter().map(|(c, v)| (c.clone(), v)).collect());
+    }
+    let fitted = fit_values(view.values.clone(), cols.len())?;
+    Some(cols.iter().cloned().zip(fitted).collect())
+}
+
+/// Remembers, per grid column, the header text that names one of `cols`.
+fn collect_header(table: &Table, r: usize, cols: &[ColumnSpec], header: &mut Vec<(usize, String)>) {
+    for c in 0..table.n_cols() {
+        let cell = &table.rows[r][c];
+        // A header cell spanning several columns (法人或其他组织) names none of them.
+        let anchor = cell.continuation_of.unwrap_or((r, c));
+        let span = table.rows[anchor.0][anchor.1].col_span;
+        if span > 1 {
+            continue;
+        }
+        let text = norm_label(table.shown_text(r, c));
+        if text.is_empty() {
+            continue;
+        }
+        if cols.iter().any(|col| col.words.iter().any(|w| text.contains(&norm_label(w)))) {
+            header.retain(|(hc, _)| *hc != c);
+            header.push((c, text));
+        }
+    }
+}
+
+fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[usize]) {
+    let mut assigned = vec![false; spec.rows.len()];
+    let col_words: Vec<String> = spec
+        .rows
+        .iter()
+        .flat_map(|r| r.cols.iter().flat_map(|c| c.words.iter().cloned()))
+        .chain(["信息内容".to_string()])
+        .collect();
+    for &ti in members {
+        let table = ctx.tables[ti];
+        let mut header: Vec<(usize, String)> = Vec::new();
+        for r in 0..table.rows.len() {
+            let view = analyze_row(table, r);
+            if !view.has_printed_number() && count_words(&col_words, &view.own_label) > 0 {
+                header.clear();
+                for c in 0..table.n_cols() {
+                    let text = norm_label(table.shown_text(r, c));
+                    if !text.is_empty() {
+                        header.push((c, text));
+                    }
+                }
+                continue;
+            }
+            if view.values.is_empty() {
+                continue;
+            }
+            let Some(j) = pick_row(&spec.rows, &assigned, None, &view) else {
+                continue;
+            };
+            let row = &spec.rows[j];
+            match map_row_values(&view, &row.cols, &header) {
+                Some(pairs) => {
+                    assigned[j] = true;
+                    for (col, v) in pairs {
+                        ctx.push(format!("active/{}/{}", row.key, col.key), ti, r, &v);
+                    }
+                }
+                None => ctx.out.errors.push(format!(
+                    "active: row {} ('{}') has {} value cells where {} are expected; its values are left out",
+                    row.key,
+                    view.own_label,
+                    view.values.len(),
+                    row.cols.len()
+                )),
+            }
+        }
+    }
+}
+
+/// Table 四: one wide row of groups × results, or one row per group.
+fn match_appeals(ctx: &mut Ctx, spec: &TableSpec, members: &[usize]) {
+    let n_cols = spec.cols.len();
+    let wide = spec.rows.len() * n_cols;
+    let mut best: Option<(usize, usize, Vec<(usize, ValueToken, String)>)> = None;
+    let mut per_group: Vec<Option<(usize, usize, Vec<(usize, ValueToken, String)>)>> =
+        vec![None; spec.rows.len()];
+    for &ti in members {
+        let table = ctx.tables[ti];
+        for r in 0..table.rows.len() {
+            let view = analyze_row(table, r);
+            if view.values.len() >= wide {
+                if let Some(vals) = fit_values(view.values.clone(), wide) {
+                    let better = match &best {
+                        None => true,
+                        Some((_, _, prev)) => {
+                            !prev.iter().any(|v| !v.2.is_empty())
+                                && vals.iter().any(|v| !v.2.is_empty())
+                        }
+                    };
+                    if better {
+                        best = Some((ti, r, vals));
+                    }
+                }
+            } else if !view.own_label.is_empty() && view.values.len() >= n_cols {
+                let assigned = vec![false; spec.rows.len()];
+                if let Some(j) = pick_row(&spec.rows, &assigned, None, &view) {
+                    if let Some(vals) = fit_values(view.values.clone(), n_cols) {
+                        if per_group[j].is_none() {
+                            per_group[j] = Some((ti, r, vals));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some((ti, r, vals)) = best {
+        for (i, v) in vals.iter().enumerate() {
+            let row = &spec.rows[i / n_cols];
+            let col = &spec.cols[i % n_cols];
+            ctx.push(format!("appeals/{}/{}", row.key, col.key), ti, r, v);
+        }
+        return;
+    }
+    for (j, found) in per_group.into_iter().enumerate() {
+        if let Some((ti, r, vals)) = found {
+            for (col, v) in spec.cols.iter().zip(vals.iter()) {
+                ctx.push(format!("appeals/{}/{}", spec.rows[j].key, col.key), ti, r, v);
+            }
+        }
+    }
+}
+
+/// Maps the document's statistics tables onto the keys of the detected template.
+pub fn match_tables(doc: &Document, templates: &Templates, year: Option<i32>) -> MatchResult {
+    let tables: Vec<&Table> = doc
+        .blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Table(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    let mut ctx = Ctx {
+        tables,
+        out: MatchResult::default(),
+    };
+    let Some(template) = detect_template(doc, templates, year) else {
+        return ctx.out;
+    };
+    let kinds = classify_tables(doc, template);
+    for kind in TableKind::ALL {
+        let members: Vec<usize> = kinds
+            .iter()
+            .filter(|(_, k)| *k == Some(kind))
+            .map(|(i, _)| *i)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let before = ctx.out.values.len();
+        let spec = template.table(kind);
+        match kind {
+            TableKind::Active => match_active(&mut ctx, spec, &members),
+            TableKind::Requests => match_matrix(&mut ctx, kind, spec, &members),
+            TableKind::Appeals => match_appeals(&mut ctx, spec, &members),
+        }
+        if ctx.out.values.len() > before {
+            ctx.out.found.push(kind);
+        }
+    }
+    // Keep the first value of a key; a later duplicate is a repeated row, not a new number.
+    let mut seen = std::collections::HashSet::new();
+    ctx.out.values.retain(|v| seen.insert(v.key.clone()));
+    if !ctx.out.found.is_empty() {
+        ctx.out.template = Some(template.id.clone());
+        let expected = template.keys();
+        for kind in ctx.out.found.clone() {
+            let prefix = format!("{}/", kind.name());
+            let missing: Vec<&String> = expected
+                .iter()
+                .filter(|k| k.starts_with(&prefix) && !seen.contains(*k))
+                .collect();
+            if !missing.is_empty() {
+                let shown: Vec<&str> = missing.iter().take(8).map(|s| s.as_str()).collect();
+                ctx.out.errors.push(format!(
+                    "{}: {} cells not found or unreadable: {}{}",
+                    kind.name(),
+                    missing.len(),
+                    shown.join(", "),
+                    if missing.len() > 8 { ", …" } else { "" }
+                ));
+            }
+        }
+    }
+    ctx.out
+}
