@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use std::path::Path;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub stages: Stages,
@@ -45,17 +45,6 @@ pub struct SqliteConfig {
     pub batch: usize,
 }
 
-impl Default for Config {
-    fn default() -> Config {
-        Config {
-            stages: Stages::default(),
-            limits: Limits::default(),
-            sqlite: SqliteConfig::default(),
-            templates_dir: None,
-        }
-    }
-}
-
 impl Default for Stages {
     fn default() -> Stages {
         Stages {
@@ -87,12 +76,15 @@ impl Config {
     pub fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("config {} is invalid: {e}", path.display()))
+        toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("config {} is invalid: {e}", path.display()))
     }
 
     /// Resolves 0 ("one per core") and applies `--jobs`, which caps the CPU-bound stages.
     pub fn resolved(mut self, jobs: Option<usize>) -> Config {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         let cpu = jobs.unwrap_or(cores).max(1);
         if self.stages.decode == 0 || jobs.is_some() {
             self.stages.decode = cpu;

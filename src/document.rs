@@ -42,7 +42,10 @@ pub struct Document {
 #[derive(Debug, Clone)]
 pub enum Block {
     /// A heading with its outline level (1 = top), when the format says it is one.
-    Heading { text: String, level: u8 },
+    Heading {
+        text: String,
+        level: u8,
+    },
     Paragraph(String),
     Table(Table),
     Picture(Picture),
@@ -139,16 +142,16 @@ impl Table {
                 let cs = (cell.col_span as usize).min(MAX_COLS - c);
                 cell.row_span = rs as u32;
                 cell.col_span = cs as u32;
-                for rr in r..r + rs {
+                for (rr, grid_row) in grid.iter_mut().enumerate().skip(r).take(rs) {
                     for cc in c..c + cs {
-                        if grid[rr].len() <= cc {
-                            grid[rr].resize(cc + 1, None);
+                        if grid_row.len() <= cc {
+                            grid_row.resize(cc + 1, None);
                         }
                         if rr == r && cc == c {
                             continue;
                         }
-                        if grid[rr][cc].is_none() {
-                            grid[rr][cc] = Some(Cell {
+                        if grid_row[cc].is_none() {
+                            grid_row[cc] = Some(Cell {
                                 continuation_of: Some((r, c)),
                                 row_span: 1,
                                 col_span: 1,
@@ -225,10 +228,7 @@ mod tests {
         a.row_span = 2;
         let mut b = Cell::new("b");
         b.col_span = 2;
-        let rows = vec![
-            vec![a, b],
-            vec![Cell::new("c"), Cell::new("d")],
-        ];
+        let rows = vec![vec![a, b], vec![Cell::new("c"), Cell::new("d")]];
         let t = Table::from_spanned_rows(rows, TableOrigin::HtmlTable, None);
         assert_eq!(t.n_cols(), 3);
         assert_eq!(t.rows[1][0].continuation_of, Some((0, 0)));

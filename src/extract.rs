@@ -38,7 +38,7 @@ fn hex(bytes: &[u8]) -> String {
 /// A decoded document, or the record that says why it could not be decoded.
 pub enum Decoded {
     Document(Source, Document),
-    Failed(Record),
+    Failed(Box<Record>),
 }
 
 /// Runs `f`, turning a panic into an error message: one bad document never stops a batch.
@@ -62,16 +62,24 @@ pub fn decode(input: Input) -> Decoded {
         format: format.as_str().to_string(),
     };
     if input.bytes.is_empty() {
-        return Decoded::Failed(Record::failed(source, "read", "empty file (0 bytes)"));
+        return Decoded::Failed(Box::new(Record::failed(
+            source,
+            "read",
+            "empty file (0 bytes)",
+        )));
     }
     let bytes = input.bytes;
     match guarded("decoding", || formats::decode(format, &bytes)) {
         Ok(Ok(doc)) => Decoded::Document(source, doc),
         Ok(Err(e)) => {
-            let stage = if format == Format::Unknown { "read" } else { "decode" };
-            Decoded::Failed(Record::failed(source, stage, e.message))
+            let stage = if format == Format::Unknown {
+                "read"
+            } else {
+                "decode"
+            };
+            Decoded::Failed(Box::new(Record::failed(source, stage, e.message)))
         }
-        Err(panic) => Decoded::Failed(Record::failed(source, "decode", panic)),
+        Err(panic) => Decoded::Failed(Box::new(Record::failed(source, "decode", panic))),
     }
 }
 
@@ -131,7 +139,10 @@ pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Recor
             format!(
                 "; the document holds {pictures} picture(s), which may be the tables: picture recognition is not available in this version"
             )
-        } else if report::text_blocks(doc).iter().any(|t| t.contains("[image:")) {
+        } else if report::text_blocks(doc)
+            .iter()
+            .any(|t| t.contains("[image:"))
+        {
             "; the text marks pictures ([image: …]) where the tables may be".to_string()
         } else {
             String::new()
@@ -154,20 +165,26 @@ pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Recor
 }
 
 /// Stage check: the template's arithmetic and text-against-table rules.
-pub fn check(rec: &mut Record, templates: &Templates) {
+pub fn checks_for(rec: &Record, templates: &Templates) -> Vec<crate::record::Check> {
     if rec.status == Status::Failed {
-        return;
+        return Vec::new();
     }
-    if let Some(t) = rec.template.as_deref().and_then(|id| templates.get(id)) {
-        rec.checks = run_checks(t, &rec.values, &rec.facts);
+    match rec.template.as_deref().and_then(|id| templates.get(id)) {
+        Some(t) => run_checks(t, &rec.values, &rec.facts),
+        None => Vec::new(),
     }
+}
+
+/// Runs the checks and stores them in the record.
+pub fn check(rec: &mut Record, templates: &Templates) {
+    rec.checks = checks_for(rec, templates);
 }
 
 /// All three stages in one call, for a single document (tests, library users).
 pub fn extract_bytes(path: &str, bytes: Vec<u8>, templates: &Templates) -> Record {
     let input = Input::new(path.to_string(), bytes);
     match decode(input) {
-        Decoded::Failed(rec) => rec,
+        Decoded::Failed(rec) => *rec,
         Decoded::Document(source, doc) => {
             let fallback = source.clone();
             let mut rec = guarded("interpreting", || interpret(source, &doc, templates))

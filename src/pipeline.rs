@@ -58,7 +58,9 @@ impl Summary {
 enum Work<T> {
     Doc(T),
     /// Stored already: passed through to the writer, which may re-emit it to JSONL.
-    Skipped { sha256: String },
+    Skipped {
+        sha256: String,
+    },
 }
 
 /// Counters shown on the progress lines.
@@ -166,9 +168,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
                                 counters.read.fetch_add(1, Ordering::Relaxed);
                                 let work = match item {
                                     ReadItem::Input(inp) if known.contains(&inp.sha256) => {
-                                        Work::Skipped {
-                                            sha256: inp.sha256,
-                                        }
+                                        Work::Skipped { sha256: inp.sha256 }
                                     }
                                     other => Work::Doc(other),
                                 };
@@ -184,54 +184,69 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
     drop(path_rx);
 
     let c = Arc::clone(&counters);
-    handles.extend(spawn_stage("decode", stages.decode, read_rx, dec_tx, move |w| {
-        let out = match w {
-            Work::Doc(ReadItem::Input(input)) => Work::Doc(extract::decode(input)),
-            Work::Doc(ReadItem::Unreadable { path, message }) => {
-                let source = Source {
-                    path,
-                    sha256: String::new(),
-                    format: "unknown".to_string(),
-                };
-                Work::Doc(Decoded::Failed(Record::failed(source, "read", message)))
-            }
-            Work::Skipped { sha256 } => Work::Skipped { sha256 },
-        };
-        c.decoded.fetch_add(1, Ordering::Relaxed);
-        out
-    }));
-    let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
-    handles.extend(spawn_stage("interpret", stages.interpret, dec_rx, int_tx, move |w| {
-        let out = match w {
-            Work::Doc(Decoded::Document(source, doc)) => Work::Doc(interpret_guarded(source, doc, &t)),
-            Work::Doc(Decoded::Failed(rec)) => Work::Doc(rec),
-            Work::Skipped { sha256 } => Work::Skipped { sha256 },
-        };
-        c.interpreted.fetch_add(1, Ordering::Relaxed);
-        out
-    }));
-    let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
-    handles.extend(spawn_stage("check", stages.check, int_rx, chk_tx, move |w| {
-        let out = match w {
-            Work::Doc(mut rec) => {
-                let fallback = rec.clone();
-                match guarded("checking", || {
-                    extract::check(&mut rec, &t);
-                    rec
-                }) {
-                    Ok(rec) => Work::Doc(rec),
-                    Err(e) => {
-                        let mut rec = fallback;
-                        rec.error("check", e);
-                        Work::Doc(rec)
-                    }
+    handles.extend(spawn_stage(
+        "decode",
+        stages.decode,
+        read_rx,
+        dec_tx,
+        move |w| {
+            let out = match w {
+                Work::Doc(ReadItem::Input(input)) => Work::Doc(extract::decode(input)),
+                Work::Doc(ReadItem::Unreadable { path, message }) => {
+                    let source = Source {
+                        path,
+                        sha256: String::new(),
+                        format: "unknown".to_string(),
+                    };
+                    Work::Doc(Decoded::Failed(Box::new(Record::failed(
+                        source, "read", message,
+                    ))))
                 }
-            }
-            Work::Skipped { sha256 } => Work::Skipped { sha256 },
-        };
-        c.checked.fetch_add(1, Ordering::Relaxed);
-        out
-    }));
+                Work::Skipped { sha256 } => Work::Skipped { sha256 },
+            };
+            c.decoded.fetch_add(1, Ordering::Relaxed);
+            out
+        },
+    ));
+    let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
+    handles.extend(spawn_stage(
+        "interpret",
+        stages.interpret,
+        dec_rx,
+        int_tx,
+        move |w| {
+            let out = match w {
+                Work::Doc(Decoded::Document(source, doc)) => {
+                    Work::Doc(interpret_guarded(source, doc, &t))
+                }
+                Work::Doc(Decoded::Failed(rec)) => Work::Doc(*rec),
+                Work::Skipped { sha256 } => Work::Skipped { sha256 },
+            };
+            c.interpreted.fetch_add(1, Ordering::Relaxed);
+            out
+        },
+    ));
+    let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
+    handles.extend(spawn_stage(
+        "check",
+        stages.check,
+        int_rx,
+        chk_tx,
+        move |w| {
+            let out = match w {
+                Work::Doc(mut rec) => {
+                    match guarded("checking", || extract::checks_for(&rec, &t)) {
+                        Ok(checks) => rec.checks = checks,
+                        Err(e) => rec.error("check", e),
+                    }
+                    Work::Doc(rec)
+                }
+                Work::Skipped { sha256 } => Work::Skipped { sha256 },
+            };
+            c.checked.fetch_add(1, Ordering::Relaxed);
+            out
+        },
+    ));
 
     // write: this thread, so the database connection never crosses threads.
     let progress = Progress::new(opts.quiet, Arc::clone(&counters), n_files_for_bar);
@@ -240,7 +255,8 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
     let mut result: anyhow::Result<()> = Ok(());
     let flush = |batch: &mut Vec<Record>, db: &mut Option<SqliteSink>| -> anyhow::Result<()> {
         if let Some(db) = db.as_mut() {
-            db.write_batch(batch).map_err(|e| anyhow::anyhow!("writing the database: {e}"))?;
+            db.write_batch(batch)
+                .map_err(|e| anyhow::anyhow!("writing the database: {e}"))?;
         }
         batch.clear();
         Ok(())
@@ -323,8 +339,10 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
 
 fn interpret_guarded(source: Source, doc: Document, templates: &Templates) -> Record {
     let fallback = source.clone();
-    guarded("interpreting", || extract::interpret(source, &doc, templates))
-        .unwrap_or_else(|e| Record::failed(fallback, "interpret", e))
+    guarded("interpreting", || {
+        extract::interpret(source, &doc, templates)
+    })
+    .unwrap_or_else(|e| Record::failed(fallback, "interpret", e))
 }
 
 /// Progress display: bars on a terminal, plain lines elsewhere, nothing with --quiet.

@@ -69,7 +69,9 @@ fn find_title(doc: &Document) -> Option<String> {
 }
 
 fn year_value(s: &str) -> Option<i32> {
-    chinese_number(s).map(|v| v as i32).filter(|y| (1990..=2100).contains(y))
+    chinese_number(s)
+        .map(|v| v as i32)
+        .filter(|y| (1990..=2100).contains(y))
 }
 
 fn clean_agency(s: &str) -> Option<String> {
@@ -123,15 +125,21 @@ fn find_published(blocks: &[&str]) -> Option<String> {
 
 /// Contact details, from the sentence that gives them (地址/邮编/电话/邮箱/网址).
 fn find_contact(blocks: &[&str]) -> Option<Contact> {
-    static ADDRESS: Lazy<Regex> = Lazy::new(|| re(r"(?:联系地址|通讯地址|办公地址|地址|地点)[:：]\s*([^；;，,。）)\n]{4,80})"));
+    static ADDRESS: Lazy<Regex> = Lazy::new(|| {
+        re(r"(?:联系地址|通讯地址|办公地址|地址|地点)[:：]\s*([^；;，,。）)\n]{4,80})")
+    });
     static POSTCODE: Lazy<Regex> = Lazy::new(|| re(r"(?:邮编|邮政编码)[:：]?\s*(\d{6})"));
     static PHONE: Lazy<Regex> = Lazy::new(|| {
-        re(r"(?:联系电话|电话|咨询电话|联系方式)[:：]?\s*(\(?0\d{2,3}\)?\s*[-—–－―]?\s*\d{7,8}|1[3-9]\d{9})")
+        re(
+            r"(?:联系电话|电话|咨询电话|联系方式)[:：]?\s*(\(?0\d{2,3}\)?\s*[-—–－―]?\s*\d{7,8}|1[3-9]\d{9})",
+        )
     });
     static EMAIL: Lazy<Regex> =
         Lazy::new(|| re(r"([A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,})"));
     static WEBSITE: Lazy<Regex> = Lazy::new(|| {
-        re(r"(?:网址|网站地址|网站)[:：]\s*((?:https?://)?[A-Za-z0-9][A-Za-z0-9.\-]+\.[A-Za-z]{2,}(?:/[A-Za-z0-9./_\-]*)?)")
+        re(
+            r"(?:网址|网站地址|网站)[:：]\s*((?:https?://)?[A-Za-z0-9][A-Za-z0-9.\-]+\.[A-Za-z]{2,}(?:/[A-Za-z0-9./_\-]*)?)",
+        )
     });
     let mut contact = Contact::default();
     for b in blocks {
@@ -150,10 +158,14 @@ fn find_contact(blocks: &[&str]) -> Option<Contact> {
             contact.phone = PHONE.captures(&s).map(|c| normalise_phone(&c[1]));
         }
         if contact.email.is_none() {
-            contact.email = EMAIL.captures(&s).map(|c| c[1].trim_end_matches('.').to_string());
+            contact.email = EMAIL
+                .captures(&s)
+                .map(|c| c[1].trim_end_matches('.').to_string());
         }
         if contact.website.is_none() {
-            contact.website = WEBSITE.captures(&s).map(|c| c[1].trim_end_matches('.').to_string());
+            contact.website = WEBSITE
+                .captures(&s)
+                .map(|c| c[1].trim_end_matches('.').to_string());
         }
         if contact.address.is_some() && contact.phone.is_some() {
             break;
@@ -166,7 +178,11 @@ fn find_contact(blocks: &[&str]) -> Option<Contact> {
 fn normalise_phone(s: &str) -> String {
     let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
     if digits.starts_with('0') && digits.len() >= 10 {
-        let area = if digits.starts_with("01") || digits.starts_with("02") { 3 } else { 4 };
+        let area = if digits.starts_with("01") || digits.starts_with("02") {
+            3
+        } else {
+            4
+        };
         format!("{}-{}", &digits[..area], &digits[area..])
     } else {
         digits
@@ -214,10 +230,11 @@ pub fn read_meta(doc: &Document) -> Meta {
 /// 统计期限自2023年1月1日起 / 2023年1月1日至2023年12月31日.
 fn year_from_period(blocks: &[&str]) -> Option<i32> {
     static PERIOD: Lazy<Regex> = Lazy::new(|| re(r"((?:19|20)\d{2})年1月1日"));
-    blocks
-        .iter()
-        .take(20)
-        .find_map(|b| PERIOD.captures(&strip_ws(b)).and_then(|c| c[1].parse().ok()))
+    blocks.iter().take(20).find_map(|b| {
+        PERIOD
+            .captures(&strip_ws(b))
+            .and_then(|c| c[1].parse().ok())
+    })
 }
 
 /// The six sections of the national format, by the words of their titles.
@@ -225,7 +242,11 @@ const SECTION_TITLES: &[&[&str]] = &[
     &["总体情况"],
     &["主动公开政府信息情况"],
     &["收到和处理政府信息公开申请情况"],
-    &["行政复议、行政诉讼情况", "行政复议和行政诉讼情况", "行政复议、行政诉讼"],
+    &[
+        "行政复议、行政诉讼情况",
+        "行政复议和行政诉讼情况",
+        "行政复议、行政诉讼",
+    ],
     &["存在的主要问题", "主要问题及改进"],
     &["其他需要报告", "其他事项"],
 ];
@@ -241,9 +262,11 @@ fn section_index(line: &str) -> Option<usize> {
         return None;
     }
     let body = NUMBERING.replace(&s, "");
-    SECTION_TITLES
-        .iter()
-        .position(|words| words.iter().any(|w| body.starts_with(w) || (body.len() < 60 && body.contains(w))))
+    SECTION_TITLES.iter().position(|words| {
+        words
+            .iter()
+            .any(|w| body.starts_with(w) || (body.len() < 60 && body.contains(w)))
+    })
 }
 
 /// Splits the text into the report's sections (headings 一…六 with their text).
@@ -275,17 +298,21 @@ pub fn read_sections(doc: &Document) -> Vec<Section> {
 /// Numbers the text states: items actively disclosed, requests received, appeals.
 pub fn read_facts(doc: &Document) -> Facts {
     static ACTIVE: Lazy<Regex> =
-        Lazy::new(|| re(r"主动公开[\p{Han}“”\u0022]{0,14}?(\d+)(?:条|件|篇|项)"));
+        Lazy::new(|| re(r"主动公开[\p{Han}、“”\u0022]{0,28}?(\d+)(?:条|件|篇|项)"));
     static RECEIVED: Lazy<Regex> = Lazy::new(|| {
         re(r"(?:收到|受理)[\p{Han}“”\u0022]{0,14}?申请[\p{Han}]{0,4}?(\d+)(?:件|起|个|次|宗|条)")
     });
     static NONE_RECEIVED: Lazy<Regex> =
         Lazy::new(|| re(r"未(?:收到|受理|接到)[\p{Han}“”\u0022]{0,16}?申请"));
     static APPEALS: Lazy<Regex> = Lazy::new(|| {
-        re(r"行政复议(?:案件)?(\d+)(?:件|起|宗|次)[、，,和及]?(?:[\p{Han}]{0,6}?)行政诉讼(?:案件)?(\d+)(?:件|起|宗|次)")
+        re(
+            r"行政复议(?:案件)?(\d+)(?:件|起|宗|次)[、，,和及]?(?:[\p{Han}]{0,6}?)行政诉讼(?:案件)?(\d+)(?:件|起|宗|次)",
+        )
     });
     static NO_APPEALS: Lazy<Regex> = Lazy::new(|| {
-        re(r"(?:未|没有)(?:产生|发生|出现|收到|涉及)[\p{Han}]{0,16}?(?:行政复议|行政诉讼)|无[\p{Han}]{0,10}?行政复议[\p{Han}]{0,4}?行政诉讼")
+        re(
+            r"(?:未|没有)(?:产生|发生|出现|收到|涉及)[\p{Han}]{0,16}?(?:行政复议|行政诉讼)|无[\p{Han}]{0,10}?行政复议[\p{Han}]{0,4}?行政诉讼",
+        )
     });
     let mut facts = Facts::default();
     for text in text_blocks(doc) {
@@ -322,7 +349,11 @@ pub fn looks_like_report(doc: &Document, meta: &Meta) -> bool {
     if meta.title.is_some() {
         return true;
     }
-    let text: String = text_blocks(doc).iter().take(60).map(|s| strip_ws(s)).collect();
+    let text: String = text_blocks(doc)
+        .iter()
+        .take(60)
+        .map(|s| strip_ws(s))
+        .collect();
     text.contains("政府信息公开") && (text.contains("年度报告") || text.contains("工作报告"))
 }
 
@@ -332,14 +363,21 @@ mod tests {
 
     fn doc(lines: &[&str]) -> Document {
         Document {
-            blocks: lines.iter().map(|l| Block::Paragraph(l.to_string())).collect(),
+            blocks: lines
+                .iter()
+                .map(|l| Block::Paragraph(l.to_string()))
+                .collect(),
             title_hint: None,
         }
     }
 
     #[test]
     fn title_split_over_two_lines() {
-        let d = doc(&["山东张店经济开发区管理委员会", "2023年政府信息公开工作年度报告", "正文。"]);
+        let d = doc(&[
+            "山东张店经济开发区管理委员会",
+            "2023年政府信息公开工作年度报告",
+            "正文。",
+        ]);
         let m = read_meta(&d);
         assert_eq!(m.agency.as_deref(), Some("山东张店经济开发区管理委员会"));
         assert_eq!(m.year, Some(2023));
@@ -347,7 +385,12 @@ mod tests {
 
     #[test]
     fn chinese_numeral_date_at_the_end() {
-        let d = doc(&["XX局2023年政府信息公开工作年度报告", "正文。", "XX局", "二〇二四年一月二十二日"]);
+        let d = doc(&[
+            "XX局2023年政府信息公开工作年度报告",
+            "正文。",
+            "XX局",
+            "二〇二四年一月二十二日",
+        ]);
         assert_eq!(read_meta(&d).published.as_deref(), Some("2024-01-22"));
     }
 
@@ -357,7 +400,10 @@ mod tests {
         let c = read_meta(&d).contact.unwrap_or_default();
         assert_eq!(c.phone.as_deref(), Some("0537-3413872"));
         assert_eq!(c.postcode.as_deref(), Some("272100"));
-        assert_eq!(c.address.as_deref(), Some("济宁市兖州区九州方圆行政办公中心A座1305室"));
+        assert_eq!(
+            c.address.as_deref(),
+            Some("济宁市兖州区九州方圆行政办公中心A座1305室")
+        );
         assert_eq!(c.email.as_deref(), Some("yzkjj@ji.shandong.cn"));
     }
 

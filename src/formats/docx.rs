@@ -38,8 +38,6 @@ const MAX_SMALL_PART: u64 = 32 << 20;
 /// Spans beyond this are nonsense; `from_spanned_rows` clamps to the same value.
 const MAX_SPAN: u32 = 64;
 
-
-
 /// Decodes a DOCX file into blocks in document order. Never panics.
 pub fn decode_docx(bytes: &[u8]) -> Result<Document, DecodeError> {
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
@@ -954,10 +952,11 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    const CORPUS: &str = "/work/shared/corpus";
+    /// Real reports shipped in samples/ (copies from the development corpus).
+    const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/docx");
 
     fn corpus(name: &str) -> Vec<u8> {
-        std::fs::read(format!("{CORPUS}/{name}")).expect("corpus file")
+        std::fs::read(format!("{CORPUS}/{name}")).expect("sample file")
     }
 
     fn tables(doc: &Document) -> Vec<&Table> {
@@ -1029,8 +1028,8 @@ mod tests {
     }
 
     #[test]
-    fn pictures_of_dev_010() {
-        let doc = decode_docx(&corpus("dev-010.docx")).unwrap();
+    fn pictures_of_dev_012() {
+        let doc = decode_docx(&corpus("dev-012.docx")).unwrap();
         assert!(tables(&doc).is_empty());
         let pics: Vec<&Picture> = doc
             .blocks
@@ -1051,7 +1050,10 @@ mod tests {
         let i = doc
             .blocks
             .iter()
-            .position(|b| b.text().is_some_and(|t| t.starts_with("三、")))
+            .position(|b| {
+                b.text()
+                    .is_some_and(|t| t.ends_with("收到和处理政府信息公开申请情况"))
+            })
             .unwrap();
         assert!(matches!(&doc.blocks[i + 1], Block::Picture(p)
             if p.name.as_deref() == Some("word/media/image2.png")));
@@ -1068,7 +1070,7 @@ mod tests {
                 n += 1;
             }
         }
-        assert!(n >= 10);
+        assert!(n >= 5);
     }
 
     #[test]

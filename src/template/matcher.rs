@@ -59,6 +59,13 @@ pub struct MatchResult {
     pub errors: Vec<String>,
 }
 
+/// A value cell: grid column, what it reads as, its raw text.
+type ValueCell = (usize, ValueToken, String);
+/// Value cells found in a row: table index, row index, the cells.
+type LocatedRow = (usize, usize, Vec<ValueCell>);
+/// Value cells paired with the columns they belong to.
+type Mapped<C> = Vec<(C, ValueCell)>;
+
 /// A row as the matcher sees it.
 struct RowView {
     /// Label text of the cells that start in this row (normalised).
@@ -66,7 +73,7 @@ struct RowView {
     /// Label text including labels merged down from rows above (normalised).
     full_label: String,
     /// Value cells after the label: (grid column, token, raw text).
-    values: Vec<(usize, ValueToken, String)>,
+    values: Vec<ValueCell>,
 }
 
 impl RowView {
@@ -93,8 +100,7 @@ fn analyze_row(table: &Table, r: usize) -> RowView {
     let mut full = String::new();
     let mut last_anchor: Option<(usize, usize)> = None;
     let label_end = last_label.map(|l| l + 1).unwrap_or(0);
-    for c in 0..label_end {
-        let cell = &row[c];
+    for (c, cell) in row.iter().enumerate().take(label_end) {
         let anchor = cell.continuation_of.unwrap_or((r, c));
         if last_anchor == Some(anchor) {
             continue; // the same merged cell spanning columns
@@ -126,11 +132,11 @@ fn analyze_row(table: &Table, r: usize) -> RowView {
     }
 }
 
-/// Normalised match words, longest first matters for choosing between rows.
+/// Length of the longest of `words` (normalised at load) found in `label`.
 fn best_word_len(words: &[String], label: &str) -> Option<usize> {
     words
         .iter()
-        .filter(|w| label.contains(norm_label(w).as_str()))
+        .filter(|w| label.contains(w.as_str()))
         .map(|w| w.chars().count())
         .max()
 }
@@ -138,15 +144,12 @@ fn best_word_len(words: &[String], label: &str) -> Option<usize> {
 fn count_words(words: &[String], text: &str) -> usize {
     words
         .iter()
-        .filter(|w| text.contains(norm_label(w).as_str()))
+        .filter(|w| text.contains(w.as_str()))
         .count()
 }
 
 /// Trims blank cells at the edges until `want` remain, if that is possible.
-fn fit_values(
-    mut vals: Vec<(usize, ValueToken, String)>,
-    want: usize,
-) -> Option<Vec<(usize, ValueToken, String)>> {
+fn fit_values(mut vals: Vec<ValueCell>, want: usize) -> Option<Vec<ValueCell>> {
     while vals.len() > want && vals.last().is_some_and(|v| v.2.is_empty()) {
         vals.pop();
     }
@@ -159,10 +162,10 @@ fn fit_values(
 /// Maps value cells to columns using header positions: each value's grid column is looked
 /// up in the header texts above it.
 fn map_by_header<'a>(
-    vals: &[(usize, ValueToken, String)],
+    vals: &[ValueCell],
     cols: &'a [ColumnSpec],
     header: &[(usize, String)],
-) -> Option<Vec<(&'a ColumnSpec, (usize, ValueToken, String))>> {
+) -> Option<Mapped<&'a ColumnSpec>> {
     if header.is_empty() {
         return None;
     }
@@ -179,10 +182,10 @@ fn map_by_header<'a>(
         let pick = cols
             .iter()
             .enumerate()
-            .find(|(i, col)| !used[*i] && col.words.iter().any(|w| norm_label(w) == *htext))
+            .find(|(i, col)| !used[*i] && col.words.iter().any(|w| w == htext))
             .or_else(|| {
                 cols.iter().enumerate().find(|(i, col)| {
-                    !used[*i] && col.words.iter().any(|w| htext.contains(&norm_label(w)))
+                    !used[*i] && col.words.iter().any(|w| htext.contains(w.as_str()))
                 })
             });
         match pick {
@@ -239,7 +242,11 @@ fn classify_tables(doc: &Document, t: &Template) -> Vec<(usize, Option<TableKind
                 let n = norm_label(text);
                 if n.chars().count() <= 40 {
                     for k in TableKind::ALL {
-                        if t.table(k).heading.iter().any(|h| n.contains(&norm_label(h))) {
+                        if t.table(k)
+                            .heading
+                            .iter()
+                            .any(|h| n.contains(h.as_str()))
+                        {
                             heading_kind = Some(k);
                         }
                     }
@@ -297,7 +304,7 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn push(&mut self, key: String, ti: usize, r: usize, v: &(usize, ValueToken, String)) {
+    fn push(&mut self, key: String, ti: usize, r: usize, v: &ValueCell) {
         let table = self.tables[ti];
         let cell = &table.rows[r][v.0];
         self.out.values.push(MatchedValue {
@@ -317,7 +324,12 @@ impl Ctx<'_> {
 
 /// Finds the row of `rows` a label names: strong words first (longest match wins), then
 /// a weak word for the next row in printed order.
-fn pick_row(rows: &[RowSpec], assigned: &[bool], last: Option<usize>, view: &RowView) -> Option<usize> {
+fn pick_row(
+    rows: &[RowSpec],
+    assigned: &[bool],
+    last: Option<usize>,
+    view: &RowView,
+) -> Option<usize> {
     for label in [&view.own_label, &view.full_label] {
         if label.is_empty() {
             continue;
@@ -396,9 +408,14 @@ fn map_row_values(
     view: &RowView,
     cols: &[ColumnSpec],
     header: &[(usize, String)],
-) -> Option<Vec<(ColumnSpec, (usize, ValueToken, String))>> {
+) -> Option<Mapped<ColumnSpec>> {
     if view.values.len() == cols.len() {
-        return Some(cols.iter().cloned().zip(view.values.iter().cloned()).collect());
+        return Some(
+            cols.iter()
+                .cloned()
+                .zip(view.values.iter().cloned())
+                .collect(),
+        );
     }
     if let Some(pairs) = map_by_header(&view.values, cols, header) {
         return Some(pairs.into_iter().map(|(c, v)| (c.clone(), v)).collect());
@@ -421,7 +438,10 @@ fn collect_header(table: &Table, r: usize, cols: &[ColumnSpec], header: &mut Vec
         if text.is_empty() {
             continue;
         }
-        if cols.iter().any(|col| col.words.iter().any(|w| text.contains(&norm_label(w)))) {
+        if cols
+            .iter()
+            .any(|col| col.words.iter().any(|w| text.contains(w.as_str())))
+        {
             header.retain(|(hc, _)| *hc != c);
             header.push((c, text));
         }
@@ -481,9 +501,8 @@ fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[usize]) {
 fn match_appeals(ctx: &mut Ctx, spec: &TableSpec, members: &[usize]) {
     let n_cols = spec.cols.len();
     let wide = spec.rows.len() * n_cols;
-    let mut best: Option<(usize, usize, Vec<(usize, ValueToken, String)>)> = None;
-    let mut per_group: Vec<Option<(usize, usize, Vec<(usize, ValueToken, String)>)>> =
-        vec![None; spec.rows.len()];
+    let mut best: Option<LocatedRow> = None;
+    let mut per_group: Vec<Option<LocatedRow>> = vec![None; spec.rows.len()];
     for &ti in members {
         let table = ctx.tables[ti];
         for r in 0..table.rows.len() {
@@ -524,7 +543,12 @@ fn match_appeals(ctx: &mut Ctx, spec: &TableSpec, members: &[usize]) {
     for (j, found) in per_group.into_iter().enumerate() {
         if let Some((ti, r, vals)) = found {
             for (col, v) in spec.cols.iter().zip(vals.iter()) {
-                ctx.push(format!("appeals/{}/{}", spec.rows[j].key, col.key), ti, r, v);
+                ctx.push(
+                    format!("appeals/{}/{}", spec.rows[j].key, col.key),
+                    ti,
+                    r,
+                    v,
+                );
             }
         }
     }

@@ -182,9 +182,35 @@ impl Templates {
     }
 }
 
+/// Brings every match word into the form labels are compared in, once, at load time.
+fn normalise_words(t: &mut Template) {
+    let norm = |words: &mut Vec<String>| {
+        for w in words.iter_mut() {
+            *w = crate::text::norm_label(w);
+        }
+        words.retain(|w| !w.is_empty());
+    };
+    norm(&mut t.signals);
+    for spec in [&mut t.active, &mut t.requests, &mut t.appeals] {
+        norm(&mut spec.heading);
+        norm(&mut spec.detect);
+        norm(&mut spec.header_words);
+        for col in spec.cols.iter_mut() {
+            norm(&mut col.words);
+        }
+        for row in spec.rows.iter_mut() {
+            norm(&mut row.words);
+            for col in row.cols.iter_mut() {
+                norm(&mut col.words);
+            }
+        }
+    }
+}
+
 fn parse_template(name: &str, text: &str) -> anyhow::Result<Template> {
-    let t: Template =
+    let mut t: Template =
         toml::from_str(text).map_err(|e| anyhow::anyhow!("template {name} is invalid: {e}"))?;
+    normalise_words(&mut t);
     for row in &t.active.rows {
         if row.cols.is_empty() {
             anyhow::bail!("template {name}: active row {} has no cols", row.key);

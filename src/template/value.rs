@@ -92,12 +92,24 @@ mod tests {
     #[test]
     fn printed_numbers_and_zero_signs() {
         assert_eq!(parse_value("12"), Some(ValueToken::Number(Number::Int(12))));
-        assert_eq!(parse_value("１２"), Some(ValueToken::Number(Number::Int(12))));
+        assert_eq!(
+            parse_value("１２"),
+            Some(ValueToken::Number(Number::Int(12)))
+        );
         assert_eq!(parse_value(" 0 "), Some(ValueToken::Number(Number::Int(0))));
         assert_eq!(parse_value("-3"), Some(ValueToken::Number(Number::Int(-3))));
-        assert_eq!(parse_value("－3"), Some(ValueToken::Number(Number::Int(-3))));
-        assert_eq!(parse_value("3.5"), Some(ValueToken::Number(Number::Dec(3.5))));
-        assert_eq!(parse_value("1,234"), Some(ValueToken::Number(Number::Int(1234))));
+        assert_eq!(
+            parse_value("－3"),
+            Some(ValueToken::Number(Number::Int(-3)))
+        );
+        assert_eq!(
+            parse_value("3.5"),
+            Some(ValueToken::Number(Number::Dec(3.5)))
+        );
+        assert_eq!(
+            parse_value("1,234"),
+            Some(ValueToken::Number(Number::Int(1234)))
+        );
         assert_eq!(parse_value(""), Some(ValueToken::Zero));
         assert_eq!(parse_value("—"), Some(ValueToken::Zero));
         assert_eq!(parse_value("--"), Some(ValueToken::Zero));

@@ -1,0 +1,70 @@
+//! Born-digital throughput, end to end: `cargo bench --bench throughput [-- N]`.
+//!
+//! Builds a folder of N report files (copies of the DOCX and HTML samples, default
+//! 5,000), runs the release `nianbao extract` on it into a fresh SQLite database, and
+//! prints documents per second and the peak resident memory of the run. A benchmark, not
+//! a test: it asserts nothing but that every document was extracted.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+fn peak_rss_of_children_mb() -> f64 {
+    // SAFETY: getrusage only writes into the struct we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    if rc != 0 {
+        return f64::NAN;
+    }
+    usage.ru_maxrss as f64 / 1024.0 // kilobytes on Linux
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(5000);
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut sources = Vec::new();
+    for dir in ["docx", "html"] {
+        let mut files: Vec<_> = std::fs::read_dir(samples.join(dir))
+            .expect("samples")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "docx" || e == "html"))
+            .collect();
+        files.sort();
+        sources.extend(files);
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).expect("mkdir");
+    let mut bytes_total = 0u64;
+    for i in 0..n {
+        let src = &sources[i % sources.len()];
+        let ext = src.extension().and_then(|e| e.to_str()).unwrap_or("bin");
+        let dst = docs.join(format!("r{i:06}.{ext}"));
+        std::fs::copy(src, &dst).expect("copy");
+        bytes_total += std::fs::metadata(&dst).map(|m| m.len()).unwrap_or(0);
+    }
+    let db = tmp.path().join("bench.sqlite");
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .arg("extract")
+        .arg(&docs)
+        .arg("--db")
+        .arg(&db)
+        .arg("--quiet")
+        .output()
+        .expect("run nianbao");
+    let secs = start.elapsed().as_secs_f64();
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{summary}");
+    println!(
+        "born-digital throughput: {n} documents ({} DOCX/HTML samples, {:.0} MB) in {secs:.2} s = {:.0} docs/s; peak RSS {:.0} MB",
+        sources.len(),
+        bytes_total as f64 / 1e6,
+        n as f64 / secs,
+        peak_rss_of_children_mb()
+    );
+    println!("nianbao: {}", summary.trim());
+}

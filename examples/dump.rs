@@ -1,0 +1,49 @@
+//! Prints the document model of a file: `cargo run --example dump -- FILE`.
+use nianbao::document::Block;
+use nianbao::formats;
+
+fn main() {
+    for path in std::env::args().skip(1) {
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("{path}: {e}");
+                continue;
+            }
+        };
+        let format = formats::sniff(&path, &bytes);
+        match formats::decode(format, &bytes) {
+            Err(e) => println!("{path}: {e}"),
+            Ok(doc) => {
+                println!(
+                    "{path}: {} blocks, title hint {:?}",
+                    doc.blocks.len(),
+                    doc.title_hint
+                );
+                for b in &doc.blocks {
+                    match b {
+                        Block::Heading { text, level } => println!("H{level} {text}"),
+                        Block::Paragraph(t) => println!("P  {t}"),
+                        Block::Picture(p) => println!("IMG {:?} {} bytes", p.name, p.bytes.len()),
+                        Block::Table(t) => {
+                            println!("TABLE {}x{} {:?}", t.rows.len(), t.n_cols(), t.origin);
+                            for row in &t.rows {
+                                let cells: Vec<String> = row
+                                    .iter()
+                                    .map(|c| {
+                                        if c.is_continuation() {
+                                            "^".into()
+                                        } else {
+                                            c.text.replace('\n', "⏎")
+                                        }
+                                    })
+                                    .collect();
+                                println!("  | {}", cells.join(" | "));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The main job on the shipped samples: installs what is missing, builds, and extracts
+# every sample into the embedded SQLite database ./nianbao.sqlite (and samples.jsonl).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+cargo build --release --quiet
+./target/release/nianbao extract samples/docx samples/html samples/txt samples/negative \
+    --db nianbao.sqlite --jsonl samples.jsonl --force
+echo
+echo "Table 三 of one report, as printed (sqlite3 nianbao.sqlite):"
+sqlite3 -header -column nianbao.sqlite "
+  SELECT q.row_label, q.natural_person AS 自然人, q.business AS 商业企业, q.total AS 总计
+  FROM requests_table q JOIN reports r ON r.id = q.report_id
+  WHERE r.path LIKE '%dev-009.html' ORDER BY q.row_order LIMIT 6;" 2>/dev/null || true
+echo
+echo "Failed checks (the reports' own arithmetic errors):"
+sqlite3 -header -column nianbao.sqlite "
+  SELECT r.agency, c.rule_id, c.detail FROM checks c JOIN reports r ON r.id = c.report_id
+  WHERE c.ok = 0 LIMIT 8;" 2>/dev/null || true

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what nianbao needs to build and run on Debian/Ubuntu, when it is missing.
+# Safe to run again: it only installs what is absent. Uses sudo when not root.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+        echo "setup: not root and no sudo: install the packages below by hand" >&2
+    fi
+fi
+
+# Debian packages: a C compiler for the bundled SQLite, pkg-config, the sqlite3 shell
+# for querying the results.
+PACKAGES=(build-essential pkg-config sqlite3 ca-certificates)
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "setup: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+    for c in "$HOME/.cargo/bin/cargo" /usr/local/cargo/bin/cargo; do
+        [ -x "$c" ] && export PATH="$(dirname "$c"):$PATH" && break
+    done
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "setup: Rust (cargo, 1.80 or newer) is needed: see https://rustup.rs" >&2
+    exit 1
+fi

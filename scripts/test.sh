@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The test suite: installs what is missing, checks formatting and lints, runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+cargo fmt --all -- --check
+cargo clippy --all-targets --quiet -- -D warnings
+cargo test --release
