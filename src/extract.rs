@@ -88,6 +88,21 @@ pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Recor
     let mut rec = Record::new(source);
     let meta = report::read_meta(doc);
     let matched = match_tables(doc, templates, meta.year);
+    let pictures = doc
+        .blocks
+        .iter()
+        .filter(|b| matches!(b, Block::Picture(_)))
+        .count();
+    if pictures > 0 && report::text_blocks(doc).iter().all(|t| t.trim().is_empty()) {
+        rec.fail(
+            "interpret",
+            format!(
+                "the document holds only pictures ({pictures}, e.g. scanned pages) and no text: \
+                 picture recognition (OCR) is not available in this version"
+            ),
+        );
+        return rec;
+    }
     if matched.found.is_empty() && !report::looks_like_report(doc, &meta) {
         rec.fail(
             "interpret",
@@ -124,11 +139,6 @@ pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Recor
     for e in matched.errors {
         rec.error("interpret", e);
     }
-    let pictures = doc
-        .blocks
-        .iter()
-        .filter(|b| matches!(b, Block::Picture(_)))
-        .count();
     if matched.found.len() < 3 {
         let missing: Vec<&str> = crate::template::TableKind::ALL
             .iter()

@@ -2,6 +2,7 @@
 
 pub mod docx;
 pub mod html;
+pub mod pdf;
 pub mod text;
 
 use crate::document::Document;
@@ -110,9 +111,7 @@ pub fn decode(format: Format, bytes: &[u8]) -> Result<Document, DecodeError> {
         Format::Docx => docx::decode_docx(bytes),
         Format::Html => html::decode_html(bytes),
         Format::Text => text::decode_text(bytes),
-        Format::Pdf => Err(DecodeError::new(
-            "PDF reports are not supported by this version yet (planned: text layer and scanned pages)",
-        )),
+        Format::Pdf => pdf::decode_pdf(bytes),
         Format::Doc => Err(DecodeError::new(
             "Word 97 .doc files are not supported yet: save the report as .docx and run again",
         )),

@@ -61,13 +61,37 @@ fn decode_charset(bytes: &[u8]) -> Result<String, DecodeError> {
     Ok(text)
 }
 
-fn is_cell_line(line: &str) -> bool {
-    line.starts_with('\t')
+/// What a line is, as far as tables go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineKind {
+    /// Empty or whitespace only.
+    Blank,
+    /// Only tabs: an empty cell (cell-per-line) or a row of empty cells (row-per-line).
+    Tabs,
+    /// A tab, then one cell's text (trailing tabs ignored).
+    Cell,
+    /// Cells separated by tabs.
+    Row,
+    /// Ordinary text.
+    Text,
 }
 
-fn is_row_line(line: &str) -> bool {
-    let inner = line.trim_start_matches('\t');
-    inner.contains('\t')
+fn line_kind(line: &str) -> LineKind {
+    if !line.contains('\t') {
+        return if line.trim().is_empty() {
+            LineKind::Blank
+        } else {
+            LineKind::Text
+        };
+    }
+    let body = line.trim_end_matches(['\t', ' ', '\r']);
+    if body.trim().is_empty() {
+        return LineKind::Tabs;
+    }
+    match body.strip_prefix('\t') {
+        Some(rest) if !rest.contains('\t') => LineKind::Cell,
+        _ => LineKind::Row,
+    }
 }
 
 /// Headings of the report's sections and numbered sub-items: never a wrapped cell line.
@@ -79,25 +103,54 @@ fn looks_like_heading(line: &str) -> bool {
     H.is_match(line) && line.chars().count() > 6
 }
 
+/// Titles of the report's sections: a line holding one starts text, never a table cell.
+fn is_section_title(line: &str) -> bool {
+    const TITLES: &[&str] = &[
+        "总体情况",
+        "主动公开政府信息情况",
+        "收到和处理政府信息公开申请情况",
+        "行政复议、行政诉讼情况",
+        "行政复议和行政诉讼情况",
+        "存在的主要问题",
+        "其他需要报告",
+    ];
+    let s: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+    TITLES.iter().any(|t| s.contains(t)) && s.chars().count() <= 40
+}
+
 fn blocks_from_lines(lines: &[&str]) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
-        if is_row_line(line) {
-            let (table, next) = read_row_table(lines, i);
-            blocks.push(Block::Table(table));
-            i = next;
-        } else if is_cell_line(line) {
-            let (table, next) = read_cell_table(lines, i);
-            blocks.push(Block::Table(table));
-            i = next;
-        } else {
-            let t = line.trim();
-            if !t.is_empty() {
-                blocks.push(Block::Paragraph(t.to_string()));
+        match line_kind(line) {
+            LineKind::Row => {
+                let (table, next) = read_row_table(lines, i);
+                blocks.push(Block::Table(table));
+                i = next;
             }
-            i += 1;
+            LineKind::Cell => {
+                let (table, next) = read_cell_table(lines, i);
+                blocks.push(Block::Table(table));
+                i = next;
+            }
+            LineKind::Text
+                if !is_section_title(line)
+                    && line.chars().count() <= 40
+                    && lines
+                        .get(i + 1)
+                        .is_some_and(|n| line_kind(n) == LineKind::Row) =>
+            {
+                // A row-per-line table whose first label wrapped before the first tab.
+                let (table, next) = read_row_table(lines, i);
+                blocks.push(Block::Table(table));
+                i = next;
+            }
+            LineKind::Text => {
+                blocks.push(Block::Paragraph(line.trim().to_string()));
+                i += 1;
+            }
+            LineKind::Blank | LineKind::Tabs => i += 1,
         }
     }
     blocks
@@ -111,31 +164,33 @@ fn read_cell_table(lines: &[&str], start: usize) -> (Table, usize) {
     let mut blank_run = 0;
     while i < lines.len() {
         let line = lines[i];
-        if line.trim().is_empty() && !is_cell_line(line) {
-            blank_run += 1;
-            if !row.is_empty() {
-                rows.push(std::mem::take(&mut row));
-            }
-            if blank_run >= 2 {
+        match line_kind(line) {
+            LineKind::Blank => {
+                blank_run += 1;
+                if !row.is_empty() {
+                    rows.push(std::mem::take(&mut row));
+                }
                 i += 1;
-                break;
+                if blank_run >= 2 {
+                    break;
+                }
+                continue;
             }
-            i += 1;
-            continue;
-        }
-        if is_row_line(line) {
-            break;
-        }
-        if is_cell_line(line) {
-            blank_run = 0;
-            row.push(Cell::new(line.trim()));
-        } else if blank_run == 0 && !row.is_empty() && !looks_like_heading(line) {
-            // A wrapped cell: its text continues on the next line without the tab.
-            if let Some(last) = row.last_mut() {
-                last.text.push_str(line.trim());
+            LineKind::Row => break,
+            LineKind::Cell | LineKind::Tabs => {
+                blank_run = 0;
+                row.push(Cell::new(line.trim()));
             }
-        } else {
-            break;
+            LineKind::Text => {
+                if blank_run == 0 && !row.is_empty() && !looks_like_heading(line) {
+                    // A wrapped cell: its text continues on the next line without the tab.
+                    if let Some(last) = row.last_mut() {
+                        last.text.push_str(line.trim());
+                    }
+                } else {
+                    break;
+                }
+            }
         }
         i += 1;
     }
@@ -145,12 +200,43 @@ fn read_cell_table(lines: &[&str], start: usize) -> (Table, usize) {
     (Table::from_spanned_rows(rows, TableOrigin::Text, None), i)
 }
 
-/// Row-per-line table (tab-separated) starting at `start`.
+/// Row-per-line table (tab-separated) starting at `start`. A short line without tabs
+/// right before a row is the start of that row's first cell, wrapped.
 fn read_row_table(lines: &[&str], start: usize) -> (Table, usize) {
     let mut rows: Vec<Vec<Cell>> = Vec::new();
     let mut i = start;
-    while i < lines.len() && is_row_line(lines[i]) {
-        rows.push(lines[i].split('\t').map(|c| Cell::new(c.trim())).collect());
+    let mut carry = String::new();
+    while i < lines.len() {
+        let line = lines[i];
+        match line_kind(line) {
+            LineKind::Row | LineKind::Tabs => {
+                let mut cells: Vec<Cell> = line
+                    .trim_end_matches('\r')
+                    .split('\t')
+                    .map(|c| Cell::new(c.trim()))
+                    .collect();
+                if !carry.is_empty() {
+                    if let Some(first) = cells.iter_mut().find(|c| !c.text.is_empty()) {
+                        first.text.insert_str(0, &carry);
+                    } else if let Some(first) = cells.first_mut() {
+                        first.text = carry.clone();
+                    }
+                    carry.clear();
+                }
+                rows.push(cells);
+            }
+            LineKind::Text
+                if carry.is_empty()
+                    && !is_section_title(line)
+                    && line.chars().count() <= 40
+                    && lines
+                        .get(i + 1)
+                        .is_some_and(|n| line_kind(n) == LineKind::Row) =>
+            {
+                carry = line.trim().to_string();
+            }
+            _ => break,
+        }
         i += 1;
     }
     (Table::from_spanned_rows(rows, TableOrigin::Text, None), i)
@@ -180,13 +266,47 @@ mod tests {
 
     #[test]
     fn tab_separated_rows() {
-        let text = "标题\n规章\t0\t1\t2\n行政许可\t5\t\t\n正文";
+        let text = "二、主动公开政府信息情况\n规章\t0\t1\t2\n行政许可\t5\t\t\n正文";
         let doc = decode_text(text.as_bytes()).expect("decodes");
         let Some(Block::Table(t)) = doc.blocks.get(1) else {
             panic!("no table");
         };
         assert_eq!(t.rows.len(), 2);
         assert_eq!(t.rows[1][1].text, "5");
+    }
+
+    fn tables(doc: &Document) -> Vec<&Table> {
+        doc.blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Table(t) => Some(t),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn trailing_tabs_keep_the_cell_per_line_shape() {
+        let text = "\t规章\t\n\t0\t\n\t\t\n\t3\t\n\n\t行政许可\t\n\t5\t\n\n\n";
+        let doc = decode_text(text.as_bytes()).expect("decodes");
+        let t = tables(&doc);
+        assert_eq!(t.len(), 1);
+        let texts: Vec<&str> = t[0].rows[0].iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["规章", "0", "", "3"]);
+        assert_eq!(t[0].rows[1][1].text, "5");
+    }
+
+    #[test]
+    fn wrapped_first_label_and_rows_of_empty_cells() {
+        let text = "四、政府信息公开行政复议、行政诉讼情况\n一、本年新收政府\n信息公开申请数量\t\t1\t2\n二、上年结转\t\t0\t0\n行政复议\t行政诉讼\n\t\t\t\t\n正文。";
+        let doc = decode_text(text.as_bytes()).expect("decodes");
+        assert!(matches!(&doc.blocks[0], Block::Paragraph(p) if p.ends_with("行政诉讼情况")));
+        let t = tables(&doc);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].rows[0][0].text, "一、本年新收政府信息公开申请数量");
+        assert_eq!(t[0].rows[0][2].text, "1");
+        assert_eq!(t[0].rows.len(), 4, "the row of empty cells is a row");
+        assert!(t[0].rows[3].iter().all(|c| c.text.is_empty()));
     }
 
     #[test]

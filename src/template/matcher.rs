@@ -142,10 +142,7 @@ fn best_word_len(words: &[String], label: &str) -> Option<usize> {
 }
 
 fn count_words(words: &[String], text: &str) -> usize {
-    words
-        .iter()
-        .filter(|w| text.contains(w.as_str()))
-        .count()
+    words.iter().filter(|w| text.contains(w.as_str())).count()
 }
 
 /// Trims blank cells at the edges until `want` remain, if that is possible.
@@ -242,11 +239,7 @@ fn classify_tables(doc: &Document, t: &Template) -> Vec<(usize, Option<TableKind
                 let n = norm_label(text);
                 if n.chars().count() <= 40 {
                     for k in TableKind::ALL {
-                        if t.table(k)
-                            .heading
-                            .iter()
-                            .any(|h| n.contains(h.as_str()))
-                        {
+                        if t.table(k).heading.iter().any(|h| n.contains(h.as_str())) {
                             heading_kind = Some(k);
                         }
                     }

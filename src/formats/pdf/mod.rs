@@ -1,0 +1,263 @@
+//! PDF text-layer decoder: PDF bytes → [`Document`].
+//!
+//! lopdf is the object layer only (parsing, xref repair, decryption with the empty
+//! password, stream filters). Page content streams are interpreted here
+//! ([`content`]), fonts decoded to Unicode ([`fonts`], [`cmap`]), and glyphs and ruling
+//! lines laid out into paragraphs and tables ([`layout`]). Coordinates are page points
+//! with the origin at the top left of the displayed page, y growing downwards.
+//!
+//! Pages without usable text (scans, or glyphs that cannot be mapped to Unicode) become
+//! a [`Block::Picture`] holding the page's largest JPEG image, for a later OCR stage.
+
+pub mod cmap;
+pub mod content;
+pub mod fonts;
+pub mod layout;
+pub mod objects;
+
+#[cfg(test)]
+mod tests;
+
+use crate::document::{Block, Document, Picture};
+use crate::formats::DecodeError;
+use content::{Interp, Matrix, PageContent};
+use lopdf::{Dictionary, Object, ObjectId};
+use objects::{deref, dict_get, name_of, nums_of};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Documents with more pages than this are refused.
+pub const MAX_PAGES: usize = 500;
+/// Most decoded bytes of one page's content streams.
+const MAX_PAGE_CONTENT: usize = 64 << 20;
+
+/// Decodes a PDF's text layer into the document model. Never panics.
+pub fn decode_pdf(bytes: &[u8]) -> Result<Document, DecodeError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode(bytes))) {
+        Ok(r) => r,
+        Err(_) => Err(DecodeError::new(
+            "PDF is damaged: reading it failed unexpectedly; re-export or re-download the file",
+        )),
+    }
+}
+
+fn decode(bytes: &[u8]) -> Result<Document, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::new(
+            "PDF is damaged: the file is empty (0 bytes)",
+        ));
+    }
+    let head = &bytes[..bytes.len().min(1024)];
+    if !head.windows(5).any(|w| w == b"%PDF-") {
+        return Err(DecodeError::new(
+            "not a PDF: the file does not start with a %PDF- header",
+        ));
+    }
+    let tail = &bytes[bytes.len().saturating_sub(2048)..];
+    if !tail.windows(5).any(|w| w == b"%%EOF") {
+        return Err(DecodeError::new(format!(
+            "PDF is damaged: the file is truncated (no %%EOF marker at its end after {} bytes); \
+             download it again",
+            bytes.len()
+        )));
+    }
+    let doc = lopdf::Document::load_mem(bytes)
+        .map_err(|e| DecodeError::new(format!("PDF is damaged: {e}")))?;
+    let pages = doc.get_pages();
+    if pages.is_empty() {
+        if doc.is_encrypted() {
+            return Err(DecodeError::new(
+                "PDF is encrypted and cannot be opened without a password",
+            ));
+        }
+        return Err(DecodeError::new("PDF is damaged: no pages could be found"));
+    }
+    if pages.len() > MAX_PAGES {
+        return Err(DecodeError::new(format!(
+            "PDF has {} pages, more than the {MAX_PAGES} an annual report can have; \
+             split it or check that it is the right file",
+            pages.len()
+        )));
+    }
+    let mut fonts: HashMap<ObjectId, Rc<fonts::Font>> = HashMap::new();
+    let mut out = Document {
+        blocks: Vec::new(),
+        title_hint: info_title(&doc),
+    };
+    for (&no, &id) in &pages {
+        let Ok(page) = doc.get_dictionary(id) else {
+            continue;
+        };
+        let attrs = PageAttrs::of(&doc, page);
+        let data = doc
+            .get_page_content_with_limit(id, MAX_PAGE_CONTENT)
+            .unwrap_or_default();
+        let (ctm, w, h) = attrs.base_matrix();
+        let mut interp = Interp::new(&doc, &mut fonts, (w, h));
+        interp.run(&data, attrs.resources, ctm);
+        let mut pc = interp.finish();
+        let (w, h) = layout::upright(&mut pc, w, h);
+        page_out(&doc, &pc, no, w, h, &mut out.blocks);
+    }
+    Ok(out)
+}
+
+/// Emits a page's blocks, or a picture of it when its text is not usable.
+fn page_out(
+    doc: &lopdf::Document,
+    pc: &PageContent,
+    no: u32,
+    w: f32,
+    h: f32,
+    blocks: &mut Vec<Block>,
+) {
+    let (good, bad) = pc.glyphs.iter().fold((0usize, 0usize), |(g, b), gl| {
+        let c = gl.ch;
+        if c.is_whitespace() || c.is_control() {
+            (g, b)
+        } else if c == '\u{FFFD}' || ('\u{E000}'..='\u{F8FF}').contains(&c) {
+            (g, b + 1)
+        } else {
+            (g + 1, b)
+        }
+    });
+    let usable = good >= 10 && bad * 2 <= good;
+    if usable {
+        blocks.extend(layout::page_blocks(pc, no, w, h));
+        return;
+    }
+    if pc.images.is_empty() && bad == 0 {
+        // Nothing at all on the page (or a few stray characters).
+        if good > 0 {
+            blocks.extend(layout::page_blocks(pc, no, w, h));
+        }
+        return;
+    }
+    let best = pc.images.iter().max_by(|a, b| a.area.total_cmp(&b.area));
+    let mut pic = Picture {
+        name: Some(format!("page {no}")),
+        bytes: Vec::new(),
+        dpi: None,
+        page: Some(no),
+    };
+    if let Some(img) = best {
+        if let Some(Object::Stream(s)) = img.id.and_then(|id| doc.get_object(id).ok()) {
+            let is_dct = match dict_get(doc, &s.dict, b"Filter") {
+                Some(Object::Name(n)) => n == b"DCTDecode",
+                Some(Object::Array(a)) => {
+                    a.len() == 1 && deref(doc, &a[0]).and_then(name_of) == Some(b"DCTDecode")
+                }
+                _ => false,
+            };
+            if is_dct {
+                pic.bytes = s.content.clone();
+                let px = dict_get(doc, &s.dict, b"Width").and_then(objects::num_of);
+                if let Some(px) = px {
+                    if img.width_pt > 1.0 {
+                        let dpi = px / (img.width_pt / 72.0);
+                        if dpi.is_finite() && dpi > 10.0 && dpi < 5000.0 {
+                            pic.dpi = Some(dpi);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    blocks.push(Block::Picture(pic));
+}
+
+struct PageAttrs<'a> {
+    resources: Option<&'a Dictionary>,
+    bbox: [f32; 4],
+    rotate: i64,
+}
+
+impl<'a> PageAttrs<'a> {
+    /// Reads the page's own or inherited /Resources, /MediaBox, /CropBox and /Rotate.
+    fn of(doc: &'a lopdf::Document, page: &'a Dictionary) -> PageAttrs<'a> {
+        let mut resources = None;
+        let mut media: Option<Vec<f32>> = None;
+        let mut crop: Option<Vec<f32>> = None;
+        let mut rotate: Option<i64> = None;
+        let mut node = Some(page);
+        let mut seen = 0;
+        while let Some(d) = node {
+            if resources.is_none() {
+                resources = dict_get(doc, d, b"Resources").and_then(|o| o.as_dict().ok());
+            }
+            if media.is_none() {
+                media = d
+                    .get(b"MediaBox")
+                    .ok()
+                    .map(|o| nums_of(doc, o))
+                    .filter(|v| v.len() == 4);
+            }
+            if crop.is_none() {
+                crop = d
+                    .get(b"CropBox")
+                    .ok()
+                    .map(|o| nums_of(doc, o))
+                    .filter(|v| v.len() == 4);
+            }
+            if rotate.is_none() {
+                rotate = dict_get(doc, d, b"Rotate").and_then(|o| o.as_i64().ok());
+            }
+            seen += 1;
+            if seen > 32 {
+                break;
+            }
+            node = dict_get(doc, d, b"Parent").and_then(|o| o.as_dict().ok());
+        }
+        let b = crop
+            .or(media)
+            .unwrap_or_else(|| vec![0.0, 0.0, 595.0, 842.0]);
+        let (x0, x1) = (b[0].min(b[2]), b[0].max(b[2]));
+        let (y0, y1) = (b[1].min(b[3]), b[1].max(b[3]));
+        let bbox = if x1 - x0 < 1.0 || y1 - y0 < 1.0 || x1 - x0 > 20000.0 || y1 - y0 > 20000.0 {
+            [0.0, 0.0, 595.0, 842.0]
+        } else {
+            [x0, y0, x1, y1]
+        };
+        PageAttrs {
+            resources,
+            bbox,
+            rotate: rotate.unwrap_or(0).rem_euclid(360),
+        }
+    }
+
+    /// The initial CTM mapping user space to displayed-page coordinates (y down), and
+    /// the displayed page's width and height.
+    fn base_matrix(&self) -> (Matrix, f32, f32) {
+        let [x0, y0, x1, y1] = self.bbox;
+        let (w, h) = (x1 - x0, y1 - y0);
+        match self.rotate {
+            90 => ([0.0, 1.0, 1.0, 0.0, -y0, -x0], h, w),
+            180 => ([-1.0, 0.0, 0.0, 1.0, x1, -y0], w, h),
+            270 => ([0.0, -1.0, -1.0, 0.0, y1, x1], h, w),
+            _ => ([1.0, 0.0, 0.0, -1.0, -x0, y1], w, h),
+        }
+    }
+}
+
+/// The document information dictionary's /Title, if any.
+fn info_title(doc: &lopdf::Document) -> Option<String> {
+    let info = doc.trailer.get(b"Info").ok().and_then(|o| deref(doc, o))?;
+    let info = info.as_dict().ok()?;
+    let Object::String(s, _) = dict_get(doc, info, b"Title")? else {
+        return None;
+    };
+    let text = if s.starts_with(&[0xFE, 0xFF]) {
+        let units: Vec<u16> = s[2..]
+            .chunks(2)
+            .filter(|c| c.len() == 2)
+            .map(|c| (c[0] as u16) << 8 | c[1] as u16)
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else if s.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        String::from_utf8_lossy(&s[3..]).into_owned()
+    } else {
+        s.iter().map(|&b| b as char).collect()
+    };
+    let text = text.trim().to_string();
+    (!text.is_empty()).then_some(text)
+}
