@@ -209,7 +209,8 @@ fn read_row_table(lines: &[&str], start: usize) -> (Table, usize) {
     while i < lines.len() {
         let line = lines[i];
         match line_kind(line) {
-            LineKind::Row | LineKind::Tabs => {
+            // Inside a row-per-line table a tab-led line is a row with an empty first cell.
+            LineKind::Row | LineKind::Tabs | LineKind::Cell => {
                 let mut cells: Vec<Cell> = line
                     .trim_end_matches('\r')
                     .split('\t')

@@ -197,19 +197,124 @@ fn map_by_header<'a>(
     used.iter().all(|u| *u).then_some(out)
 }
 
-/// Which table a grid is, by its words; `None` when it is none of the three.
-fn classify(table: &Table, t: &Template) -> Option<(TableKind, usize)> {
-    let text = norm_label(&table.all_text());
+/// A run of rows of one grid that holds (part of) one statistics table. A grid usually is
+/// one segment; a grid holding several tables (one big table with full-width section
+/// rows such as 三、收到和处理政府信息公开申请情况) is cut at those rows.
+#[derive(Debug, Clone)]
+struct Segment {
+    table: usize,
+    rows: std::ops::Range<usize>,
+    kind: Option<TableKind>,
+}
+
+fn text_of_rows(table: &Table, rows: std::ops::Range<usize>) -> String {
+    let mut s = String::new();
+    for row in &table.rows[rows] {
+        for cell in row {
+            if !cell.is_continuation() && !cell.text.is_empty() {
+                s.push_str(&norm_label(&cell.text));
+            }
+        }
+    }
+    s
+}
+
+/// Which table some rows are, by their words; `None` when none of the three.
+fn classify(text: &str, t: &Template) -> Option<(TableKind, usize)> {
     TableKind::ALL
         .iter()
-        .map(|k| (*k, count_words(&t.table(*k).detect, &text)))
+        .map(|k| (*k, count_words(&t.table(*k).detect, text)))
         .max_by_key(|(_, n)| *n)
         .filter(|(_, n)| *n >= 2)
 }
 
-/// For each table of the document, the statistics table it holds: by its words first,
-/// then by the section heading above it, then as the continuation of the table before.
-fn classify_tables(doc: &Document, t: &Template) -> Vec<(usize, Option<TableKind>)> {
+/// The table a row introduces when it is a section heading inside a grid: one cell of
+/// text (usually spanning the grid) naming a section, and no numbers.
+fn heading_row_kind(table: &Table, r: usize, t: &Template) -> Option<TableKind> {
+    let mut anchors = table.rows[r]
+        .iter()
+        .filter(|c| !c.is_continuation() && !c.text.trim().is_empty());
+    let only = anchors.next()?;
+    if anchors.next().is_some() || parse_value(&only.text).is_some() {
+        return None;
+    }
+    let text = norm_label(&only.text);
+    if text.chars().count() > 40 {
+        return None;
+    }
+    TableKind::ALL.into_iter().find(|k| {
+        t.table(*k)
+            .heading
+            .iter()
+            .any(|h| text.contains(h.as_str()))
+    })
+}
+
+/// The table a header row starts (its own words, no numbers), if any.
+fn start_row_kind(table: &Table, r: usize, t: &Template) -> Option<TableKind> {
+    let view = analyze_row(table, r);
+    if view.has_printed_number() || view.own_label.is_empty() {
+        return None;
+    }
+    TableKind::ALL.into_iter().find(|k| {
+        let spec = t.table(*k);
+        spec.start_hits > 0 && count_words(&spec.header_words, &view.own_label) >= spec.start_hits
+    })
+}
+
+/// Cuts a grid at its section-heading rows, and where the header rows of a different
+/// table begin (several tables pasted as one grid).
+fn split_segments(ti: usize, table: &Table, t: &Template) -> Vec<(Segment, bool)> {
+    let mut out: Vec<(Segment, bool)> = Vec::new();
+    let mut start = 0;
+    let mut forced: Option<TableKind> = None;
+    let mut current: Option<TableKind> = None;
+    for r in 0..table.rows.len() {
+        let cut = if let Some(k) = heading_row_kind(table, r, t) {
+            Some((k, r + 1))
+        } else {
+            match start_row_kind(table, r, t) {
+                Some(k) if current.is_some_and(|c| c != k) => Some((k, r)),
+                Some(k) => {
+                    current = Some(k);
+                    None
+                }
+                None => None,
+            }
+        };
+        if let Some((k, next_start)) = cut {
+            if r > start {
+                out.push((
+                    Segment {
+                        table: ti,
+                        rows: start..r,
+                        kind: forced,
+                    },
+                    forced.is_some(),
+                ));
+            }
+            start = next_start;
+            forced = Some(k);
+            current = Some(k);
+        }
+    }
+    if start < table.rows.len() || out.is_empty() {
+        out.push((
+            Segment {
+                table: ti,
+                rows: start..table.rows.len(),
+                kind: forced,
+            },
+            forced.is_some(),
+        ));
+    }
+    out
+}
+
+/// For each piece of each table of the document, the statistics table it holds: a
+/// heading row inside the grid decides; else its words; else the section heading above
+/// it; else it continues the table before (a table split over pages or pastes).
+fn classify_tables(doc: &Document, t: &Template) -> Vec<Segment> {
     let mut out = Vec::new();
     let mut heading_kind: Option<TableKind> = None;
     let mut prev_kind: Option<TableKind> = None;
@@ -218,22 +323,28 @@ fn classify_tables(doc: &Document, t: &Template) -> Vec<(usize, Option<TableKind
     for block in &doc.blocks {
         match block {
             Block::Table(table) => {
-                let by_words = classify(table, t);
-                let kind = match by_words {
-                    Some((k, n)) if n >= 3 => Some(k),
-                    Some((k, _)) if heading_kind.is_none() || heading_kind == Some(k) => Some(k),
-                    _ => {
-                        if !text_since_table && prev_kind.is_some() {
-                            prev_kind
-                        } else {
-                            heading_kind.or(by_words.map(|(k, _)| k))
-                        }
+                for (mut seg, forced) in split_segments(idx, table, t) {
+                    if !forced {
+                        let by_words = classify(&text_of_rows(table, seg.rows.clone()), t);
+                        seg.kind = match by_words {
+                            Some((k, n)) if n >= 3 => Some(k),
+                            Some((k, _)) if heading_kind.is_none() || heading_kind == Some(k) => {
+                                Some(k)
+                            }
+                            _ => {
+                                if !text_since_table && prev_kind.is_some() {
+                                    prev_kind
+                                } else {
+                                    heading_kind.or(by_words.map(|(k, _)| k))
+                                }
+                            }
+                        };
                     }
-                };
-                out.push((idx, kind));
+                    prev_kind = seg.kind;
+                    text_since_table = false;
+                    out.push(seg);
+                }
                 idx += 1;
-                prev_kind = kind;
-                text_since_table = false;
             }
             Block::Heading { text, .. } | Block::Paragraph(text) => {
                 let n = norm_label(text);
@@ -349,14 +460,14 @@ fn pick_row(
     })
 }
 
-fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[usize]) {
+fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Segment]) {
     let name = kind.name();
     let mut assigned = vec![false; spec.rows.len()];
     let mut last: Option<usize> = None;
     let mut header: Vec<(usize, String)> = Vec::new();
-    for &ti in members {
-        let table = ctx.tables[ti];
-        for r in 0..table.rows.len() {
+    for seg in members {
+        let (ti, table) = (seg.table, ctx.tables[seg.table]);
+        for r in seg.rows.clone() {
             let view = analyze_row(table, r);
             let hdr_hits = count_words(&spec.header_words, &view.own_label);
             if hdr_hits > 0 && !view.has_printed_number() {
@@ -441,7 +552,7 @@ fn collect_header(table: &Table, r: usize, cols: &[ColumnSpec], header: &mut Vec
     }
 }
 
-fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[usize]) {
+fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
     let mut assigned = vec![false; spec.rows.len()];
     let col_words: Vec<String> = spec
         .rows
@@ -449,10 +560,10 @@ fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[usize]) {
         .flat_map(|r| r.cols.iter().flat_map(|c| c.words.iter().cloned()))
         .chain(["信息内容".to_string()])
         .collect();
-    for &ti in members {
-        let table = ctx.tables[ti];
+    for seg in members {
+        let (ti, table) = (seg.table, ctx.tables[seg.table]);
         let mut header: Vec<(usize, String)> = Vec::new();
-        for r in 0..table.rows.len() {
+        for r in seg.rows.clone() {
             let view = analyze_row(table, r);
             if !view.has_printed_number() && count_words(&col_words, &view.own_label) > 0 {
                 header.clear();
@@ -491,14 +602,14 @@ fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[usize]) {
 }
 
 /// Table 四: one wide row of groups × results, or one row per group.
-fn match_appeals(ctx: &mut Ctx, spec: &TableSpec, members: &[usize]) {
+fn match_appeals(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
     let n_cols = spec.cols.len();
     let wide = spec.rows.len() * n_cols;
     let mut best: Option<LocatedRow> = None;
     let mut per_group: Vec<Option<LocatedRow>> = vec![None; spec.rows.len()];
-    for &ti in members {
-        let table = ctx.tables[ti];
-        for r in 0..table.rows.len() {
+    for seg in members {
+        let (ti, table) = (seg.table, ctx.tables[seg.table]);
+        for r in seg.rows.clone() {
             let view = analyze_row(table, r);
             if view.values.len() >= wide {
                 if let Some(vals) = fit_values(view.values.clone(), wide) {
@@ -566,10 +677,10 @@ pub fn match_tables(doc: &Document, templates: &Templates, year: Option<i32>) ->
     };
     let kinds = classify_tables(doc, template);
     for kind in TableKind::ALL {
-        let members: Vec<usize> = kinds
+        let members: Vec<Segment> = kinds
             .iter()
-            .filter(|(_, k)| *k == Some(kind))
-            .map(|(i, _)| *i)
+            .filter(|s| s.kind == Some(kind))
+            .cloned()
             .collect();
         if members.is_empty() {
             continue;
@@ -610,4 +721,131 @@ pub fn match_tables(doc: &Document, templates: &Templates, year: Option<i32>) ->
         }
     }
     ctx.out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{Cell, TableOrigin};
+
+    fn row(cells: &[&str]) -> Vec<Cell> {
+        cells.iter().map(|t| Cell::new(*t)).collect()
+    }
+
+    /// Rows of a gov-2021 report: table 二, 三 and 四 with distinct numbers per cell so a
+    /// shifted or swapped value cannot pass.
+    fn report_rows(
+        t: &Template,
+    ) -> (
+        Vec<Vec<Cell>>,
+        Vec<Vec<Cell>>,
+        Vec<Vec<Cell>>,
+        Vec<(String, i64)>,
+    ) {
+        let mut want = Vec::new();
+        let mut n = 1i64;
+        let mut active = vec![
+            row(&["第二十条第（一）项"]),
+            row(&["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"]),
+        ];
+        for r in &t.active.rows {
+            let mut cells = vec![r.label.rsplit(' ').next().unwrap_or("").to_string()];
+            for c in &r.cols {
+                cells.push(n.to_string());
+                want.push((format!("active/{}/{}", r.key, c.key), n));
+                n += 1;
+            }
+            active.push(cells.iter().map(|s| Cell::new(s.as_str())).collect());
+        }
+        let mut requests = vec![
+            row(&[
+                "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）",
+                "申请人情况",
+            ]),
+            row(&["", "自然人", "法人或其他组织", "总计"]),
+            row(&[
+                "",
+                "商业企业",
+                "科研机构",
+                "社会公益组织",
+                "法律服务机构",
+                "其他",
+            ]),
+        ];
+        for r in &t.requests.rows {
+            let mut cells = vec![Cell::new(r.label.as_str())];
+            for c in &t.requests.cols {
+                cells.push(Cell::new(n.to_string()));
+                want.push((format!("requests/{}/{}", r.key, c.key), n));
+                n += 1;
+            }
+            requests.push(cells);
+        }
+        let appeals_hdr = row(&["行政复议", "行政诉讼"]);
+        let mut values = Vec::new();
+        for r in &t.appeals.rows {
+            for c in &t.appeals.cols {
+                values.push(Cell::new(n.to_string()));
+                want.push((format!("appeals/{}/{}", r.key, c.key), n));
+                n += 1;
+            }
+        }
+        (active, requests, vec![appeals_hdr, values], want)
+    }
+
+    fn assert_all(result: &MatchResult, want: &[(String, i64)]) {
+        for (key, n) in want {
+            let got = result
+                .values
+                .iter()
+                .find(|v| &v.key == key)
+                .map(|v| v.value);
+            assert_eq!(got, Some(Number::Int(*n)), "{key}");
+        }
+        assert_eq!(result.values.len(), want.len());
+    }
+
+    fn table(rows: Vec<Vec<Cell>>) -> Block {
+        Block::Table(Table::from_spanned_rows(rows, TableOrigin::HtmlTable, None))
+    }
+
+    #[test]
+    fn three_tables_pasted_as_one_grid() {
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let (mut all, requests, appeals, want) = report_rows(t);
+        all.extend(requests);
+        all.extend(appeals);
+        let doc = Document {
+            blocks: vec![table(all)],
+            title_hint: None,
+        };
+        let result = match_tables(&doc, &templates, Some(2023));
+        assert_eq!(result.template.as_deref(), Some("gov-2021"));
+        assert_all(&result, &want);
+    }
+
+    #[test]
+    fn requests_table_split_with_repeated_header_and_a_note_between() {
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let (active, requests, appeals, want) = report_rows(t);
+        let header: Vec<Vec<Cell>> = requests[..3].to_vec();
+        let mut second = header.clone();
+        second.extend(requests[15..].iter().cloned());
+        let doc = Document {
+            blocks: vec![
+                Block::Paragraph("二、主动公开政府信息情况".into()),
+                table(active),
+                Block::Paragraph("三、收到和处理政府信息公开申请情况".into()),
+                table(requests[..15].to_vec()),
+                Block::Paragraph("续表".into()),
+                table(second),
+                Block::Paragraph("四、政府信息公开行政复议、行政诉讼情况".into()),
+                table(appeals),
+            ],
+            title_hint: None,
+        };
+        assert_all(&match_tables(&doc, &templates, Some(2023)), &want);
+    }
 }

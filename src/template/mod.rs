@@ -44,6 +44,9 @@ pub struct TableSpec {
     /// Words of header rows (rows that carry labels of columns, not numbers).
     #[serde(default)]
     pub header_words: Vec<String>,
+    /// A numberless row with this many header words starts this table (0: never).
+    #[serde(default)]
+    pub start_hits: usize,
     #[serde(default)]
     pub cols: Vec<ColumnSpec>,
     pub rows: Vec<RowSpec>,
