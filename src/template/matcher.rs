@@ -734,14 +734,9 @@ mod tests {
 
     /// Rows of a gov-2021 report: table 二, 三 and 四 with distinct numbers per cell so a
     /// shifted or swapped value cannot pass.
-    fn report_rows(
-        t: &Template,
-    ) -> (
-        Vec<Vec<Cell>>,
-        Vec<Vec<Cell>>,
-        Vec<Vec<Cell>>,
-        Vec<(String, i64)>,
-    ) {
+    type Rows = Vec<Vec<Cell>>;
+
+    fn report_rows(t: &Template) -> (Rows, Rows, Rows, Vec<(String, i64)>) {
         let mut want = Vec::new();
         let mut n = 1i64;
         let mut active = vec![
