@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 cargo build --release --quiet
-./target/release/nianbao extract samples/docx samples/html samples/txt samples/negative \
+./target/release/nianbao extract samples/docx samples/html samples/txt samples/pdf samples/pdf-scan samples/negative \
     --db nianbao.sqlite --jsonl samples.jsonl --force
 echo
 echo "Table 三 of one report, as printed (sqlite3 nianbao.sqlite):"
