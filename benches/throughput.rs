@@ -1,7 +1,7 @@
-//! Born-digital throughput, end to end: `cargo bench --bench throughput [-- N]`.
+//! Born-digital throughput, end to end: `cargo bench --bench throughput [-- N [FORMATS]]`.
 //!
-//! Builds a folder of N report files (copies of the DOCX and HTML samples, default
-//! 5,000), runs the release `nianbao extract` on it into a fresh SQLite database, and
+//! Builds a folder of N report files (copies of the samples of FORMATS, a comma list of
+//! samples/ folders, default `docx,html` and 5,000 files; `pdf` for text-layer PDFs), runs the release `nianbao extract` on it into a fresh SQLite database, and
 //! prints documents per second and the peak resident memory of the run. A benchmark, not
 //! a test: it asserts nothing but that every document was extracted.
 
@@ -20,17 +20,23 @@ fn peak_rss_of_children_mb() -> f64 {
 }
 
 fn main() {
-    let n: usize = std::env::args()
+    let args: Vec<String> = std::env::args()
         .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(5000);
+        .filter(|a| a != "--bench")
+        .collect();
+    let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(5000);
+    let formats: Vec<String> = args
+        .iter()
+        .find(|a| a.parse::<usize>().is_err())
+        .map(|a| a.split(',').map(str::to_string).collect())
+        .unwrap_or_else(|| vec!["docx".to_string(), "html".to_string()]);
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let mut sources = Vec::new();
-    for dir in ["docx", "html"] {
+    for dir in &formats {
         let mut files: Vec<_> = std::fs::read_dir(samples.join(dir))
             .expect("samples")
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "docx" || e == "html"))
+            .filter(|p| !p.to_string_lossy().ends_with(".json"))
             .collect();
         files.sort();
         sources.extend(files);
@@ -60,8 +66,9 @@ fn main() {
     let summary = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{summary}");
     println!(
-        "born-digital throughput: {n} documents ({} DOCX/HTML samples, {:.0} MB) in {secs:.2} s = {:.0} docs/s; peak RSS {:.0} MB",
+        "throughput: {n} documents ({} samples of {}, {:.0} MB) in {secs:.2} s = {:.0} docs/s; peak RSS {:.0} MB",
         sources.len(),
+        formats.join(","),
         bytes_total as f64 / 1e6,
         n as f64 / secs,
         peak_rss_of_children_mb()

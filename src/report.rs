@@ -37,7 +37,8 @@ static TITLE: Lazy<Regex> = Lazy::new(|| {
 /// True when a line reads as the report's title (or its second half).
 fn is_title_line(s: &str) -> bool {
     let s = strip_ws(s);
-    (s.contains("信息公开") && (s.contains("年度报告") || s.contains("年报")))
+    (s.contains("信息公开")
+        && (s.contains("年度报告") || s.contains("年报") || s.contains("工作报告")))
         || (s.contains("年度报告") && s.chars().count() <= 30)
 }
 
@@ -102,15 +103,24 @@ static DATE: Lazy<Regex> = Lazy::new(|| {
 
 /// The date printed at the end of the report (the signature line), if any.
 fn find_published(blocks: &[&str]) -> Option<String> {
-    for b in blocks.iter().rev().take(12) {
+    // Web pages end with share bars, site footers and link lists after the signature.
+    for b in blocks.iter().rev().take(30) {
         let s = fold_width(&strip_ws(b));
         if s.chars().count() > 60 {
             continue;
         }
         let Some(c) = DATE.captures(&s) else { continue };
-        // Only a line that is the date, maybe with the agency before it.
-        let rest_after = &s[c.get(0).map(|m| m.end()).unwrap_or(0)..];
-        if rest_after.chars().count() > 2 {
+        // Only a line that is the date, maybe with the agency before it: not a labelled
+        // date such as 发布时间：… or 更新日期：… of the page around the report.
+        let (start, end) = c.get(0).map(|m| (m.start(), m.end())).unwrap_or((0, 0));
+        let before = &s[..start];
+        let rest_after = &s[end..];
+        if rest_after.chars().count() > 2
+            || before.contains([':', '：'])
+            || before.ends_with("于")
+            || before.contains("时间")
+            || before.contains("日期")
+        {
             continue;
         }
         let y = year_value(&c[1])?;
@@ -300,7 +310,9 @@ pub fn read_facts(doc: &Document) -> Facts {
     static ACTIVE: Lazy<Regex> =
         Lazy::new(|| re(r"主动公开[\p{Han}、“”\u0022]{0,28}?(\d+)(?:条|件|篇|项)"));
     static RECEIVED: Lazy<Regex> = Lazy::new(|| {
-        re(r"(?:收到|受理)[\p{Han}“”\u0022]{0,14}?申请[\p{Han}]{0,4}?(\d+)(?:件|起|个|次|宗|条)")
+        re(
+            r"(?:收到|受理|新收)[\p{Han}“”\u0022]{0,14}?申请[\p{Han}]{0,4}?(\d+)(?:件|起|个|次|宗|条)",
+        )
     });
     static NONE_RECEIVED: Lazy<Regex> =
         Lazy::new(|| re(r"未(?:收到|受理|接到)[\p{Han}“”\u0022]{0,16}?申请"));
@@ -309,9 +321,11 @@ pub fn read_facts(doc: &Document) -> Facts {
             r"行政复议(?:案件)?(\d+)(?:件|起|宗|次)[、，,和及]?(?:[\p{Han}]{0,6}?)行政诉讼(?:案件)?(\d+)(?:件|起|宗|次)",
         )
     });
+    // "None" only when the clause denies both reviews and lawsuits, and gives no number:
+    // 未发生行政复议，发生行政诉讼1件 is not a zero.
     static NO_APPEALS: Lazy<Regex> = Lazy::new(|| {
         re(
-            r"(?:未|没有)(?:产生|发生|出现|收到|涉及)[\p{Han}]{0,16}?(?:行政复议|行政诉讼)|无[\p{Han}]{0,10}?行政复议[\p{Han}]{0,4}?行政诉讼",
+            r"(?:未|没有|无)(?:产生|发生|出现|收到|涉及|因)?[^，。；,;0-9]{0,16}?行政复议[^，。；,;0-9]{0,6}?行政诉讼|(?:未|没有)(?:产生|发生|出现|收到|涉及)[^，。；,;0-9]{0,16}?行政诉讼[^，。；,;0-9]{0,6}?行政复议",
         )
     });
     let mut facts = Facts::default();
@@ -421,6 +435,35 @@ mod tests {
         let f = read_facts(&d);
         assert_eq!(f.requests_received, Some(4));
         assert_eq!(f.appeals_total, Some(1));
+    }
+
+    #[test]
+    fn a_denied_review_with_a_counted_lawsuit_is_not_zero() {
+        let d = doc(&["全年未发生因政府信息公开引起的行政复议，发生行政诉讼1件。"]);
+        assert_eq!(read_facts(&d).appeals_total, None);
+        let d = doc(&["全年未产生因政府信息公开引起的行政复议和行政诉讼。"]);
+        assert_eq!(read_facts(&d).appeals_total, Some(0));
+        let d = doc(&["本年度新收政府信息公开申请5件。"]);
+        assert_eq!(read_facts(&d).requests_received, Some(5));
+    }
+
+    #[test]
+    fn a_labelled_page_date_is_not_the_signature_date() {
+        let d = doc(&[
+            "XX局2023年政府信息公开工作年度报告",
+            "正文。",
+            "XX局",
+            "2024年1月22日",
+            "发布时间：2024年2月1日",
+            "分享到：微信",
+        ]);
+        assert_eq!(read_meta(&d).published.as_deref(), Some("2024-01-22"));
+        let d = doc(&[
+            "XX局2023年政府信息公开工作年度报告",
+            "正文。",
+            "更新日期：2024年2月1日",
+        ]);
+        assert_eq!(read_meta(&d).published, None);
     }
 
     #[test]
