@@ -1,6 +1,7 @@
 //! CMap parsing: ToUnicode maps (bfchar/bfrange), code space ranges and CID ranges of
 //! embedded encoding CMaps. Tolerant: anything it does not understand is skipped.
 
+use super::content::is_delim;
 use std::collections::HashMap;
 
 /// A code space range: codes of `len` bytes whose bytes lie between `lo` and `hi`
@@ -138,26 +139,6 @@ pub fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
-fn is_delim(b: u8) -> bool {
-    matches!(
-        b,
-        b' ' | b'\t'
-            | b'\r'
-            | b'\n'
-            | b'\x0c'
-            | 0
-            | b'('
-            | b')'
-            | b'<'
-            | b'>'
-            | b'['
-            | b']'
-            | b'{'
-            | b'}'
-            | b'/'
-            | b'%'
-    )
-}
 
 fn code_of(bytes: &[u8]) -> u32 {
     bytes.iter().take(4).fold(0u32, |a, &b| a << 8 | b as u32)
@@ -395,7 +376,7 @@ pub fn code_len(ranges: &[CodeRange], bytes: &[u8]) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+use super::*;
 
     #[test]
     fn parses_bfchar_bfrange_and_codespace() {

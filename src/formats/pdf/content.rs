@@ -124,6 +124,7 @@ pub struct Interp<'d> {
     text: String,
 }
 
+/// PDF delimiter or white-space byte (ISO 32000-1, 7.2.2): ends a name or a number.
 pub fn is_delim(b: u8) -> bool {
     matches!(
         b,
