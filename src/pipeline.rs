@@ -372,7 +372,7 @@ impl Progress {
             let main = multi.add(ProgressBar::new(total));
             main.set_style(
                 ProgressStyle::with_template(
-                    "[{elapsed_precise}] {bar:30} {pos}/{len} files  {per_sec}  ETA {eta}  {msg}",
+                    "[{elapsed_precise}] {bar:30} {pos}/{len} files  ETA {eta}  {msg}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
@@ -442,9 +442,14 @@ impl Progress {
                     main.set_length(s.documents as u64);
                 }
                 main.set_position(s.documents as u64);
+                let secs = self.start.elapsed().as_secs_f64().max(1e-9);
                 main.set_message(format!(
-                    "{} ok, {} partial, {} failed, {} skipped",
-                    s.ok, s.partial, s.failed, s.skipped
+                    "{:.0} docs/s  {} ok, {} partial, {} failed, {} skipped",
+                    s.documents as f64 / secs,
+                    s.ok,
+                    s.partial,
+                    s.failed,
+                    s.skipped
                 ));
                 stages.set_message(self.stage_line());
                 main.tick();
