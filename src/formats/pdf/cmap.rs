@@ -139,7 +139,6 @@ pub fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
-
 fn code_of(bytes: &[u8]) -> u32 {
     bytes.iter().take(4).fold(0u32, |a, &b| a << 8 | b as u32)
 }
@@ -376,7 +375,7 @@ pub fn code_len(ranges: &[CodeRange], bytes: &[u8]) -> usize {
 
 #[cfg(test)]
 mod tests {
-use super::*;
+    use super::*;
 
     #[test]
     fn parses_bfchar_bfrange_and_codespace() {
