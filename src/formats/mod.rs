@@ -122,7 +122,7 @@ pub fn decode(format: Format, bytes: &[u8]) -> Result<Document, DecodeError> {
             "a zip archive that is not a DOCX: archives are expanded only when given as .zip",
         )),
         Format::Unknown => Err(DecodeError::new(
-            "unsupported file type: expected .docx, .html/.htm or .txt",
+            "unsupported file type: expected .docx, .html/.htm, .txt or .pdf (or a .zip of them)",
         )),
     }
 }

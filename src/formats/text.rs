@@ -9,7 +9,7 @@
 //! Everything else is paragraphs. Tool artefacts such as `[bookmark: _Hlk…]` are removed.
 
 use super::DecodeError;
-use crate::document::{Block, Cell, Document, Table, TableOrigin};
+use crate::document::{Block, Cell, Document, Picture, Table, TableOrigin};
 use once_cell::sync::Lazy;
 use regex::Regex;
 
@@ -147,13 +147,42 @@ fn blocks_from_lines(lines: &[&str]) -> Vec<Block> {
                 i = next;
             }
             LineKind::Text => {
-                blocks.push(Block::Paragraph(line.trim().to_string()));
+                push_text_line(&mut blocks, line);
                 i += 1;
             }
             LineKind::Blank | LineKind::Tabs => i += 1,
         }
     }
     blocks
+}
+
+/// A line of running text; `[image: name]` markers of text exports become picture blocks
+/// (the picture itself is not in the text) and the rest of the line stays text.
+fn push_text_line(blocks: &mut Vec<Block>, line: &str) {
+    static IMAGE: Lazy<Regex> = Lazy::new(|| {
+        Regex::new(r"\[image: ?([^\]]*)\]").unwrap_or_else(|_| unreachable!("static regex"))
+    });
+    let mut rest = line;
+    while let Some(m) = IMAGE.captures(rest) {
+        let (Some(all), Some(name)) = (m.get(0), m.get(1)) else {
+            break;
+        };
+        let before = rest[..all.start()].trim();
+        if !before.is_empty() {
+            blocks.push(Block::Paragraph(before.to_string()));
+        }
+        blocks.push(Block::Picture(Picture {
+            name: Some(name.as_str().to_string()),
+            bytes: Vec::new(),
+            dpi: None,
+            page: None,
+        }));
+        rest = &rest[all.end()..];
+    }
+    let rest = rest.trim();
+    if !rest.is_empty() {
+        blocks.push(Block::Paragraph(rest.to_string()));
+    }
 }
 
 /// Cell-per-line table starting at `start`; returns it and the index after it.
@@ -308,6 +337,17 @@ mod tests {
         assert_eq!(t[0].rows[0][2].text, "1");
         assert_eq!(t[0].rows.len(), 4, "the row of empty cells is a row");
         assert!(t[0].rows[3].iter().all(|c| c.text.is_empty()));
+    }
+
+    #[test]
+    fn image_markers_become_pictures() {
+        let doc =
+            decode_text("[image: 表格_03]四、政府信息公开行政复议、行政诉讼情况\n".as_bytes())
+                .expect("decodes");
+        assert!(
+            matches!(&doc.blocks[0], Block::Picture(p) if p.name.as_deref() == Some("表格_03"))
+        );
+        assert!(matches!(&doc.blocks[1], Block::Paragraph(t) if t.starts_with("四、")));
     }
 
     #[test]
