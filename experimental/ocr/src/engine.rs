@@ -1,0 +1,249 @@
+//! OCR engine abstraction and the Tesseract implementation.
+//!
+//! The pipeline talks to OCR only through [`OcrEngine`]: a greyscale image in, words with
+//! boxes and confidences out, so the engine can change (or be faked in tests).
+//!
+//! [`TesseractEngine`] drives the system libtesseract through `tesseract-sys` (the C API):
+//! the safe `tesseract` crate consumes its handle on every call and has no word iterator,
+//! so it cannot be reused per cell nor give word confidences. Two handles are kept: one
+//! `eng` handle with a digits whitelist in single-line mode, and one `chi_sim` handle
+//! (created on first use) for labels and text lines. Create one engine per worker thread
+//! and reuse it: initialisation costs tens of milliseconds, a recognition call a few.
+
+use image::GrayImage;
+use std::ffi::{CStr, CString};
+use std::os::raw::c_int;
+use tesseract::plumbing::tesseract_sys as sys;
+
+/// What a crop holds, which picks the engine configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OcrMode {
+    /// Numbers: whitelist `0123456789.-/`, one text line.
+    Digits,
+    /// Labels and text lines in Chinese (chi_sim), one text line.
+    Chinese,
+    /// Chinese text block of several lines (scanned-page paragraphs).
+    ChineseBlock,
+}
+
+/// One recognised word; `bbox` is (x, y, w, h) in the pixels of the image passed in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    pub text: String,
+    pub bbox: [f32; 4],
+    /// 0..1
+    pub confidence: f32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OcrError {
+    #[error("tesseract initialisation failed for language {0}")]
+    Init(String),
+    #[error("tesseract recognition failed")]
+    Recognise,
+    #[error("image too large for OCR: {0}x{1}")]
+    ImageTooLarge(u32, u32),
+}
+
+/// OCR engine abstraction: words with boxes and confidences, so the engine can change.
+pub trait OcrEngine {
+    fn recognise(&mut self, img: &GrayImage, mode: OcrMode) -> Result<Vec<Word>, OcrError>;
+}
+
+/// One libtesseract handle.
+struct Api {
+    ptr: *mut sys::TessBaseAPI,
+}
+
+impl Api {
+    fn new(lang: &str, vars: &[(&str, &str)]) -> Result<Api, OcrError> {
+        let c_lang = CString::new(lang).map_err(|_| OcrError::Init(lang.to_string()))?;
+        // SAFETY: TessBaseAPICreate returns a fresh handle owned by `Api` (deleted in Drop).
+        let ptr = unsafe { sys::TessBaseAPICreate() };
+        if ptr.is_null() {
+            return Err(OcrError::Init(lang.to_string()));
+        }
+        let api = Api { ptr };
+        // Init-time variables (dictionaries) must be passed to Init4; others are set after.
+        let keys: Vec<CString> = vars
+            .iter()
+            .filter_map(|(k, _)| CString::new(*k).ok())
+            .collect();
+        let vals: Vec<CString> = vars
+            .iter()
+            .filter_map(|(_, v)| CString::new(*v).ok())
+            .collect();
+        if keys.len() != vars.len() || vals.len() != vars.len() {
+            return Err(OcrError::Init(lang.to_string()));
+        }
+        let mut kp: Vec<*mut std::os::raw::c_char> =
+            keys.iter().map(|k| k.as_ptr() as *mut _).collect();
+        let mut vp: Vec<*mut std::os::raw::c_char> =
+            vals.iter().map(|v| v.as_ptr() as *mut _).collect();
+        // SAFETY: valid handle; all strings are NUL-terminated and outlive the call;
+        // tesseract only reads the arrays.
+        let rc = unsafe {
+            sys::TessBaseAPIInit4(
+                api.ptr,
+                std::ptr::null(),
+                c_lang.as_ptr(),
+                sys::TessOcrEngineMode_OEM_LSTM_ONLY,
+                std::ptr::null_mut(),
+                0,
+                kp.as_mut_ptr(),
+                vp.as_mut_ptr(),
+                kp.len(),
+                0,
+            )
+        };
+        if rc != 0 {
+            return Err(OcrError::Init(lang.to_string()));
+        }
+        Ok(api)
+    }
+
+    fn set_psm(&self, psm: sys::TessPageSegMode) {
+        // SAFETY: valid handle.
+        unsafe { sys::TessBaseAPISetPageSegMode(self.ptr, psm) }
+    }
+
+    /// Recognises `img` and returns its words.
+    fn words(&mut self, img: &GrayImage) -> Result<Vec<Word>, OcrError> {
+        let (w, h) = img.dimensions();
+        if w == 0 || h == 0 {
+            return Ok(Vec::new());
+        }
+        if w > 30_000 || h > 30_000 {
+            return Err(OcrError::ImageTooLarge(w, h));
+        }
+        let data = img.as_raw();
+        let mut out = Vec::new();
+        // SAFETY: `data` holds exactly w*h bytes (1 byte per pixel, stride w) and outlives
+        // the recognition; tesseract copies the image into its own Pix in SetImage.
+        unsafe {
+            sys::TessBaseAPISetImage(
+                self.ptr,
+                data.as_ptr(),
+                w as c_int,
+                h as c_int,
+                1,
+                w as c_int,
+            );
+            sys::TessBaseAPISetSourceResolution(self.ptr, 300);
+            if sys::TessBaseAPIRecognize(self.ptr, std::ptr::null_mut()) != 0 {
+                sys::TessBaseAPIClear(self.ptr);
+                return Err(OcrError::Recognise);
+            }
+            let it = sys::TessBaseAPIGetIterator(self.ptr);
+            if !it.is_null() {
+                let level = sys::TessPageIteratorLevel_RIL_WORD;
+                loop {
+                    let txt = sys::TessResultIteratorGetUTF8Text(it, level);
+                    if !txt.is_null() {
+                        let text = CStr::from_ptr(txt).to_string_lossy().into_owned();
+                        sys::TessDeleteText(txt);
+                        let conf = sys::TessResultIteratorConfidence(it, level);
+                        let pit = sys::TessResultIteratorGetPageIteratorConst(it);
+                        let (mut l, mut t, mut r, mut b) = (0, 0, 0, 0);
+                        sys::TessPageIteratorBoundingBox(
+                            pit, level, &mut l, &mut t, &mut r, &mut b,
+                        );
+                        let text = text.trim().to_string();
+                        if !text.is_empty() {
+                            out.push(Word {
+                                text,
+                                bbox: [l as f32, t as f32, (r - l) as f32, (b - t) as f32],
+                                confidence: (conf / 100.0).clamp(0.0, 1.0),
+                            });
+                        }
+                    }
+                    if sys::TessResultIteratorNext(it, level) == 0 {
+                        break;
+                    }
+                }
+                sys::TessResultIteratorDelete(it);
+            }
+            sys::TessBaseAPIClear(self.ptr);
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        // SAFETY: the handle was created by TessBaseAPICreate and is deleted once.
+        unsafe {
+            sys::TessBaseAPIEnd(self.ptr);
+            sys::TessBaseAPIDelete(self.ptr);
+        }
+    }
+}
+
+/// Tesseract: `eng` with a digits whitelist for numbers, `chi_sim` for labels.
+/// Not `Send`: create one per worker thread and reuse it.
+pub struct TesseractEngine {
+    digits: Api,
+    chinese: Option<Api>,
+    chinese_psm: sys::TessPageSegMode,
+}
+
+impl TesseractEngine {
+    /// Initialises the digits handle now; the chi_sim handle is created on first use.
+    pub fn new() -> Result<TesseractEngine, OcrError> {
+        let digits = Api::new(
+            "eng",
+            &[
+                ("tessedit_char_whitelist", "0123456789.-/"),
+                ("load_system_dawg", "0"),
+                ("load_freq_dawg", "0"),
+                ("classify_bln_numeric_mode", "1"),
+            ],
+        )?;
+        digits.set_psm(sys::TessPageSegMode_PSM_SINGLE_LINE);
+        Ok(TesseractEngine {
+            digits,
+            chinese: None,
+            chinese_psm: sys::TessPageSegMode_PSM_SINGLE_LINE,
+        })
+    }
+
+    fn chinese(&mut self, psm: sys::TessPageSegMode) -> Result<&mut Api, OcrError> {
+        if self.chinese.is_none() {
+            let api = Api::new(
+                "chi_sim",
+                &[
+                    ("load_system_dawg", "0"),
+                    ("load_freq_dawg", "0"),
+                    ("preserve_interword_spaces", "1"),
+                ],
+            )?;
+            api.set_psm(psm);
+            self.chinese_psm = psm;
+            self.chinese = Some(api);
+        }
+        match self.chinese.as_mut() {
+            Some(api) => {
+                if self.chinese_psm != psm {
+                    api.set_psm(psm);
+                    self.chinese_psm = psm;
+                }
+                Ok(api)
+            }
+            None => Err(OcrError::Init("chi_sim".into())),
+        }
+    }
+}
+
+impl OcrEngine for TesseractEngine {
+    fn recognise(&mut self, img: &GrayImage, mode: OcrMode) -> Result<Vec<Word>, OcrError> {
+        match mode {
+            OcrMode::Digits => self.digits.words(img),
+            OcrMode::Chinese => self
+                .chinese(sys::TessPageSegMode_PSM_SINGLE_LINE)?
+                .words(img),
+            OcrMode::ChineseBlock => self
+                .chinese(sys::TessPageSegMode_PSM_SINGLE_BLOCK)?
+                .words(img),
+        }
+    }
+}

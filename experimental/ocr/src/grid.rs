@@ -1,0 +1,524 @@
+//! Grid detection: ruling lines by long-run morphology, clustered into row and column
+//! lines; tables as connected groups of lines; merged cells from missing boundaries.
+
+use crate::prep::Bin;
+
+/// A straight ruling segment. For a horizontal segment `pos` is its y and
+/// `[start, end)` its x extent; for a vertical one `pos` is x and the extent is in y.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Segment {
+    pub pos: f32,
+    pub start: usize,
+    pub end: usize,
+    pub thick: usize,
+}
+
+impl Segment {
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+    pub fn is_empty(&self) -> bool {
+        self.end <= self.start
+    }
+}
+
+/// Parameters derived from the image size.
+#[derive(Debug, Clone, Copy)]
+pub struct GridParams {
+    /// Minimum run length of a ruling line.
+    pub min_len: usize,
+    /// Gaps up to this long inside a run are closed (broken / faint lines).
+    pub gap: usize,
+    /// Lines thicker than this are not rulings (filled areas, large glyph strokes).
+    pub max_thick: usize,
+    /// Positions closer than this are one line.
+    pub tol: f32,
+}
+
+impl GridParams {
+    pub fn for_size(w: usize, h: usize) -> GridParams {
+        let side = w.max(h);
+        GridParams {
+            min_len: (side / 45).max(24),
+            gap: (side / 600).clamp(2, 5),
+            max_thick: (side / 150).clamp(6, 20),
+            tol: (side as f32 / 250.0).clamp(4.0, 12.0),
+        }
+    }
+}
+
+/// Long runs along rows (horizontal = true) or columns, closing short gaps and
+/// tolerating ±1 px of residual skew; returns segments (runs merged across adjacent
+/// scanlines).
+pub fn find_segments(bin: &Bin, horizontal: bool, p: &GridParams) -> Vec<Segment> {
+    let (n_lines, n_along) = if horizontal {
+        (bin.h, bin.w)
+    } else {
+        (bin.w, bin.h)
+    };
+    let at = |line: usize, i: usize| -> bool {
+        if horizontal {
+            bin.get(i, line)
+        } else {
+            bin.get(line, i)
+        }
+    };
+    // Runs per scanline.
+    let mut runs: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n_lines];
+    for (line, out) in runs.iter_mut().enumerate() {
+        let mut i = 0;
+        while i < n_along {
+            if !at(line, i) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut last_ink = i;
+            let mut ink = 0usize;
+            while i < n_along && i - last_ink <= p.gap + 1 {
+                if at(line, i) {
+                    last_ink = i;
+                    ink += 1;
+                }
+                i += 1;
+            }
+            let end = last_ink + 1;
+            let len = end - start;
+            if len >= p.min_len && ink * 100 >= len * 80 {
+                out.push((start, end));
+            }
+            i = end + 1;
+        }
+    }
+    // Link runs of consecutive scanlines that overlap into segments.
+    struct Open {
+        seg_start: usize,
+        seg_end: usize,
+        first: usize,
+        last: usize,
+        wsum: f64,
+        n: f64,
+    }
+    let mut open: Vec<Open> = Vec::new();
+    let mut done: Vec<Open> = Vec::new();
+    for (line, line_runs) in runs.iter().enumerate() {
+        let mut next_open: Vec<Open> = Vec::new();
+        let mut used = vec![false; open.len()];
+        for &(s, e) in line_runs {
+            let mut merged = false;
+            for (k, o) in open.iter_mut().enumerate() {
+                if used[k] {
+                    continue;
+                }
+                if o.last + 1 >= line && s < o.seg_end && e > o.seg_start {
+                    used[k] = true;
+                    let len = (e - s) as f64;
+                    next_open.push(Open {
+                        seg_start: o.seg_start.min(s),
+                        seg_end: o.seg_end.max(e),
+                        first: o.first,
+                        last: line,
+                        wsum: o.wsum + line as f64 * len,
+                        n: o.n + len,
+                    });
+                    merged = true;
+                    break;
+                }
+            }
+            if !merged {
+                let len = (e - s) as f64;
+                next_open.push(Open {
+                    seg_start: s,
+                    seg_end: e,
+                    first: line,
+                    last: line,
+                    wsum: line as f64 * len,
+                    n: len,
+                });
+            }
+        }
+        for (k, o) in open.into_iter().enumerate() {
+            if !used[k] {
+                done.push(o);
+            }
+        }
+        open = next_open;
+    }
+    done.extend(open);
+    done.into_iter()
+        .filter(|o| o.last - o.first < p.max_thick)
+        .map(|o| Segment {
+            pos: (o.wsum / o.n) as f32,
+            start: o.seg_start,
+            end: o.seg_end,
+            thick: o.last - o.first + 1,
+        })
+        .collect()
+}
+
+fn crosses(h: &Segment, v: &Segment, tol: f32) -> bool {
+    let t = tol as i64 + 2;
+    let (hy, vx) = (h.pos as i64, v.pos as i64);
+    vx >= h.start as i64 - t
+        && vx <= h.end as i64 + t
+        && hy >= v.start as i64 - t
+        && hy <= v.end as i64 + t
+}
+
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra != rb {
+        parent[ra.max(rb)] = ra.min(rb);
+    }
+}
+
+/// One table's lines: horizontal and vertical segments that touch each other.
+#[derive(Debug, Clone, Default)]
+pub struct LineGroup {
+    pub h: Vec<Segment>,
+    pub v: Vec<Segment>,
+}
+
+/// Groups segments into tables (connected by crossings); groups with fewer than two
+/// horizontal and two vertical lines are dropped (not a ruled table).
+pub fn group_tables(h: &[Segment], v: &[Segment], tol: f32) -> Vec<LineGroup> {
+    let n = h.len() + v.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    for (i, hs) in h.iter().enumerate() {
+        for (j, vs) in v.iter().enumerate() {
+            if crosses(hs, vs, tol) {
+                union(&mut parent, i, h.len() + j);
+            }
+        }
+    }
+    let mut groups: std::collections::BTreeMap<usize, LineGroup> = Default::default();
+    for i in 0..n {
+        let r = find(&mut parent, i);
+        let g = groups.entry(r).or_default();
+        if i < h.len() {
+            g.h.push(h[i]);
+        } else {
+            g.v.push(v[i - h.len()]);
+        }
+    }
+    let mut out: Vec<LineGroup> = groups
+        .into_values()
+        .filter(|g| g.h.len() >= 2 && g.v.len() >= 2)
+        .collect();
+    out.sort_by(|a, b| {
+        let ya = a.h.iter().map(|s| s.pos).fold(f32::MAX, f32::min);
+        let yb = b.h.iter().map(|s| s.pos).fold(f32::MAX, f32::min);
+        ya.total_cmp(&yb)
+    });
+    out
+}
+
+/// Clusters positions (weighted by segment length) into line positions.
+pub fn cluster_positions(mut items: Vec<(f32, f32)>, tol: f32) -> Vec<f32> {
+    items.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out: Vec<f32> = Vec::new();
+    let mut acc: Option<(f32, f32, f32)> = None; // (sum pos*w, sum w, last pos)
+    for (p, w) in items {
+        match acc {
+            Some((s, ws, last)) if p - last <= tol => acc = Some((s + p * w, ws + w, p)),
+            Some((s, ws, _)) => {
+                out.push(s / ws);
+                acc = Some((p * w, w, p));
+            }
+            None => acc = Some((p * w, w, p)),
+        }
+    }
+    if let Some((s, ws, _)) = acc {
+        out.push(s / ws);
+    }
+    out
+}
+
+/// A detected grid: line positions and, per grid position, the merged cell it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    /// Row line y positions (n_rows + 1).
+    pub ys: Vec<f32>,
+    /// Column line x positions (n_cols + 1).
+    pub xs: Vec<f32>,
+    /// Merged cells as (row, col, row_span, col_span), row-major by anchor.
+    pub cells: Vec<(usize, usize, usize, usize)>,
+}
+
+impl Grid {
+    pub fn n_rows(&self) -> usize {
+        self.ys.len().saturating_sub(1)
+    }
+    pub fn n_cols(&self) -> usize {
+        self.xs.len().saturating_sub(1)
+    }
+    /// Pixel box (x0, y0, x1, y1) of a merged cell.
+    pub fn cell_box(&self, r: usize, c: usize, rs: usize, cs: usize) -> (f32, f32, f32, f32) {
+        (self.xs[c], self.ys[r], self.xs[c + cs], self.ys[r + rs])
+    }
+}
+
+/// Fraction of [a, b) covered by the union of segments' extents.
+fn coverage(segs: &[&Segment], a: f32, b: f32) -> f32 {
+    if b <= a {
+        return 0.0;
+    }
+    let mut iv: Vec<(f32, f32)> = segs
+        .iter()
+        .map(|s| ((s.start as f32).max(a), (s.end as f32).min(b)))
+        .filter(|(s, e)| e > s)
+        .collect();
+    iv.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let mut total = 0.0;
+    let mut cur: Option<(f32, f32)> = None;
+    for (s, e) in iv {
+        match cur {
+            Some((cs, ce)) if s <= ce => cur = Some((cs, ce.max(e))),
+            Some((cs, ce)) => {
+                total += ce - cs;
+                cur = Some((s, e));
+            }
+            None => cur = Some((s, e)),
+        }
+    }
+    if let Some((cs, ce)) = cur {
+        total += ce - cs;
+    }
+    total / (b - a)
+}
+
+/// Builds the grid of one table: clustered line positions (plus the outer extent when
+/// the border is missing), then merged cells from boundaries with no ruling.
+pub fn build_grid(g: &LineGroup, tol: f32) -> Option<Grid> {
+    let min_x = g.h.iter().map(|s| s.start as f32).fold(f32::MAX, f32::min);
+    let max_x = g.h.iter().map(|s| s.end as f32).fold(0.0, f32::max);
+    let min_y = g.v.iter().map(|s| s.start as f32).fold(f32::MAX, f32::min);
+    let max_y = g.v.iter().map(|s| s.end as f32).fold(0.0, f32::max);
+    let mut ys_items: Vec<(f32, f32)> = g.h.iter().map(|s| (s.pos, s.len() as f32)).collect();
+    let mut xs_items: Vec<(f32, f32)> = g.v.iter().map(|s| (s.pos, s.len() as f32)).collect();
+    // Open borders: the extent of the perpendicular lines is a virtual line.
+    ys_items.push((min_y, 1.0));
+    ys_items.push((max_y, 1.0));
+    xs_items.push((min_x, 1.0));
+    xs_items.push((max_x, 1.0));
+    let min_gap = tol * 1.5;
+    let ys = drop_close(cluster_positions(ys_items, tol), min_gap);
+    let xs = drop_close(cluster_positions(xs_items, tol), min_gap);
+    if ys.len() < 2 || xs.len() < 2 {
+        return None;
+    }
+    let (nr, nc) = (ys.len() - 1, xs.len() - 1);
+    if nr > 400 || nc > 100 {
+        return None;
+    }
+    // Segments near each line.
+    let near = |segs: &'_ [Segment], p: f32| -> Vec<Segment> {
+        segs.iter()
+            .filter(|s| (s.pos - p).abs() <= tol + s.thick as f32 / 2.0)
+            .copied()
+            .collect()
+    };
+    let vlines: Vec<Vec<Segment>> = xs.iter().map(|&x| near(&g.v, x)).collect();
+    let hlines: Vec<Vec<Segment>> = ys.iter().map(|&y| near(&g.h, y)).collect();
+    // right_open[r][c]: no ruling between (r,c) and (r,c+1); down_open likewise.
+    let idx = |r: usize, c: usize| r * nc + c;
+    let mut parent: Vec<usize> = (0..nr * nc).collect();
+    for r in 0..nr {
+        for c in 0..nc {
+            if c + 1 < nc {
+                let refs: Vec<&Segment> = vlines[c + 1].iter().collect();
+                // Check the middle part of the boundary only (ends meet other lines).
+                let (a, b) = (ys[r], ys[r + 1]);
+                let m = (b - a) * 0.15;
+                if coverage(&refs, a + m, b - m) < 0.5 {
+                    union(&mut parent, idx(r, c), idx(r, c + 1));
+                }
+            }
+            if r + 1 < nr {
+                let refs: Vec<&Segment> = hlines[r + 1].iter().collect();
+                let (a, b) = (xs[c], xs[c + 1]);
+                let m = (b - a) * 0.15;
+                if coverage(&refs, a + m, b - m) < 0.5 {
+                    union(&mut parent, idx(r, c), idx(r + 1, c));
+                }
+            }
+        }
+    }
+    // Bounding rectangles of components.
+    let mut rect: std::collections::HashMap<usize, (usize, usize, usize, usize)> =
+        Default::default();
+    for r in 0..nr {
+        for c in 0..nc {
+            let k = find(&mut parent, idx(r, c));
+            let e = rect.entry(k).or_insert((r, c, r, c));
+            e.0 = e.0.min(r);
+            e.1 = e.1.min(c);
+            e.2 = e.2.max(r);
+            e.3 = e.3.max(c);
+        }
+    }
+    let mut taken = vec![false; nr * nc];
+    let mut cells = Vec::new();
+    for r in 0..nr {
+        for c in 0..nc {
+            if taken[idx(r, c)] {
+                continue;
+            }
+            let k = find(&mut parent, idx(r, c));
+            let (_, _, r1, c1) = rect.get(&k).copied().unwrap_or((r, c, r, c));
+            // Extend only over positions not yet taken (keeps cells disjoint).
+            let mut cs = 1;
+            while c + cs <= c1 && !taken[idx(r, c + cs)] {
+                cs += 1;
+            }
+            let mut rs = 1;
+            'grow: while r + rs <= r1 {
+                for cc in c..c + cs {
+                    if taken[idx(r + rs, cc)] {
+                        break 'grow;
+                    }
+                }
+                rs += 1;
+            }
+            for rr in r..r + rs {
+                for cc in c..c + cs {
+                    taken[idx(rr, cc)] = true;
+                }
+            }
+            cells.push((r, c, rs, cs));
+        }
+    }
+    Some(Grid { ys, xs, cells })
+}
+
+/// Drops positions closer than `min_gap` to the previous one (double rulings).
+fn drop_close(v: Vec<f32>, min_gap: f32) -> Vec<f32> {
+    let mut out: Vec<f32> = Vec::new();
+    for p in v {
+        match out.last_mut() {
+            Some(last) if p - *last < min_gap => *last = (*last + p) / 2.0,
+            _ => out.push(p),
+        }
+    }
+    out
+}
+
+/// Full grid detection on a binary image: all ruled tables, top to bottom.
+pub fn detect_grids(bin: &Bin) -> Vec<Grid> {
+    let p = GridParams::for_size(bin.w, bin.h);
+    let h = find_segments(bin, true, &p);
+    let v = find_segments(bin, false, &p);
+    group_tables(&h, &v, p.tol)
+        .iter()
+        .filter_map(|g| build_grid(g, p.tol))
+        .filter(|g| g.n_rows() >= 1 && g.n_cols() >= 1 && !(g.n_rows() == 1 && g.n_cols() == 1))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Draws a ruled grid; `skip_v` lists (row, col_line) vertical pieces left out.
+    fn draw(
+        xs: &[usize],
+        ys: &[usize],
+        skip_v: &[(usize, usize)],
+        skip_h: &[(usize, usize)],
+    ) -> Bin {
+        let w = xs.last().copied().unwrap_or(0) + 20;
+        let h = ys.last().copied().unwrap_or(0) + 20;
+        let mut b = Bin::new(w, h);
+        for (li, &y) in ys.iter().enumerate() {
+            for c in 0..xs.len() - 1 {
+                if skip_h.contains(&(li, c)) {
+                    continue;
+                }
+                for x in xs[c]..=xs[c + 1] {
+                    b.set(x, y, true);
+                    b.set(x, y + 1, true);
+                }
+            }
+        }
+        for (li, &x) in xs.iter().enumerate() {
+            for r in 0..ys.len() - 1 {
+                if skip_v.contains(&(r, li)) {
+                    continue;
+                }
+                for y in ys[r]..=ys[r + 1] {
+                    b.set(x, y, true);
+                    b.set(x + 1, y, true);
+                }
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn plain_grid_is_found() {
+        let b = draw(&[10, 110, 210, 310], &[10, 50, 90], &[], &[]);
+        let g = detect_grids(&b);
+        assert_eq!(g.len(), 1);
+        assert_eq!((g[0].n_rows(), g[0].n_cols()), (2, 3));
+        assert_eq!(g[0].cells.len(), 6);
+    }
+
+    #[test]
+    fn missing_segments_become_spans() {
+        // Row 0: columns 1 and 2 merged (vertical line 2 missing in row 0).
+        // Column 0: rows 0 and 1 merged (horizontal line 1 missing in column 0).
+        let b = draw(
+            &[10, 110, 210, 310],
+            &[10, 50, 90, 130],
+            &[(0, 2)],
+            &[(1, 0)],
+        );
+        let g = detect_grids(&b);
+        assert_eq!(g.len(), 1);
+        let cells = &g[0].cells;
+        assert!(cells.contains(&(0, 0, 2, 1)), "{cells:?}");
+        assert!(cells.contains(&(0, 1, 1, 2)), "{cells:?}");
+        assert!(cells.contains(&(1, 1, 1, 1)));
+    }
+
+    #[test]
+    fn broken_lines_are_closed() {
+        let mut b = draw(&[10, 110, 210], &[10, 50, 90], &[], &[]);
+        // Punch 2-px holes every 15 px in all lines.
+        for y in 0..b.h {
+            for x in 0..b.w {
+                if (x % 15 < 2 && (y < 13 || (48..53).contains(&y) || y > 87))
+                    || (y % 15 < 2 && x % 100 < 15)
+                {
+                    b.set(x, y, false);
+                }
+            }
+        }
+        let g = detect_grids(&b);
+        assert_eq!(g.len(), 1);
+        assert_eq!((g[0].n_rows(), g[0].n_cols()), (2, 2));
+    }
+
+    #[test]
+    fn two_tables_are_separate() {
+        let a = draw(&[10, 110, 210], &[10, 50, 90], &[], &[]);
+        let mut b = Bin::new(a.w, 260);
+        for y in 0..a.h {
+            for x in 0..a.w {
+                if a.get(x, y) {
+                    b.set(x, y, true);
+                    b.set(x, y + 140, true);
+                }
+            }
+        }
+        assert_eq!(detect_grids(&b).len(), 2);
+    }
+}

@@ -1,0 +1,693 @@
+//! Picture → table grids (+ text lines outside tables) via grid detection and OCR.
+
+use crate::document::{Block, Cell, Table, TableOrigin};
+use crate::engine::{OcrEngine, OcrError, OcrMode, Word};
+use crate::grid::{Grid, detect_grids};
+use crate::prep::{self, Bin, DecodeError};
+use image::{GrayImage, Luma, imageops};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecogniseError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Ocr(#[from] OcrError),
+}
+
+/// A pixel box (x0, y0, x1, y1).
+pub type PxBox = (usize, usize, usize, usize);
+
+/// Confidence below which a cell's text is marked as doubtful.
+pub const LOW_CONFIDENCE: f32 = 0.6;
+
+/// A picture → zero or more table grids, plus text lines outside the tables as
+/// paragraphs (for scanned pages: title, agency, date), in top-to-bottom order.
+/// Blank or tiny pictures give `Ok(vec![])`; oversized or corrupt ones an error.
+pub fn recognise_picture(
+    bytes: &[u8],
+    _dpi: Option<f32>,
+    engine: &mut dyn OcrEngine,
+) -> Result<Vec<Block>, RecogniseError> {
+    let Some(img) = prep::decode_bounded(bytes)? else {
+        return Ok(Vec::new());
+    };
+    let gray = prep::to_gray_without_seal(&img);
+    drop(img);
+    recognise_gray(&gray, engine)
+}
+
+/// The pipeline after decoding (exposed for tests on synthetic images).
+pub fn recognise_gray(
+    gray: &GrayImage,
+    engine: &mut dyn OcrEngine,
+) -> Result<Vec<Block>, RecogniseError> {
+    if is_blank(gray) {
+        return Ok(Vec::new());
+    }
+    let trace = std::env::var_os("NB_OCR_TRACE").is_some();
+    let t0 = std::time::Instant::now();
+    let win = sauvola_window(gray.width(), gray.height());
+    let mut bin = prep::sauvola(gray, win, 0.2);
+    let skew = prep::estimate_skew(&bin, 5.0);
+    let rotated;
+    let gray = if skew.abs() >= 0.04 {
+        rotated = prep::rotate(gray, skew);
+        bin = prep::sauvola(&rotated, win, 0.2);
+        &rotated
+    } else {
+        gray
+    };
+    if trace {
+        eprintln!("prep+skew({skew:.2}) {:?}", t0.elapsed());
+    }
+    let grids = detect_grids(&bin);
+    if trace {
+        eprintln!("grids {:?}", t0.elapsed());
+    }
+    let mut placed: Vec<(f32, Block)> = Vec::new();
+    for g in &grids {
+        let t = ocr_grid(gray, &bin, g, engine)?;
+        placed.push((g.ys[0], Block::Table(t)));
+    }
+    if trace {
+        eprintln!("cells {:?}", t0.elapsed());
+    }
+    for (y, text) in text_lines_outside(gray, &bin, &grids, engine)? {
+        placed.push((y, Block::Paragraph(text)));
+    }
+    placed.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(placed.into_iter().map(|(_, b)| b).collect())
+}
+
+fn sauvola_window(w: u32, h: u32) -> usize {
+    ((w.max(h) / 40) as usize).clamp(15, 61) | 1
+}
+
+/// True when the picture has (almost) no contrast.
+pub fn is_blank(g: &GrayImage) -> bool {
+    let mut hist = [0u32; 256];
+    for p in g.pixels() {
+        hist[p.0[0] as usize] += 1;
+    }
+    let n: u32 = hist.iter().sum();
+    let dark: u32 = hist[..128].iter().sum();
+    n == 0 || dark * 10_000 < n.max(1) // fewer than 0.01 % dark pixels
+}
+
+/// Interior of a merged cell in pixels after removing the ruling lines: (x0, y0, x1, y1).
+fn cell_interior(
+    g: &Grid,
+    r: usize,
+    c: usize,
+    rs: usize,
+    cs: usize,
+    bin: &Bin,
+) -> (usize, usize, usize, usize) {
+    let (x0, y0, x1, y1) = g.cell_box(r, c, rs, cs);
+    let inset = 3.0;
+    let x0 = (x0 + inset).max(0.0) as usize;
+    let y0 = (y0 + inset).max(0.0) as usize;
+    let x1 = ((x1 - inset).max(0.0) as usize).min(bin.w);
+    let y1 = ((y1 - inset).max(0.0) as usize).min(bin.h);
+    (x0, y0, x1.max(x0), y1.max(y0))
+}
+
+/// Ink bounding box inside a region, ignoring rows/columns that are mostly ink (residual
+/// rulings) and tiny specks; `None` when the region is blank.
+pub fn ink_box(
+    bin: &Bin,
+    x0: usize,
+    y0: usize,
+    x1: usize,
+    y1: usize,
+    row_h: usize,
+) -> Option<(usize, usize, usize, usize)> {
+    let (w, h) = (x1.saturating_sub(x0), y1.saturating_sub(y0));
+    if w < 3 || h < 3 {
+        return None;
+    }
+    let mut rows = vec![0usize; h];
+    let mut cols = vec![0usize; w];
+    // Residual rulings can only lie in a band along the edges of the interior.
+    let band = 5;
+    let mut row_ok = vec![true; h];
+    for (dy, ok) in row_ok.iter_mut().enumerate() {
+        if dy >= band && dy + band < h {
+            continue;
+        }
+        let n = bin.count(x0, y0 + dy, x1, y0 + dy + 1);
+        if n * 10 > w * 6 {
+            *ok = false;
+        }
+    }
+    let mut col_ok = vec![true; w];
+    for (dx, ok) in col_ok.iter_mut().enumerate() {
+        if dx >= band && dx + band < w {
+            continue;
+        }
+        let mut n = 0;
+        for y in y0..y1 {
+            n += bin.get(x0 + dx, y) as usize;
+        }
+        if n * 10 > h * 6 {
+            *ok = false;
+        }
+    }
+    let mut total = 0;
+    for dy in 0..h {
+        if !row_ok[dy] {
+            continue;
+        }
+        for dx in 0..w {
+            if col_ok[dx] && bin.get(x0 + dx, y0 + dy) {
+                rows[dy] += 1;
+                cols[dx] += 1;
+                total += 1;
+            }
+        }
+    }
+    // Blank: too little ink for a glyph at this cell height.
+    // A glyph (even "1" or ".") of a text line in a row `row_h` high has more ink.
+    let min_ink = (row_h * row_h / 150).max(10);
+    if total < min_ink {
+        return None;
+    }
+    // Trim sparse margins (noise specks): keep rows/cols with ink, cutting from the ends
+    // while the cumulative ink there is under 1 %.
+    let cut = |v: &[usize]| -> Option<(usize, usize)> {
+        let t: usize = v.iter().sum();
+        let lim = t / 100;
+        let mut a = 0;
+        let mut acc = 0;
+        while a < v.len() && acc + v[a] <= lim {
+            acc += v[a];
+            a += 1;
+        }
+        let mut b = v.len();
+        acc = 0;
+        while b > a && acc + v[b - 1] <= lim {
+            acc += v[b - 1];
+            b -= 1;
+        }
+        (b > a).then_some((a, b))
+    };
+    let (ry0, ry1) = cut(&rows)?;
+    let (cx0, cx1) = cut(&cols)?;
+    if ry1 - ry0 < 4 {
+        return None;
+    }
+    Some((x0 + cx0, y0 + ry0, x0 + cx1, y0 + ry1))
+}
+
+/// A clean OCR crop: the binary ink of the box, padded and scaled so that the text is
+/// about `target_h` pixels high.
+pub fn ocr_crop(bin: &Bin, b: (usize, usize, usize, usize), target_h: f32) -> GrayImage {
+    let (x0, y0, x1, y1) = b;
+    let (w, h) = ((x1 - x0) as u32, (y1 - y0) as u32);
+    let mut crop = GrayImage::from_pixel(w, h, Luma([255]));
+    for y in 0..h {
+        for x in 0..w {
+            if bin.get(x0 + x as usize, y0 + y as usize) {
+                crop.put_pixel(x, y, Luma([0]));
+            }
+        }
+    }
+    let scale = (target_h / h.max(1) as f32).clamp(1.0, 4.0);
+    let crop = if scale > 1.05 {
+        let nw = ((w as f32 * scale).round() as u32).max(1);
+        let nh = ((h as f32 * scale).round() as u32).max(1);
+        imageops::resize(&crop, nw, nh, imageops::FilterType::Triangle)
+    } else {
+        crop
+    };
+    let pad = (crop.height() / 2).max(10);
+    let mut out =
+        GrayImage::from_pixel(crop.width() + 2 * pad, crop.height() + 2 * pad, Luma([255]));
+    imageops::replace(&mut out, &crop, pad as i64, pad as i64);
+    out
+}
+
+/// Joins words into a cell text and its confidence (the lowest word confidence).
+pub fn join_words(words: &[Word], sep: &str) -> (String, f32) {
+    let text = words
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(sep);
+    let conf = words.iter().map(|w| w.confidence).fold(1.0f32, f32::min);
+    (text, if words.is_empty() { 0.0 } else { conf })
+}
+
+/// True when a digits-mode reading looks like a number (not a forced reading of CJK).
+pub fn looks_numeric(text: &str, conf: f32) -> bool {
+    !text.is_empty()
+        && conf >= 0.5
+        && text.chars().any(|c| c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '/'))
+}
+
+/// Fixed-height shape feature of a cell's ink (for grouping identical renderings).
+#[derive(Debug, Clone)]
+pub struct Shape {
+    pub w: usize,
+    pub feat: Vec<f32>,
+}
+
+pub const SHAPE_H: usize = 20;
+
+/// Area-averaged ink coverage of the box scaled to height [`SHAPE_H`], width by aspect.
+pub fn shape_of(bin: &Bin, b: (usize, usize, usize, usize)) -> Shape {
+    let (x0, y0, x1, y1) = b;
+    let (bw, bh) = ((x1 - x0).max(1) as f32, (y1 - y0).max(1) as f32);
+    let w = ((bw / bh * SHAPE_H as f32).round() as usize).clamp(4, 160);
+    let mut feat = vec![0f32; w * SHAPE_H];
+    let (sx, sy) = (w as f32 / bw, SHAPE_H as f32 / bh);
+    let mut cnt = vec![0f32; w * SHAPE_H];
+    for y in y0..y1 {
+        let fy = (((y - y0) as f32 + 0.5) * sy) as usize;
+        for x in x0..x1 {
+            let fx = (((x - x0) as f32 + 0.5) * sx) as usize;
+            let i = fy.min(SHAPE_H - 1) * w + fx.min(w - 1);
+            cnt[i] += 1.0;
+            if bin.get(x, y) {
+                feat[i] += 1.0;
+            }
+        }
+    }
+    for (f, c) in feat.iter_mut().zip(&cnt) {
+        if *c > 0.0 {
+            *f /= c;
+        }
+    }
+    Shape { w, feat }
+}
+
+/// Mean absolute difference of two shapes of the same width; `None` if widths differ.
+pub fn shape_distance(a: &Shape, b: &Shape) -> Option<f32> {
+    if a.w != b.w {
+        return None;
+    }
+    let s: f32 = a.feat.iter().zip(&b.feat).map(|(x, y)| (x - y).abs()).sum();
+    Some(s / a.feat.len() as f32)
+}
+
+/// Cells whose shapes differ by less than this are read once (same rendering).
+pub const SAME_SHAPE: f32 = 0.10;
+
+/// Groups shapes greedily around leaders; returns (leader index, members) per group.
+pub fn group_shapes(shapes: &[Shape], thr: f32) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, s) in shapes.iter().enumerate() {
+        let best = groups
+            .iter()
+            .enumerate()
+            .filter_map(|(gi, g)| shape_distance(&shapes[g[0]], s).map(|d| (gi, d)))
+            .filter(|&(_, d)| d < thr)
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        match best {
+            Some((gi, _)) => groups[gi].push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    groups
+}
+
+/// The readings of one cell crop.
+#[derive(Debug, Clone, Default)]
+struct Reading {
+    digits: (String, f32),
+    numeric: bool,
+    chinese: Option<(String, f32)>,
+}
+
+impl Reading {
+    fn best(&self) -> (String, f32) {
+        match (&self.chinese, self.numeric) {
+            (Some(c), false) => c.clone(),
+            _ => self.digits.clone(),
+        }
+    }
+}
+
+/// True when the words read cover the crop's ink and their count fits its width: a
+/// digits-mode reading that dropped CJK glyphs (e.g. "2." of "2.其他法律…") fails.
+fn digits_fit(
+    words: &[Word],
+    text: &str,
+    crop_ink: (f32, f32),
+    box_w: f32,
+    box_h: f32,
+    lines: usize,
+) -> bool {
+    let (l, r) = words.iter().fold((f32::MAX, 0f32), |(l, r), w| {
+        (l.min(w.bbox[0]), r.max(w.bbox[0] + w.bbox[2]))
+    });
+    let covered = if r > l {
+        (r - l) / (crop_ink.1 - crop_ink.0).max(1.0)
+    } else {
+        0.0
+    };
+    let n = text.chars().count() as f32;
+    // A digit is at most ~0.75 of the line height wide ('.' and '1' less).
+    let line_h = box_h / lines.max(1) as f32;
+    covered >= 0.7 && box_w <= line_h * (0.8 * n + 0.6) && lines == 1
+}
+
+/// Number of text lines in the ink box (row-profile runs separated by blank rows).
+fn count_lines(bin: &Bin, b: (usize, usize, usize, usize)) -> usize {
+    let (x0, y0, x1, y1) = b;
+    let mut lines = 0;
+    let mut in_line = false;
+    let mut gap = 0;
+    for y in y0..y1 {
+        let ink = bin.count(x0, y, x1, y + 1) > 0;
+        if ink {
+            if !in_line && (lines == 0 || gap >= 2) {
+                lines += 1;
+            }
+            in_line = true;
+            gap = 0;
+        } else {
+            in_line = false;
+            gap += 1;
+        }
+    }
+    lines
+}
+
+/// Reads one crop: digits first; CJK (chi_sim) when the digits reading is not a number.
+fn read_cell(
+    bin: &Bin,
+    b: (usize, usize, usize, usize),
+    engine: &mut dyn OcrEngine,
+) -> Result<Reading, RecogniseError> {
+    let target = 36.0;
+    let crop = ocr_crop(bin, b, target);
+    let (bw, bh) = ((b.2 - b.0) as f32, (b.3 - b.1) as f32);
+    let scale = (target / bh.max(1.0)).clamp(1.0, 4.0);
+    let pad = ((bh * scale).round() as u32 / 2).max(10) as f32;
+    let ink = (pad, pad + bw * scale);
+    let lines = count_lines(bin, b);
+    let mut words = engine.recognise(&crop, OcrMode::Digits)?;
+    let (mut text, mut conf) = join_words(&words, "");
+    if lines == 1 && conf < 0.8 {
+        // Doubtful: read again at another scale and keep the more confident reading.
+        let t2 = 56.0;
+        let crop2 = ocr_crop(bin, b, t2);
+        let w2 = engine.recognise(&crop2, OcrMode::Digits)?;
+        let (x2, c2) = join_words(&w2, "");
+        if c2 > conf && looks_numeric(&x2, c2) {
+            let s2 = (t2 / bh.max(1.0)).clamp(1.0, 4.0);
+            let pad2 = ((bh * s2).round() as u32 / 2).max(10) as f32;
+            // Map the second reading's boxes onto the first crop's scale for the fit test.
+            words = w2
+                .into_iter()
+                .map(|mut w| {
+                    w.bbox[0] = (w.bbox[0] - pad2) / s2 * scale + pad;
+                    w.bbox[2] = w.bbox[2] / s2 * scale;
+                    w
+                })
+                .collect();
+            text = x2;
+            conf = c2;
+        }
+    }
+    let mut rd = Reading {
+        digits: (text.clone(), conf),
+        ..Reading::default()
+    };
+    if looks_numeric(&text, conf) && digits_fit(&words, &text, ink, bw, bh, lines) {
+        rd.numeric = true;
+        return Ok(rd);
+    }
+    let words = engine.recognise(&crop, OcrMode::ChineseBlock)?;
+    rd.chinese = Some(join_words(&words, ""));
+    Ok(rd)
+}
+
+fn han_count(s: &str) -> usize {
+    s.chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count()
+}
+
+/// OCRs every merged cell of a grid into a `Table`. Cells of identical rendering (the
+/// many "0" cells) are grouped by shape and read once, with a check on the farthest
+/// member; a group whose check disagrees is read cell by cell.
+fn ocr_grid(
+    gray: &GrayImage,
+    bin: &Bin,
+    g: &Grid,
+    engine: &mut dyn OcrEngine,
+) -> Result<Table, RecogniseError> {
+    let _ = gray;
+    let (nr, nc) = (g.n_rows(), g.n_cols());
+    let mut rows: Vec<Vec<Cell>> = vec![vec![Cell::new(""); nc]; nr];
+    let mut inked: Vec<(usize, usize, PxBox)> = Vec::new();
+    let mut heights: Vec<usize> =
+        g.ys.windows(2)
+            .map(|w| (w[1] - w[0]).max(0.0) as usize)
+            .collect();
+    heights.sort_unstable();
+    let row_h = heights.get(heights.len() / 2).copied().unwrap_or(20);
+    for &(r, c, rs, cs) in &g.cells {
+        let (x0, y0, x1, y1) = g.cell_box(r, c, rs, cs);
+        let mut cell = Cell::new("");
+        cell.row_span = rs as u32;
+        cell.col_span = cs as u32;
+        cell.bbox = Some([x0, y0, x1 - x0, y1 - y0]);
+        cell.confidence = Some(1.0);
+        let (ix0, iy0, ix1, iy1) = cell_interior(g, r, c, rs, cs, bin);
+        if let Some(b) = ink_box(bin, ix0, iy0, ix1, iy1, row_h) {
+            inked.push((r, c, b));
+        }
+        for (rr, row) in rows.iter_mut().enumerate().skip(r).take(rs) {
+            for (cc, slot) in row.iter_mut().enumerate().skip(c).take(cs) {
+                if rr != r || cc != c {
+                    *slot = Cell {
+                        continuation_of: Some((r, c)),
+                        row_span: 1,
+                        col_span: 1,
+                        ..Cell::default()
+                    };
+                }
+            }
+        }
+        rows[r][c] = cell;
+    }
+    let shapes: Vec<Shape> = inked.iter().map(|&(_, _, b)| shape_of(bin, b)).collect();
+    let groups = group_shapes(&shapes, SAME_SHAPE);
+    let mut result: Vec<Option<Reading>> = vec![None; inked.len()];
+    for grp in &groups {
+        let lead = grp[0];
+        let rd = read_cell(bin, inked[lead].2, engine)?;
+        let numeric = rd.numeric;
+        result[lead] = Some(rd.clone());
+        if grp.len() == 1 {
+            continue;
+        }
+        let mut agreed = false;
+        if numeric {
+            let far = grp[1..]
+                .iter()
+                .copied()
+                .max_by(|&a, &b| {
+                    let da = shape_distance(&shapes[lead], &shapes[a]).unwrap_or(1.0);
+                    let db = shape_distance(&shapes[lead], &shapes[b]).unwrap_or(1.0);
+                    da.total_cmp(&db)
+                })
+                .unwrap_or(lead);
+            let r2 = read_cell(bin, inked[far].2, engine)?;
+            if r2.numeric && r2.digits.0 == rd.digits.0 {
+                agreed = true;
+                let c = rd.digits.1.min(r2.digits.1);
+                for &m in grp {
+                    let mut x = rd.clone();
+                    x.digits.1 = c;
+                    result[m] = Some(x);
+                }
+            } else {
+                result[far] = Some(r2);
+            }
+        }
+        if !agreed {
+            for &m in grp {
+                if result[m].is_none() {
+                    result[m] = Some(read_cell(bin, inked[m].2, engine)?);
+                }
+            }
+        }
+    }
+    // Columns that are mostly numbers: a cell there whose digits reading failed keeps
+    // its digits reading (low confidence) unless chi_sim clearly saw words.
+    let mut col_num = vec![(0usize, 0usize); nc];
+    for (k, &(r, c, _)) in inked.iter().enumerate() {
+        if rows[r][c].col_span == 1
+            && let Some(rd) = &result[k]
+        {
+            col_num[c].1 += 1;
+            col_num[c].0 += rd.numeric as usize;
+        }
+    }
+    for (k, &(r, c, _)) in inked.iter().enumerate() {
+        let Some(rd) = result[k].take() else { continue };
+        let (mut text, mut conf) = rd.best();
+        let numeric_col = col_num[c].1 >= 3 && col_num[c].0 * 2 >= col_num[c].1;
+        if !rd.numeric && numeric_col && rows[r][c].col_span == 1 {
+            let zh = rd.chinese.as_ref().map(|z| han_count(&z.0)).unwrap_or(0);
+            if zh < 2 {
+                if !rd.digits.0.is_empty() {
+                    text = rd.digits.0.clone();
+                }
+                conf = conf.min(rd.digits.1).min(LOW_CONFIDENCE - 0.1);
+            }
+        }
+        rows[r][c].text = text;
+        rows[r][c].confidence = Some(conf);
+    }
+    Ok(Table {
+        rows,
+        origin: TableOrigin::Ocr,
+        page: None,
+    })
+}
+
+/// Text lines outside the table grids, OCR'd with chi_sim: (y, text).
+fn text_lines_outside(
+    gray: &GrayImage,
+    bin: &Bin,
+    grids: &[Grid],
+    engine: &mut dyn OcrEngine,
+) -> Result<Vec<(f32, String)>, RecogniseError> {
+    let _ = gray;
+    // Mask of table areas.
+    let inside = |x: usize, y: usize| -> bool {
+        grids.iter().any(|g| {
+            let (x0, y0) = (g.xs[0] - 4.0, g.ys[0] - 4.0);
+            let (x1, y1) = (g.xs[g.xs.len() - 1] + 4.0, g.ys[g.ys.len() - 1] + 4.0);
+            (x as f32) >= x0 && (x as f32) <= x1 && (y as f32) >= y0 && (y as f32) <= y1
+        })
+    };
+    // Row profile of ink outside tables, ignoring a margin band at the page edges.
+    let mx = bin.w / 50;
+    let mut prof = vec![0usize; bin.h];
+    let mut xr = vec![(usize::MAX, 0usize); bin.h];
+    for (y, p) in prof.iter_mut().enumerate() {
+        for x in mx..bin.w.saturating_sub(mx) {
+            if bin.get(x, y) && !inside(x, y) {
+                *p += 1;
+                xr[y].0 = xr[y].0.min(x);
+                xr[y].1 = xr[y].1.max(x);
+            }
+        }
+    }
+    let min_row_ink = 2;
+    let mut out = Vec::new();
+    let mut y = 0;
+    while y < bin.h {
+        if prof[y] < min_row_ink {
+            y += 1;
+            continue;
+        }
+        let start = y;
+        while y < bin.h && prof[y] >= min_row_ink {
+            y += 1;
+        }
+        let end = y;
+        let hgt = end - start;
+        if hgt < 8 || hgt > bin.h / 8 {
+            continue;
+        }
+        let x0 = xr[start..end].iter().map(|r| r.0).min().unwrap_or(0);
+        let x1 = xr[start..end].iter().map(|r| r.1).max().unwrap_or(0) + 1;
+        if x1 <= x0 + 4 {
+            continue;
+        }
+        let ink: usize = prof[start..end].iter().sum();
+        if ink < hgt * 4 {
+            continue;
+        }
+        let crop = ocr_crop(bin, (x0, start, x1, end), 36.0);
+        let words = engine.recognise(&crop, OcrMode::Chinese)?;
+        let (text, _) = join_words(&words, "");
+        if !text.trim().is_empty() {
+            out.push((start as f32, text));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// Reads every crop as "7" with high confidence.
+    struct Fake(usize);
+    impl OcrEngine for Fake {
+        fn recognise(&mut self, img: &GrayImage, _mode: OcrMode) -> Result<Vec<Word>, OcrError> {
+            self.0 += 1;
+            let (w, h) = img.dimensions();
+            Ok(vec![Word {
+                text: "7".into(),
+                bbox: [0.0, 0.0, w as f32, h as f32],
+                confidence: 0.95,
+            }])
+        }
+    }
+
+    fn png(g: &GrayImage) -> Vec<u8> {
+        let mut v = Vec::new();
+        image::DynamicImage::ImageLuma8(g.clone())
+            .write_to(&mut Cursor::new(&mut v), image::ImageFormat::Png)
+            .unwrap();
+        v
+    }
+
+    #[test]
+    fn blank_picture_gives_nothing_without_ocr() {
+        let g = GrayImage::from_pixel(400, 300, Luma([255]));
+        let mut e = Fake(0);
+        assert!(
+            recognise_picture(&png(&g), None, &mut e)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(e.0, 0);
+    }
+
+    #[test]
+    fn ruled_grid_with_one_inked_cell() {
+        let mut g = GrayImage::from_pixel(420, 200, Luma([255]));
+        for &y in &[20u32, 80, 140] {
+            for x in 20..=400 {
+                g.put_pixel(x, y, Luma([0]));
+                g.put_pixel(x, y + 1, Luma([0]));
+            }
+        }
+        for &x in &[20u32, 210, 400] {
+            for y in 20..=141 {
+                g.put_pixel(x, y, Luma([0]));
+                g.put_pixel(x + 1, y, Luma([0]));
+            }
+        }
+        // A "glyph" in cell (1, 1): a 6x24 bar.
+        for y in 98..122 {
+            for x in 300..306 {
+                g.put_pixel(x, y, Luma([0]));
+            }
+        }
+        let mut e = Fake(0);
+        let blocks = recognise_picture(&png(&g), None, &mut e).unwrap();
+        let Some(Block::Table(t)) = blocks.first() else {
+            panic!("no table: {blocks:?}")
+        };
+        assert_eq!((t.rows.len(), t.n_cols()), (2, 2));
+        assert_eq!(t.rows[1][1].text, "7");
+        assert_eq!(t.rows[0][0].text, "");
+        assert_eq!(t.origin, TableOrigin::Ocr);
+        assert!(t.rows[1][1].bbox.is_some());
+    }
+}
