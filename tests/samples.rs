@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 fn samples() -> Vec<(PathBuf, Value)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let mut out = Vec::new();
-    for dir in ["docx", "html", "txt", "pdf", "pdf-scan", "negative"] {
+    for dir in ["docx", "doc", "html", "txt", "pdf", "pdf-scan", "negative"] {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
             .expect("samples folder")
             .map(|e| e.expect("entry").path())
@@ -54,7 +54,7 @@ fn values_match_the_truth() {
         let Some(values) = truth["values"].as_object() else {
             continue;
         };
-        if !["docx-table", "html", "txt", "pdf-text"]
+        if !["docx-table", "doc", "html", "txt", "pdf-text"]
             .contains(&truth["format"].as_str().unwrap_or(""))
         {
             continue;

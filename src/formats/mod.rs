@@ -1,5 +1,6 @@
 //! Decoders: pure functions from a file's bytes to the document model.
 
+pub mod doc;
 pub mod docx;
 pub mod html;
 pub mod pdf;
@@ -112,9 +113,7 @@ pub fn decode(format: Format, bytes: &[u8]) -> Result<Document, DecodeError> {
         Format::Html => html::decode_html(bytes),
         Format::Text => text::decode_text(bytes),
         Format::Pdf => pdf::decode_pdf(bytes),
-        Format::Doc => Err(DecodeError::new(
-            "Word 97 .doc files are not supported yet: save the report as .docx and run again",
-        )),
+        Format::Doc => doc::decode_doc(bytes),
         Format::Image => Err(DecodeError::new(
             "picture recognition (OCR) is not available in this version yet: the image was not read",
         )),
@@ -122,7 +121,7 @@ pub fn decode(format: Format, bytes: &[u8]) -> Result<Document, DecodeError> {
             "a zip archive that is not a DOCX: archives are expanded only when given as .zip",
         )),
         Format::Unknown => Err(DecodeError::new(
-            "unsupported file type: expected .docx, .html/.htm, .txt or .pdf (or a .zip of them)",
+            "unsupported file type: expected .docx, .doc, .html/.htm, .txt or .pdf (or a .zip of them)",
         )),
     }
 }
