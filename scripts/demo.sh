@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 cargo build --release --quiet
-./target/release/nianbao extract samples/docx samples/html samples/txt samples/pdf samples/pdf-scan samples/negative \
-    --db nianbao.sqlite --jsonl samples.jsonl --force
+# Every sample document (the *.truth.json files beside them are the expected records).
+mapfile -t DOCS < <(find samples -type f ! -name '*.json' ! -name '*.tsv' ! -name '*.md' | sort)
+./target/release/nianbao extract "${DOCS[@]}" --db nianbao.sqlite --jsonl samples.jsonl --force
 echo
 echo "Table 三 of one report, as printed (sqlite3 nianbao.sqlite):"
 sqlite3 -header -column nianbao.sqlite "
