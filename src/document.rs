@@ -39,6 +39,24 @@ pub struct Document {
     pub title_hint: Option<String>,
 }
 
+impl Document {
+    /// The table blocks, in document order.
+    pub fn tables(&self) -> impl Iterator<Item = &Table> {
+        self.blocks.iter().filter_map(|b| match b {
+            Block::Table(t) => Some(t),
+            _ => None,
+        })
+    }
+
+    /// The picture blocks, in document order.
+    pub fn pictures(&self) -> impl Iterator<Item = &Picture> {
+        self.blocks.iter().filter_map(|b| match b {
+            Block::Picture(p) => Some(p),
+            _ => None,
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Block {
     /// A heading with its outline level (1 = top), when the format says it is one.

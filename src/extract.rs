@@ -2,7 +2,7 @@
 //! in separate stages: [`decode`], [`interpret`], [`check`].
 
 use crate::checks::run_checks;
-use crate::document::{Block, Document};
+use crate::document::Document;
 use crate::formats::{self, Format};
 use crate::record::{CellProvenance, Record, Source, Status};
 use crate::report;
@@ -88,11 +88,7 @@ pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Recor
     let mut rec = Record::new(source);
     let meta = report::read_meta(doc);
     let matched = match_tables(doc, templates, meta.year);
-    let pictures = doc
-        .blocks
-        .iter()
-        .filter(|b| matches!(b, Block::Picture(_)))
-        .count();
+    let pictures = doc.pictures().count();
     if pictures > 0 && report::text_blocks(doc).iter().all(|t| t.trim().is_empty()) {
         rec.fail(
             "interpret",

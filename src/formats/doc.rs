@@ -598,16 +598,6 @@ mod tests {
         doc.blocks.iter().filter_map(Block::text).collect()
     }
 
-    fn tables(doc: &Document) -> Vec<&Table> {
-        doc.blocks
-            .iter()
-            .filter_map(|b| match b {
-                Block::Table(t) => Some(t),
-                _ => None,
-            })
-            .collect()
-    }
-
     /// The non-empty cells of the first row whose first cell contains `label`.
     fn row_with<'a>(doc: &'a Document, label: &str) -> Vec<&'a str> {
         row_at(doc, 0, label)
@@ -615,7 +605,7 @@ mod tests {
 
     /// The non-empty cells of the first row whose cell `col` contains `label`.
     fn row_at<'a>(doc: &'a Document, col: usize, label: &str) -> Vec<&'a str> {
-        for t in tables(doc) {
+        for t in doc.tables().collect::<Vec<_>>() {
             for r in 0..t.rows.len() {
                 if t.shown_text(r, col).contains(label) {
                     return (0..t.n_cols())
@@ -654,7 +644,7 @@ mod tests {
         assert_eq!(paras[0], "烟台市莱山区统计局2023年政府信息公开工作年度报告");
         assert_eq!(paras.last(), Some(&"2024年2月21日"));
         assert!(paras.contains(&"一、总体情况"));
-        let tables = tables(&doc);
+        let tables = doc.tables().collect::<Vec<_>>();
         assert_eq!(tables.len(), 3);
         assert_eq!(tables[0].rows.len(), 14);
         assert_eq!(tables[1].rows.len(), 28);
@@ -676,7 +666,7 @@ mod tests {
         assert_eq!(paras[0], "新乡市卫滨区商务局");
         assert_eq!(paras[1], "2023年政府信息公开工作年度报告");
         assert_eq!(paras.last(), Some(&"2024年2月15日"));
-        let tables = tables(&doc);
+        let tables = doc.tables().collect::<Vec<_>>();
         assert_eq!(tables.len(), 3);
         check_new_requests("dev-015", &doc);
         let in_force = row_with(&doc, "行政规范性文件");
@@ -717,7 +707,7 @@ mod tests {
     fn rebuilt_copy_still_decodes() {
         let bytes = rebuild(&sample("dev-001.doc"), |_, _| {});
         let doc = decode_doc(&bytes).unwrap();
-        assert_eq!(tables(&doc).len(), 3);
+        assert_eq!(doc.tables().collect::<Vec<_>>().len(), 3);
     }
 
     #[test]

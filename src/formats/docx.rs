@@ -959,16 +959,6 @@ mod tests {
         std::fs::read(format!("{CORPUS}/{name}")).expect("sample file")
     }
 
-    fn tables(doc: &Document) -> Vec<&Table> {
-        doc.blocks
-            .iter()
-            .filter_map(|b| match b {
-                Block::Table(t) => Some(t),
-                _ => None,
-            })
-            .collect()
-    }
-
     /// Rebuilds a zip from `src`, letting `edit` replace or drop entries.
     fn rezip(src: &[u8], edit: impl Fn(&str, Vec<u8>) -> Option<Vec<u8>>) -> Vec<u8> {
         let mut zin = zip::ZipArchive::new(Cursor::new(src)).unwrap();
@@ -991,7 +981,7 @@ mod tests {
     #[test]
     fn native_tables_of_dev_005() {
         let doc = decode_docx(&corpus("dev-005.docx")).unwrap();
-        let ts = tables(&doc);
+        let ts = doc.tables().collect::<Vec<_>>();
         assert_eq!(ts.len(), 3);
         for t in &ts {
             assert_eq!(t.origin, TableOrigin::DocxTable);
@@ -1030,7 +1020,7 @@ mod tests {
     #[test]
     fn pictures_of_dev_012() {
         let doc = decode_docx(&corpus("dev-012.docx")).unwrap();
-        assert!(tables(&doc).is_empty());
+        assert!(doc.tables().collect::<Vec<_>>().is_empty());
         let pics: Vec<&Picture> = doc
             .blocks
             .iter()

@@ -804,16 +804,6 @@ mod tests {
         std::fs::read(format!("{CORPUS}/{id}.html")).unwrap()
     }
 
-    fn tables(doc: &Document) -> Vec<&Table> {
-        doc.blocks
-            .iter()
-            .filter_map(|b| match b {
-                Block::Table(t) => Some(t),
-                _ => None,
-            })
-            .collect()
-    }
-
     fn texts(doc: &Document) -> Vec<String> {
         doc.blocks
             .iter()
@@ -826,8 +816,7 @@ mod tests {
     }
 
     fn requests_table(doc: &Document) -> &Table {
-        tables(doc)
-            .into_iter()
+        doc.tables()
             .find(|t| t.all_text().replace(' ', "").contains("自然人"))
             .unwrap()
     }
@@ -860,7 +849,7 @@ mod tests {
     fn corpus_tables_and_grid_shapes() {
         for id in HTML_FILES {
             let doc = decode_html(&read(id)).unwrap();
-            let ts = tables(&doc);
+            let ts = doc.tables().collect::<Vec<_>>();
             assert_eq!(ts.len(), 3, "{id}");
             assert_eq!(ts[0].n_cols(), 4, "{id}: active table width");
             assert_eq!(ts[1].n_cols(), 10, "{id}: requests table width");
@@ -924,7 +913,7 @@ mod tests {
             <p class=MsoNormal><span>&nbsp;&nbsp;（单位：件）&nbsp;</span><o:p></o:p></p></td>
             <td colspan=0>a<br>b</td></tr><tr><td>x</td></tr></table>"#;
         let doc = decode_html(cell.as_bytes()).unwrap();
-        let t = tables(&doc)[0];
+        let t = doc.tables().collect::<Vec<_>>()[0];
         assert_eq!(t.rows[0][0].text, "法人或其他组织\n（单位：件）");
         assert_eq!(t.rows[0][0].row_span, 2);
         assert_eq!(t.rows[0][1].text, "a\nb");
@@ -968,7 +957,7 @@ mod tests {
         assert!(doc.blocks.iter().any(|b| b.text() == Some("2025年1月15日")));
         // Intentional letter spacing survives, collapsed to single spaces.
         let doc = decode_html(&read("dev-026")).unwrap();
-        let t = tables(&doc)[0];
+        let t = doc.tables().collect::<Vec<_>>()[0];
         assert!((0..t.rows.len()).any(|r| t.shown_text(r, 0) == "信 息 内 容"));
     }
 
@@ -1083,7 +1072,7 @@ mod tests {
         assert_eq!(parse_span(Some("99999999999999999999999")), 1000);
         let d =
             decode_html(b"<table><tr><td colspan=100000>a</td><td>b</td></tr></table>").unwrap();
-        assert!(tables(&d)[0].n_cols() <= 256);
+        assert!(d.tables().collect::<Vec<_>>()[0].n_cols() <= 256);
     }
 
     #[test]

@@ -280,14 +280,7 @@ mod tests {
     fn cell_per_line_rows_and_wrapped_cells() {
         let text = "二、主动公开政府信息情况\n\t信息内容\n\t本年新\n制作数量\n\n\t规章\n\t0\n\t3\n\n\n五、其他\n";
         let doc = decode_text(text.as_bytes()).expect("decodes");
-        let tables: Vec<&Table> = doc
-            .blocks
-            .iter()
-            .filter_map(|b| match b {
-                Block::Table(t) => Some(t),
-                _ => None,
-            })
-            .collect();
+        let tables: Vec<&Table> = doc.tables().collect();
         assert_eq!(tables.len(), 1);
         assert_eq!(tables[0].rows[0][1].text, "本年新制作数量");
         assert_eq!(tables[0].rows[1][2].text, "3");
@@ -305,21 +298,11 @@ mod tests {
         assert_eq!(t.rows[1][1].text, "5");
     }
 
-    fn tables(doc: &Document) -> Vec<&Table> {
-        doc.blocks
-            .iter()
-            .filter_map(|b| match b {
-                Block::Table(t) => Some(t),
-                _ => None,
-            })
-            .collect()
-    }
-
     #[test]
     fn trailing_tabs_keep_the_cell_per_line_shape() {
         let text = "\t规章\t\n\t0\t\n\t\t\n\t3\t\n\n\t行政许可\t\n\t5\t\n\n\n";
         let doc = decode_text(text.as_bytes()).expect("decodes");
-        let t = tables(&doc);
+        let t = doc.tables().collect::<Vec<_>>();
         assert_eq!(t.len(), 1);
         let texts: Vec<&str> = t[0].rows[0].iter().map(|c| c.text.as_str()).collect();
         assert_eq!(texts, ["规章", "0", "", "3"]);
@@ -331,7 +314,7 @@ mod tests {
         let text = "四、政府信息公开行政复议、行政诉讼情况\n一、本年新收政府\n信息公开申请数量\t\t1\t2\n二、上年结转\t\t0\t0\n行政复议\t行政诉讼\n\t\t\t\t\n正文。";
         let doc = decode_text(text.as_bytes()).expect("decodes");
         assert!(matches!(&doc.blocks[0], Block::Paragraph(p) if p.ends_with("行政诉讼情况")));
-        let t = tables(&doc);
+        let t = doc.tables().collect::<Vec<_>>();
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].rows[0][0].text, "一、本年新收政府信息公开申请数量");
         assert_eq!(t[0].rows[0][2].text, "1");

@@ -371,12 +371,7 @@ fn detect_template<'a>(
     templates: &'a Templates,
     year: Option<i32>,
 ) -> Option<&'a Template> {
-    let mut text = String::new();
-    for block in &doc.blocks {
-        if let Block::Table(t) = block {
-            text.push_str(&norm_label(&t.all_text()));
-        }
-    }
+    let text: String = doc.tables().map(|t| norm_label(&t.all_text())).collect();
     let scored: Vec<(&Template, usize)> = templates
         .list
         .iter()
@@ -660,14 +655,7 @@ fn match_appeals(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
 
 /// Maps the document's statistics tables onto the keys of the detected template.
 pub fn match_tables(doc: &Document, templates: &Templates, year: Option<i32>) -> MatchResult {
-    let tables: Vec<&Table> = doc
-        .blocks
-        .iter()
-        .filter_map(|b| match b {
-            Block::Table(t) => Some(t),
-            _ => None,
-        })
-        .collect();
+    let tables: Vec<&Table> = doc.tables().collect();
     let mut ctx = Ctx {
         tables,
         out: MatchResult::default(),

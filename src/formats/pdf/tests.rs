@@ -44,16 +44,6 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
-fn tables(doc: &Document) -> Vec<&Table> {
-    doc.blocks
-        .iter()
-        .filter_map(|b| match b {
-            Block::Table(t) => Some(t),
-            _ => None,
-        })
-        .collect()
-}
-
 fn row_texts(t: &Table, r: usize) -> Vec<String> {
     (0..t.n_cols())
         .map(|c| t.shown_text(r, c).to_string())
@@ -87,7 +77,9 @@ fn new_requests_row_matches_truth() {
         let (Some(doc), Some(t)) = (decode_file(id), truth(id)) else {
             continue;
         };
-        let table = tables(&doc)
+        let table = doc
+            .tables()
+            .collect::<Vec<_>>()
             .into_iter()
             .find(|t| t.all_text().contains("自然人"))
             .unwrap_or_else(|| panic!("{id}: no table with 自然人"));
@@ -130,7 +122,7 @@ fn title_present_and_no_page_furniture() {
                 "{id}: footer paragraph {p:?}"
             );
         }
-        for t in tables(&doc) {
+        for t in doc.tables().collect::<Vec<_>>() {
             for row in &t.rows {
                 for c in row {
                     assert!(!is_footer_like(&c.text), "{id}: footer cell {:?}", c.text);
@@ -274,7 +266,7 @@ fn build_pdf(objs: Vec<Vec<u8>>) -> Vec<u8> {
 /// The requests table's data rows, in order: rows of the tables from the one holding
 /// 本年新收 up to (not including) the 行政复议 table whose last 7 cells are numbers.
 fn request_rows(doc: &Document) -> Vec<Vec<f64>> {
-    let ts = tables(doc);
+    let ts = doc.tables().collect::<Vec<_>>();
     let Some(start) = ts.iter().position(|t| t.all_text().contains("本年新收")) else {
         return Vec::new();
     };
@@ -458,9 +450,7 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn new_row_of(doc: &Document) -> Option<Vec<String>> {
-    let table = tables(doc)
-        .into_iter()
-        .find(|t| t.all_text().contains("自然人"))?;
+    let table = doc.tables().find(|t| t.all_text().contains("自然人"))?;
     let r = (0..table.rows.len())
         .find(|&r| row_texts(table, r).iter().any(|s| s.contains("本年新收")))?;
     Some(row_texts(table, r))
