@@ -263,7 +263,7 @@ const SECTION_TITLES: &[&[&str]] = &[
 
 /// Which top-level section a line opens, if it is such a heading. Numbering glitches
 /// (`2、`, `（1）`, `5、` for 二/五) are tolerated: the title words decide.
-fn section_index(line: &str) -> Option<usize> {
+pub fn section_index(line: &str) -> Option<usize> {
     static NUMBERING: Lazy<Regex> = Lazy::new(|| {
         re(r"^([一二三四五六七八九十]{1,2}|[0-9]{1,2}|[(（][一二三四五六0-9][)）])?\s*[、.．:：]?")
     });

@@ -103,19 +103,9 @@ fn looks_like_heading(line: &str) -> bool {
     H.is_match(line) && line.chars().count() > 6
 }
 
-/// Titles of the report's sections: a line holding one starts text, never a table cell.
+/// A line holding a section title of the report starts text, never a table cell.
 fn is_section_title(line: &str) -> bool {
-    const TITLES: &[&str] = &[
-        "总体情况",
-        "主动公开政府信息情况",
-        "收到和处理政府信息公开申请情况",
-        "行政复议、行政诉讼情况",
-        "行政复议和行政诉讼情况",
-        "存在的主要问题",
-        "其他需要报告",
-    ];
-    let s: String = line.chars().filter(|c| !c.is_whitespace()).collect();
-    TITLES.iter().any(|t| s.contains(t)) && s.chars().count() <= 40
+    crate::report::section_index(line).is_some()
 }
 
 fn blocks_from_lines(lines: &[&str]) -> Vec<Block> {

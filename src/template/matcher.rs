@@ -421,6 +421,39 @@ impl Ctx<'_> {
     }
 }
 
+impl Ctx<'_> {
+    /// Maps a row's value cells to `cols` and records them as `table/row/col`; when the
+    /// cells cannot be mapped, records why instead. True when the row was read.
+    fn push_row(
+        &mut self,
+        table: &str,
+        row: &RowSpec,
+        cols: &[ColumnSpec],
+        header: &[(usize, String)],
+        view: &RowView,
+        (ti, r): (usize, usize),
+    ) -> bool {
+        match map_row_values(view, cols, header) {
+            Some(pairs) => {
+                for (col, v) in pairs {
+                    self.push(format!("{table}/{}/{}", row.key, col.key), ti, r, &v);
+                }
+                true
+            }
+            None => {
+                self.out.errors.push(format!(
+                    "{table}: row {} ('{}') has {} value cells where {} are expected; its values are left out",
+                    row.key,
+                    view.own_label,
+                    view.values.len(),
+                    cols.len()
+                ));
+                false
+            }
+        }
+    }
+}
+
 /// Finds the row of `rows` a label names: strong words first (longest match wins), then
 /// a weak word for the next row in printed order.
 fn pick_row(
@@ -482,22 +515,9 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
                 continue;
             };
             let row = &spec.rows[j];
-            let mapped = map_row_values(&view, &spec.cols, &header);
-            match mapped {
-                Some(pairs) => {
-                    assigned[j] = true;
-                    last = Some(j);
-                    for (col, v) in pairs {
-                        ctx.push(format!("{name}/{}/{}", row.key, col.key), ti, r, &v);
-                    }
-                }
-                None => ctx.out.errors.push(format!(
-                    "{name}: row {} ('{}') has {} value cells where {} are expected; its values are left out",
-                    row.key,
-                    view.own_label,
-                    view.values.len(),
-                    spec.cols.len()
-                )),
+            if ctx.push_row(name, row, &spec.cols, &header, &view, (ti, r)) {
+                assigned[j] = true;
+                last = Some(j);
             }
         }
     }
@@ -577,20 +597,8 @@ fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
                 continue;
             };
             let row = &spec.rows[j];
-            match map_row_values(&view, &row.cols, &header) {
-                Some(pairs) => {
-                    assigned[j] = true;
-                    for (col, v) in pairs {
-                        ctx.push(format!("active/{}/{}", row.key, col.key), ti, r, &v);
-                    }
-                }
-                None => ctx.out.errors.push(format!(
-                    "active: row {} ('{}') has {} value cells where {} are expected; its values are left out",
-                    row.key,
-                    view.own_label,
-                    view.values.len(),
-                    row.cols.len()
-                )),
+            if ctx.push_row("active", row, &row.cols, &header, &view, (ti, r)) {
+                assigned[j] = true;
             }
         }
     }
