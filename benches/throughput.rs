@@ -25,6 +25,7 @@ fn children_usage() -> (f64, f64) {
 }
 
 fn main() {
+    nianbao::ocr::limit_openmp_threads();
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")

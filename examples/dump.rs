@@ -1,8 +1,10 @@
-//! Prints the document model of a file: `cargo run --example dump -- FILE`.
+//! Prints the document model of a file, after picture recognition:
+//! `cargo run --release --example dump -- FILE...`
 use nianbao::document::Block;
 use nianbao::formats;
 
 fn main() {
+    let mut engine = nianbao::ocr::LazyEngine::new();
     for path in std::env::args().skip(1) {
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
@@ -14,7 +16,11 @@ fn main() {
         let format = formats::sniff(&path, &bytes);
         match formats::decode(format, &bytes) {
             Err(e) => println!("{path}: {e}"),
-            Ok(doc) => {
+            Ok(mut doc) => {
+                engine.recognise(&mut doc);
+                for p in &doc.problems {
+                    println!("PROBLEM {p}");
+                }
                 println!(
                     "{path}: {} blocks, title hint {:?}",
                     doc.blocks.len(),
@@ -34,7 +40,11 @@ fn main() {
                                         if c.is_continuation() {
                                             "^".into()
                                         } else {
-                                            c.text.replace('\n', "⏎")
+                                            let t = c.text.replace('\n', "⏎");
+                                            match c.confidence {
+                                                Some(x) if x < 0.6 => format!("{t}[?{x:.2}]"),
+                                                _ => t,
+                                            }
                                         }
                                     })
                                     .collect();

@@ -20,6 +20,10 @@ pub struct Stages {
     pub read: usize,
     /// Threads decoding bytes into the document model (CPU bound; 0 = one per core).
     pub decode: usize,
+    /// Threads recognising pictures (OCR of table images and scanned pages), each with
+    /// its own OCR engine. It dominates the run time of picture documents; 0 = one per
+    /// core. Documents without pictures pass through at once.
+    pub recognise: usize,
     /// Threads matching tables and reading the text (CPU bound; 0 = one per core).
     pub interpret: usize,
     /// Threads running the arithmetic checks (cheap).
@@ -50,6 +54,7 @@ impl Default for Stages {
         Stages {
             read: 1,
             decode: 0,
+            recognise: 0,
             interpret: 0,
             check: 1,
             channel_capacity: 8,
@@ -88,6 +93,9 @@ impl Config {
         let cpu = jobs.unwrap_or(cores).max(1);
         if self.stages.decode == 0 || jobs.is_some() {
             self.stages.decode = cpu;
+        }
+        if self.stages.recognise == 0 || jobs.is_some() {
+            self.stages.recognise = cpu;
         }
         if self.stages.interpret == 0 || jobs.is_some() {
             self.stages.interpret = cpu;

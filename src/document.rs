@@ -37,6 +37,9 @@ pub struct Document {
     pub blocks: Vec<Block>,
     /// Title found in document metadata (HTML `<title>`, DOCX core properties), if any.
     pub title_hint: Option<String>,
+    /// Problems met while reading that do not stop the document (a picture that could
+    /// not be recognised); the record lists them among its errors.
+    pub problems: Vec<String>,
 }
 
 impl Document {

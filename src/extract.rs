@@ -1,9 +1,10 @@
 //! One document's way from bytes to a checked record, as separate steps the pipeline runs
-//! in separate stages: [`decode`], [`interpret`], [`check`].
+//! in separate stages: [`decode`], [`recognise`], [`interpret`], [`check`].
 
 use crate::checks::run_checks;
 use crate::document::Document;
 use crate::formats::{self, Format};
+use crate::ocr::LazyEngine;
 use crate::record::{CellProvenance, Record, Source, Status};
 use crate::report;
 use crate::template::{match_tables, Templates};
@@ -88,15 +89,13 @@ pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Recor
     let mut rec = Record::new(source);
     let meta = report::read_meta(doc);
     let matched = match_tables(doc, templates, meta.year);
-    let pictures = doc.pictures().count();
-    if pictures > 0 && report::text_blocks(doc).iter().all(|t| t.trim().is_empty()) {
-        rec.fail(
-            "interpret",
-            format!(
-                "the document holds only pictures ({pictures}, e.g. scanned pages) and no text: \
-                 picture recognition (OCR) is not available in this version"
-            ),
-        );
+    let nothing_readable = report::text_blocks(doc).iter().all(|t| t.trim().is_empty())
+        && doc.tables().next().is_none();
+    if nothing_readable && !doc.problems.is_empty() {
+        for p in &doc.problems {
+            rec.error("recognise", p.clone());
+        }
+        rec.status = Status::Failed;
         return rec;
     }
     let sections = report::read_sections(doc);
@@ -144,17 +143,13 @@ pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Recor
             .filter(|k| !matched.found.contains(k))
             .map(|k| k.name())
             .collect();
-        let why = if pictures > 0 {
-            format!(
-                "; the document holds {pictures} picture(s), which may be the tables: picture recognition is not available in this version"
-            )
-        } else {
-            String::new()
-        };
         rec.error(
             "interpret",
-            format!("statistics table(s) not found: {}{why}", missing.join(", ")),
+            format!("statistics table(s) not found: {}", missing.join(", ")),
         );
+    }
+    for p in &doc.problems {
+        rec.error("recognise", p.clone());
     }
     if rec.agency.is_none() {
         rec.error("interpret", "agency not found in the title");
@@ -184,10 +179,26 @@ pub fn check(rec: &mut Record, templates: &Templates) {
     rec.checks = checks_for(rec, templates);
 }
 
-/// All three stages in one call, for a single document (tests, library users).
-pub fn extract_bytes(path: &str, bytes: Vec<u8>, templates: &Templates) -> Record {
+/// Stage recognise: replaces the document's pictures by the tables and text recognised
+/// in them (see [`crate::ocr::recognise_document`]), with this worker's engine.
+pub fn recognise(decoded: &mut Decoded, engine: &mut LazyEngine) {
+    if let Decoded::Document(_, doc) = decoded {
+        engine.recognise(doc);
+    }
+}
+
+/// All stages in one call, for a single document (tests, library users). `engine` is
+/// reused across calls; pass a fresh [`LazyEngine`] for a one-off.
+pub fn extract_bytes(
+    path: &str,
+    bytes: Vec<u8>,
+    templates: &Templates,
+    engine: &mut LazyEngine,
+) -> Record {
     let input = Input::new(path.to_string(), bytes);
-    match decode(input) {
+    let mut decoded = decode(input);
+    recognise(&mut decoded, engine);
+    match decoded {
         Decoded::Failed(rec) => *rec,
         Decoded::Document(source, doc) => {
             let fallback = source.clone();
@@ -207,7 +218,12 @@ mod tests {
     fn a_notice_about_annual_reports_is_not_a_report() {
         let text = "关于做好2023年政府信息公开工作年度报告编制发布工作的通知\n各单位：\n请于1月31日前报送政府信息公开工作年度报告。\n特此通知。\n";
         let templates = Templates::builtin().expect("templates");
-        let rec = extract_bytes("notice.txt", text.as_bytes().to_vec(), &templates);
+        let rec = extract_bytes(
+            "notice.txt",
+            text.as_bytes().to_vec(),
+            &templates,
+            &mut LazyEngine::new(),
+        );
         assert_eq!(rec.status, Status::Failed);
         assert!(rec.errors[0].message.contains("not a government"));
     }

@@ -53,6 +53,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    nianbao::ocr::limit_openmp_threads();
     let cli = Cli::parse();
     match cli.command {
         Command::Extract {

@@ -1,10 +1,11 @@
-//! The staged pipeline: read → decode → interpret → check → write, each stage its own
+//! The staged pipeline: read → decode → recognise → interpret → check → write, each stage its own
 //! threads, connected by bounded crossbeam channels so memory stays flat however many
 //! files a run has. Every document reaches the writer as a record, failed or not.
 
 use crate::config::Config;
 use crate::document::Document;
 use crate::extract::{self, guarded, Decoded};
+use crate::ocr::LazyEngine;
 use crate::record::{Record, Source, Status};
 use crate::sinks::{JsonlSink, SqliteSink};
 use crate::sources::{self, ReadItem};
@@ -68,6 +69,7 @@ enum Work<T> {
 struct StageCounters {
     read: AtomicUsize,
     decoded: AtomicUsize,
+    recognised: AtomicUsize,
     interpreted: AtomicUsize,
     checked: AtomicUsize,
 }
@@ -85,15 +87,36 @@ where
     O: Send + 'static,
     F: Fn(I) -> O + Send + Sync + 'static,
 {
-    let f = Arc::new(f);
+    spawn_stage_with(name, n, rx, tx, || (), move |_, item| f(item))
+}
+
+/// Like [`spawn_stage`], with state each worker makes for itself on its own thread
+/// (`init`) and reuses for every item, such as an OCR engine that must not cross threads.
+fn spawn_stage_with<I, O, S, N, F>(
+    name: &str,
+    n: usize,
+    rx: Receiver<I>,
+    tx: Sender<O>,
+    init: N,
+    f: F,
+) -> Vec<std::thread::JoinHandle<()>>
+where
+    I: Send + 'static,
+    O: Send + 'static,
+    N: Fn() -> S + Send + Sync + 'static,
+    F: Fn(&mut S, I) -> O + Send + Sync + 'static,
+{
+    let shared = Arc::new((init, f));
     (0..n)
         .map(|i| {
-            let (rx, tx, f) = (rx.clone(), tx.clone(), Arc::clone(&f));
+            let (rx, tx, shared) = (rx.clone(), tx.clone(), Arc::clone(&shared));
             std::thread::Builder::new()
                 .name(format!("{name}-{i}"))
                 .spawn(move || {
+                    let (init, f) = &*shared;
+                    let mut state = init();
                     for item in rx {
-                        if tx.send(f(item)).is_err() {
+                        if tx.send(f(&mut state, item)).is_err() {
                             break;
                         }
                     }
@@ -138,7 +161,8 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
     // read: paths → bytes (archives expand to several documents)
     let (path_tx, path_rx) = bounded::<PathBuf>(cap * stages.read);
     let (read_tx, read_rx) = bounded::<Work<ReadItem>>(cap * stages.decode);
-    let (dec_tx, dec_rx) = bounded::<Work<Decoded>>(cap * stages.interpret);
+    let (dec_tx, dec_rx) = bounded::<Work<Decoded>>(cap * stages.recognise);
+    let (rec_tx, rec_rx) = bounded::<Work<Decoded>>(cap * stages.interpret);
     let (int_tx, int_rx) = bounded::<Work<Record>>(cap * stages.check);
     let (chk_tx, chk_rx) = bounded::<Work<Record>>(cap * 4);
 
@@ -208,11 +232,26 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
             out
         },
     ));
+    let c = Arc::clone(&counters);
+    handles.extend(spawn_stage_with(
+        "recognise",
+        stages.recognise,
+        dec_rx,
+        rec_tx,
+        LazyEngine::new,
+        move |engine, mut w| {
+            if let Work::Doc(decoded) = &mut w {
+                extract::recognise(decoded, engine);
+            }
+            c.recognised.fetch_add(1, Ordering::Relaxed);
+            w
+        },
+    ));
     let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
     handles.extend(spawn_stage(
         "interpret",
         stages.interpret,
-        dec_rx,
+        rec_rx,
         int_tx,
         move |w| {
             let out = match w {
@@ -400,9 +439,10 @@ impl Progress {
     fn stage_line(&self) -> String {
         let c = &self.counters;
         format!(
-            "read {}  decoded {}  interpreted {}  checked {}",
+            "read {}  decoded {}  recognised {}  interpreted {}  checked {}",
             c.read.load(Ordering::Relaxed),
             c.decoded.load(Ordering::Relaxed),
+            c.recognised.load(Ordering::Relaxed),
             c.interpreted.load(Ordering::Relaxed),
             c.checked.load(Ordering::Relaxed)
         )

@@ -382,6 +382,7 @@ mod tests {
                 .map(|l| Block::Paragraph(l.to_string()))
                 .collect(),
             title_hint: None,
+            ..Document::default()
         }
     }
 

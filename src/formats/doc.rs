@@ -571,6 +571,7 @@ fn build_document(units: &[u16], fcs: &[u32], papx: Option<&PapxIndex>) -> Docum
     Document {
         blocks: b.blocks,
         title_hint: None,
+        problems: Vec::new(),
     }
 }
 

@@ -201,7 +201,11 @@ fn decode_inner(bytes: &[u8]) -> Result<Document, DecodeError> {
         Ok(Some(xml)) => parse_core_title(&xml),
         _ => None,
     };
-    Ok(Document { blocks, title_hint })
+    Ok(Document {
+        blocks,
+        title_hint,
+        problems: Vec::new(),
+    })
 }
 
 // ---------------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ pub fn decode_html(bytes: &[u8]) -> Result<Document, DecodeError> {
     Ok(Document {
         blocks: w.blocks,
         title_hint,
+        problems: Vec::new(),
     })
 }
 

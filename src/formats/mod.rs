@@ -6,7 +6,7 @@ pub mod html;
 pub mod pdf;
 pub mod text;
 
-use crate::document::Document;
+use crate::document::{Block, Document, Picture};
 
 /// Why a file could not be decoded, in words a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,9 +114,16 @@ pub fn decode(format: Format, bytes: &[u8]) -> Result<Document, DecodeError> {
         Format::Text => text::decode_text(bytes),
         Format::Pdf => pdf::decode_pdf(bytes),
         Format::Doc => doc::decode_doc(bytes),
-        Format::Image => Err(DecodeError::new(
-            "picture recognition (OCR) is not available in this version yet: the image was not read",
-        )),
+        // A picture is a document of one picture block; the recognise stage reads it.
+        Format::Image => Ok(Document {
+            blocks: vec![Block::Picture(Picture {
+                name: Some("the image".to_string()),
+                bytes: bytes.to_vec(),
+                dpi: None,
+                page: None,
+            })],
+            ..Document::default()
+        }),
         Format::Zip => Err(DecodeError::new(
             "a zip archive that is not a DOCX: archives are expanded only when given as .zip",
         )),

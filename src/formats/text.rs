@@ -28,6 +28,7 @@ pub fn decode_text(bytes: &[u8]) -> Result<Document, DecodeError> {
     Ok(Document {
         blocks: blocks_from_lines(&lines),
         title_hint: None,
+        problems: Vec::new(),
     })
 }
 

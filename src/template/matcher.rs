@@ -9,7 +9,7 @@
 
 use super::value::{parse_value, ValueToken};
 use super::{ColumnSpec, RowSpec, TableSpec, Template, Templates};
-use crate::document::{Block, Document, Table};
+use crate::document::{Block, Document, Table, TableOrigin};
 use crate::record::Number;
 use crate::text::norm_label;
 
@@ -74,6 +74,8 @@ struct RowView {
     full_label: String,
     /// Value cells after the label: (grid column, token, raw text).
     values: Vec<ValueCell>,
+    /// The labels were read by OCR: words may match with a few wrong characters.
+    fuzzy: bool,
 }
 
 impl RowView {
@@ -129,20 +131,64 @@ fn analyze_row(table: &Table, r: usize) -> RowView {
         own_label: own,
         full_label: full,
         values,
+        fuzzy: table.origin == TableOrigin::Ocr,
     }
 }
 
-/// Length of the longest of `words` (normalised at load) found in `label`.
-fn best_word_len(words: &[String], label: &str) -> Option<usize> {
+/// How well `word` (normalised at load) occurs in `text`: its length in characters when
+/// it occurs as it is. With `fuzzy` (text read by OCR), a stretch of `text` a few edits
+/// away from a word of four or more characters also counts, two less per edit, so an
+/// exact word of the same length still wins.
+fn word_score(word: &str, text: &str, fuzzy: bool) -> Option<usize> {
+    let n = word.chars().count();
+    if text.contains(word) {
+        return Some(n);
+    }
+    let allowed = match n {
+        0..=3 => 0,
+        4..=6 => 1,
+        7..=11 => 2,
+        _ => 3,
+    };
+    if !fuzzy || allowed == 0 {
+        return None;
+    }
+    let w: Vec<char> = word.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let edits = substring_edits(&w, &t);
+    (edits <= allowed).then(|| n.saturating_sub(2 * edits).max(1))
+}
+
+/// The fewest edits (insert, delete, replace) that turn some stretch of `text` into
+/// `word` (Sellers' approximate substring matching).
+fn substring_edits(word: &[char], text: &[char]) -> usize {
+    // prev[j]: edits to match the first i characters of `word` ending at text[..j].
+    let mut prev = vec![0usize; text.len() + 1];
+    let mut cur = vec![0usize; text.len() + 1];
+    for (i, wc) in word.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, tc) in text.iter().enumerate() {
+            let replace = prev[j] + usize::from(wc != tc);
+            cur[j + 1] = replace.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev.into_iter().min().unwrap_or(word.len())
+}
+
+/// Score of the best of `words` found in `label` (see [`word_score`]).
+fn best_word_len(words: &[String], label: &str, fuzzy: bool) -> Option<usize> {
     words
         .iter()
-        .filter(|w| label.contains(w.as_str()))
-        .map(|w| w.chars().count())
+        .filter_map(|w| word_score(w, label, fuzzy))
         .max()
 }
 
-fn count_words(words: &[String], text: &str) -> usize {
-    words.iter().filter(|w| text.contains(w.as_str())).count()
+fn count_words(words: &[String], text: &str, fuzzy: bool) -> usize {
+    words
+        .iter()
+        .filter(|w| word_score(w, text, fuzzy).is_some())
+        .count()
 }
 
 /// Trims blank cells at the edges until `want` remain, if that is possible.
@@ -220,10 +266,10 @@ fn text_of_rows(table: &Table, rows: std::ops::Range<usize>) -> String {
 }
 
 /// Which table some rows are, by their words; `None` when none of the three.
-fn classify(text: &str, t: &Template) -> Option<(TableKind, usize)> {
+fn classify(text: &str, fuzzy: bool, t: &Template) -> Option<(TableKind, usize)> {
     TableKind::ALL
         .iter()
-        .map(|k| (*k, count_words(&t.table(*k).detect, text)))
+        .map(|k| (*k, count_words(&t.table(*k).detect, text, fuzzy)))
         .max_by_key(|(_, n)| *n)
         .filter(|(_, n)| *n >= 2)
 }
@@ -258,7 +304,8 @@ fn start_row_kind(table: &Table, r: usize, t: &Template) -> Option<TableKind> {
     }
     TableKind::ALL.into_iter().find(|k| {
         let spec = t.table(*k);
-        spec.start_hits > 0 && count_words(&spec.header_words, &view.own_label) >= spec.start_hits
+        spec.start_hits > 0
+            && count_words(&spec.header_words, &view.own_label, view.fuzzy) >= spec.start_hits
     })
 }
 
@@ -325,7 +372,8 @@ fn classify_tables(doc: &Document, t: &Template) -> Vec<Segment> {
             Block::Table(table) => {
                 for (mut seg, forced) in split_segments(idx, table, t) {
                     if !forced {
-                        let by_words = classify(&text_of_rows(table, seg.rows.clone()), t);
+                        let fuzzy = table.origin == TableOrigin::Ocr;
+                        let by_words = classify(&text_of_rows(table, seg.rows.clone()), fuzzy, t);
                         seg.kind = match by_words {
                             Some((k, n)) if n >= 3 => Some(k),
                             Some((k, _)) if heading_kind.is_none() || heading_kind == Some(k) => {
@@ -366,16 +414,24 @@ fn classify_tables(doc: &Document, t: &Template) -> Vec<Segment> {
 }
 
 /// Picks the template whose signal words the tables print most; the year decides a tie.
+/// `None` when neither decides (a picture of table 三 alone, without a year).
 fn detect_template<'a>(
     doc: &Document,
     templates: &'a Templates,
     year: Option<i32>,
 ) -> Option<&'a Template> {
-    let text: String = doc.tables().map(|t| norm_label(&t.all_text())).collect();
     let scored: Vec<(&Template, usize)> = templates
         .list
         .iter()
-        .map(|t| (t, count_words(&t.signals, &text)))
+        .map(|t| {
+            let found = t.signals.iter().filter(|w| {
+                doc.tables().any(|table| {
+                    let fuzzy = table.origin == TableOrigin::Ocr;
+                    word_score(w, &norm_label(&table.all_text()), fuzzy).is_some()
+                })
+            });
+            (t, found.count())
+        })
         .collect();
     let best = scored.iter().map(|(_, n)| *n).max().unwrap_or(0);
     let leaders: Vec<&Template> = scored
@@ -471,7 +527,12 @@ fn pick_row(
             if assigned[j] || row.weak {
                 continue;
             }
-            if let Some(len) = best_word_len(&row.words, label) {
+            let by_label = row
+                .label_words
+                .as_ref()
+                .filter(|_| view.fuzzy)
+                .and_then(|w| word_score(w, label, true));
+            if let Some(len) = best_word_len(&row.words, label, view.fuzzy).max(by_label) {
                 if best.is_none_or(|(_, l)| len > l) {
                     best = Some((j, len));
                 }
@@ -483,8 +544,10 @@ fn pick_row(
     }
     let start = last.map(|l| l + 1).unwrap_or(0);
     rows.iter().enumerate().skip(start).find_map(|(j, row)| {
-        (row.weak && !assigned[j] && best_word_len(&row.words, &view.own_label).is_some())
-            .then_some(j)
+        (row.weak
+            && !assigned[j]
+            && best_word_len(&row.words, &view.own_label, view.fuzzy).is_some())
+        .then_some(j)
     })
 }
 
@@ -497,7 +560,7 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
         let (ti, table) = (seg.table, ctx.tables[seg.table]);
         for r in seg.rows.clone() {
             let view = analyze_row(table, r);
-            let hdr_hits = count_words(&spec.header_words, &view.own_label);
+            let hdr_hits = count_words(&spec.header_words, &view.own_label, view.fuzzy);
             if hdr_hits > 0 && !view.has_printed_number() {
                 collect_header(table, r, &spec.cols, &mut header);
                 continue;
@@ -580,7 +643,9 @@ fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
         let mut header: Vec<(usize, String)> = Vec::new();
         for r in seg.rows.clone() {
             let view = analyze_row(table, r);
-            if !view.has_printed_number() && count_words(&col_words, &view.own_label) > 0 {
+            if !view.has_printed_number()
+                && count_words(&col_words, &view.own_label, view.fuzzy) > 0
+            {
                 header.clear();
                 for c in 0..table.n_cols() {
                     let text = norm_label(table.shown_text(r, c));
@@ -661,15 +726,34 @@ fn match_appeals(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
     }
 }
 
-/// Maps the document's statistics tables onto the keys of the detected template.
+/// Maps the document's statistics tables onto the keys of the detected template. When
+/// neither the tables' words nor the year tell the template, each is tried and the one
+/// that reads more of the tables wins; on a tie (table 四 is the same in all) the values
+/// are kept but no template is claimed.
 pub fn match_tables(doc: &Document, templates: &Templates, year: Option<i32>) -> MatchResult {
+    if let Some(template) = detect_template(doc, templates, year) {
+        return match_with(doc, template);
+    }
+    let mut results: Vec<MatchResult> = templates.list.iter().map(|t| match_with(doc, t)).collect();
+    let score = |r: &MatchResult| (r.values.len(), usize::MAX - r.errors.len());
+    let best = results.iter().map(score).max();
+    let leaders = results.iter().filter(|r| Some(score(r)) == best).count();
+    // Templates are listed newest first: a tie goes to the newest.
+    let Some(i) = results.iter().position(|r| Some(score(r)) == best) else {
+        return MatchResult::default();
+    };
+    let mut out = results.swap_remove(i);
+    if leaders > 1 {
+        out.template = None;
+    }
+    out
+}
+
+fn match_with(doc: &Document, template: &Template) -> MatchResult {
     let tables: Vec<&Table> = doc.tables().collect();
     let mut ctx = Ctx {
         tables,
         out: MatchResult::default(),
-    };
-    let Some(template) = detect_template(doc, templates, year) else {
-        return ctx.out;
     };
     let kinds = classify_tables(doc, template);
     for kind in TableKind::ALL {
@@ -810,6 +894,7 @@ mod tests {
         let doc = Document {
             blocks: vec![table(all)],
             title_hint: None,
+            ..Document::default()
         };
         let result = match_tables(&doc, &templates, Some(2023));
         assert_eq!(result.template.as_deref(), Some("gov-2021"));
@@ -836,6 +921,7 @@ mod tests {
                 table(appeals),
             ],
             title_hint: None,
+            ..Document::default()
         };
         assert_all(&match_tables(&doc, &templates, Some(2023)), &want);
     }

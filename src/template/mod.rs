@@ -32,6 +32,11 @@ pub struct RowSpec {
     /// Columns of this row (table 二 has different columns per row); empty: the table's.
     #[serde(default)]
     pub cols: Vec<ColumnSpec>,
+    /// The printed label's own words (after its numbering), derived at load: matched
+    /// approximately against labels read by OCR, where a short `match` word may carry
+    /// the one misread character.
+    #[serde(skip)]
+    pub label_words: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,11 +208,28 @@ fn normalise_words(t: &mut Template) {
         }
         for row in spec.rows.iter_mut() {
             norm(&mut row.words);
+            row.label_words = leaf_label(&row.label);
             for col in row.cols.iter_mut() {
                 norm(&mut col.words);
             }
         }
     }
+}
+
+/// The last numbered part of a printed label, without its numbering and notes in
+/// brackets: "（三）不予公开 1.属于国家秘密" → "属于国家秘密". `None` when under four characters.
+fn leaf_label(label: &str) -> Option<String> {
+    static NUMBERING: once_cell::sync::Lazy<regex::Regex> = once_cell::sync::Lazy::new(|| {
+        regex::Regex::new(r"[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d+[.．、]")
+            .unwrap_or_else(|e| panic!("built-in pattern: {e}"))
+    });
+    let label = crate::text::norm_label(label);
+    let last = NUMBERING.split(&label).filter(|p| !p.is_empty()).last()?;
+    let plain = match last.find(['（', '(']) {
+        Some(i) if i > 0 => &last[..i],
+        _ => last,
+    };
+    (plain.chars().count() >= 4).then(|| plain.to_string())
 }
 
 fn parse_template(name: &str, text: &str) -> anyhow::Result<Template> {

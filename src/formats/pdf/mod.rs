@@ -83,6 +83,7 @@ fn decode(bytes: &[u8]) -> Result<Document, DecodeError> {
     let mut out = Document {
         blocks: Vec::new(),
         title_hint: info_title(&doc),
+        problems: Vec::new(),
     };
     for (&no, &id) in &pages {
         let Ok(page) = doc.get_dictionary(id) else {

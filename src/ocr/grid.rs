@@ -1,7 +1,7 @@
 //! Grid detection: ruling lines by long-run morphology, clustered into row and column
 //! lines; tables as connected groups of lines; merged cells from missing boundaries.
 
-use crate::prep::Bin;
+use super::prep::Bin;
 
 /// A straight ruling segment. For a horizontal segment `pos` is its y and
 /// `[start, end)` its x extent; for a vertical one `pos` is x and the extent is in y.

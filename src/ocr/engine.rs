@@ -37,7 +37,10 @@ pub struct Word {
 
 #[derive(Debug, thiserror::Error)]
 pub enum OcrError {
-    #[error("tesseract initialisation failed for language {0}")]
+    #[error(
+        "tesseract could not start with language '{0}': install tesseract-ocr, \
+         tesseract-ocr-chi-sim and libtesseract5 (scripts/setup.sh does)"
+    )]
     Init(String),
     #[error("tesseract recognition failed")]
     Recognise,
@@ -58,6 +61,13 @@ struct Api {
 impl Api {
     fn new(lang: &str, vars: &[(&str, &str)]) -> Result<Api, OcrError> {
         let c_lang = CString::new(lang).map_err(|_| OcrError::Init(lang.to_string()))?;
+        // Tesseract prints diagnostics ("Line cannot be recognized!!") to stderr, which
+        // would break a run's progress display: send them nowhere.
+        let vars: Vec<(&str, &str)> = [("debug_file", "/dev/null")]
+            .into_iter()
+            .chain(vars.iter().copied())
+            .collect();
+        let vars = vars.as_slice();
         // SAFETY: TessBaseAPICreate returns a fresh handle owned by `Api` (deleted in Drop).
         let ptr = unsafe { sys::TessBaseAPICreate() };
         if ptr.is_null() {

@@ -1,10 +1,10 @@
 //! Picture → table grids (+ text lines outside tables) via grid detection and OCR.
 
+use super::engine::{OcrEngine, OcrError, OcrMode, Word};
+use super::grid::{detect_grids, Grid};
+use super::prep::{self, Bin, DecodeError};
 use crate::document::{Block, Cell, Table, TableOrigin};
-use crate::engine::{OcrEngine, OcrError, OcrMode, Word};
-use crate::grid::{Grid, detect_grids};
-use crate::prep::{self, Bin, DecodeError};
-use image::{GrayImage, Luma, imageops};
+use image::{imageops, GrayImage, Luma};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecogniseError {
@@ -23,23 +23,26 @@ pub const LOW_CONFIDENCE: f32 = 0.6;
 /// A picture → zero or more table grids, plus text lines outside the tables as
 /// paragraphs (for scanned pages: title, agency, date), in top-to-bottom order.
 /// Blank or tiny pictures give `Ok(vec![])`; oversized or corrupt ones an error.
+/// `with_text`: also read the text lines outside the tables (pages and standalone
+/// pictures, where they carry the title and sections; not a picture pasted into a text).
 pub fn recognise_picture(
     bytes: &[u8],
-    _dpi: Option<f32>,
     engine: &mut dyn OcrEngine,
+    with_text: bool,
 ) -> Result<Vec<Block>, RecogniseError> {
     let Some(img) = prep::decode_bounded(bytes)? else {
         return Ok(Vec::new());
     };
     let gray = prep::to_gray_without_seal(&img);
     drop(img);
-    recognise_gray(&gray, engine)
+    recognise_gray(&gray, engine, with_text)
 }
 
 /// The pipeline after decoding (exposed for tests on synthetic images).
 pub fn recognise_gray(
     gray: &GrayImage,
     engine: &mut dyn OcrEngine,
+    with_text: bool,
 ) -> Result<Vec<Block>, RecogniseError> {
     if is_blank(gray) {
         return Ok(Vec::new());
@@ -72,8 +75,10 @@ pub fn recognise_gray(
     if trace {
         eprintln!("cells {:?}", t0.elapsed());
     }
-    for (y, text) in text_lines_outside(gray, &bin, &grids, engine)? {
-        placed.push((y, Block::Paragraph(text)));
+    if with_text {
+        for (y, text) in text_lines_outside(gray, &bin, &grids, engine)? {
+            placed.push((y, Block::Paragraph(text)));
+        }
     }
     placed.sort_by(|a, b| a.0.total_cmp(&b.0));
     Ok(placed.into_iter().map(|(_, b)| b).collect())
@@ -211,6 +216,50 @@ pub fn ocr_crop(bin: &Bin, b: (usize, usize, usize, usize), target_h: f32) -> Gr
                 crop.put_pixel(x, y, Luma([0]));
             }
         }
+    }
+    let scale = (target_h / h.max(1) as f32).clamp(1.0, 4.0);
+    let crop = if scale > 1.05 {
+        let nw = ((w as f32 * scale).round() as u32).max(1);
+        let nh = ((h as f32 * scale).round() as u32).max(1);
+        imageops::resize(&crop, nw, nh, imageops::FilterType::Triangle)
+    } else {
+        crop
+    };
+    let pad = (crop.height() / 2).max(10);
+    let mut out =
+        GrayImage::from_pixel(crop.width() + 2 * pad, crop.height() + 2 * pad, Luma([255]));
+    imageops::replace(&mut out, &crop, pad as i64, pad as i64);
+    out
+}
+
+/// The grey pixels of the box, contrast-stretched (background white, darkest ink black),
+/// scaled and padded exactly as [`ocr_crop`] does. Tesseract reads anti-aliased glyphs
+/// better than their binarisation: a clean isolated "5" binarised can read as "2".
+pub fn gray_crop(gray: &GrayImage, b: (usize, usize, usize, usize), target_h: f32) -> GrayImage {
+    let (x0, y0, x1, y1) = b;
+    let (w, h) = ((x1 - x0) as u32, (y1 - y0) as u32);
+    let crop = imageops::crop_imm(gray, x0 as u32, y0 as u32, w, h).to_image();
+    let mut hist = [0u32; 256];
+    for p in crop.pixels() {
+        hist[p.0[0] as usize] += 1;
+    }
+    let n = (w * h).max(1);
+    let quantile = |q: u32| -> u8 {
+        let mut acc = 0;
+        for (v, c) in hist.iter().enumerate() {
+            acc += c;
+            if acc * 100 >= n * q {
+                return v as u8;
+            }
+        }
+        255
+    };
+    let (lo, hi) = (quantile(1) as f32, quantile(80) as f32);
+    let span = (hi - lo).max(16.0);
+    let mut crop = crop;
+    for p in crop.pixels_mut() {
+        let v = ((p.0[0] as f32 - lo) / span * 255.0).clamp(0.0, 255.0);
+        p.0[0] = v as u8;
     }
     let scale = (target_h / h.max(1) as f32).clamp(1.0, 4.0);
     let crop = if scale > 1.05 {
@@ -377,43 +426,58 @@ fn count_lines(bin: &Bin, b: (usize, usize, usize, usize)) -> usize {
     lines
 }
 
-/// Reads one crop: digits first; CJK (chi_sim) when the digits reading is not a number.
+/// Reads one crop: digits first (the grey crop, then when doubtful the binary one at two
+/// scales, keeping the most confident number); CJK (chi_sim) when no reading is a number.
 fn read_cell(
+    gray: &GrayImage,
     bin: &Bin,
     b: (usize, usize, usize, usize),
     engine: &mut dyn OcrEngine,
 ) -> Result<Reading, RecogniseError> {
     let target = 36.0;
-    let crop = ocr_crop(bin, b, target);
     let (bw, bh) = ((b.2 - b.0) as f32, (b.3 - b.1) as f32);
-    let scale = (target / bh.max(1.0)).clamp(1.0, 4.0);
-    let pad = ((bh * scale).round() as u32 / 2).max(10) as f32;
-    let ink = (pad, pad + bw * scale);
     let lines = count_lines(bin, b);
-    let mut words = engine.recognise(&crop, OcrMode::Digits)?;
-    let (mut text, mut conf) = join_words(&words, "");
-    if lines == 1 && conf < 0.8 {
-        // Doubtful: read again at another scale and keep the more confident reading.
-        let t2 = 56.0;
-        let crop2 = ocr_crop(bin, b, t2);
-        let w2 = engine.recognise(&crop2, OcrMode::Digits)?;
-        let (x2, c2) = join_words(&w2, "");
-        if c2 > conf && looks_numeric(&x2, c2) {
-            let s2 = (t2 / bh.max(1.0)).clamp(1.0, 4.0);
-            let pad2 = ((bh * s2).round() as u32 / 2).max(10) as f32;
-            // Map the second reading's boxes onto the first crop's scale for the fit test.
-            words = w2
+    // Word boxes of every reading are mapped onto the first crop's scale for the fit test.
+    let scale_of = |t: f32| (t / bh.max(1.0)).clamp(1.0, 4.0);
+    let pad_of = |t: f32| ((bh * scale_of(t)).round() as u32 / 2).max(10) as f32;
+    let (scale, pad) = (scale_of(target), pad_of(target));
+    let ink = (pad, pad + bw * scale);
+    let attempts: [(bool, f32); 3] = [(true, target), (false, target), (false, 56.0)];
+    let mut best: Option<(Vec<Word>, String, f32)> = None;
+    for (k, &(grey, t)) in attempts.iter().enumerate() {
+        if k > 0 {
+            let doubtful = best.as_ref().is_none_or(|(_, _, c)| *c < 0.8);
+            if lines != 1 || !doubtful {
+                break;
+            }
+        }
+        let crop = if grey {
+            gray_crop(gray, b, t)
+        } else {
+            ocr_crop(bin, b, t)
+        };
+        let words = engine.recognise(&crop, OcrMode::Digits)?;
+        let (text, conf) = join_words(&words, "");
+        let better = match &best {
+            None => true,
+            Some((_, bt, bc)) => {
+                looks_numeric(&text, conf) && (conf > *bc || !looks_numeric(bt, *bc))
+            }
+        };
+        if better {
+            let (s2, p2) = (scale_of(t), pad_of(t));
+            let words = words
                 .into_iter()
                 .map(|mut w| {
-                    w.bbox[0] = (w.bbox[0] - pad2) / s2 * scale + pad;
+                    w.bbox[0] = (w.bbox[0] - p2) / s2 * scale + pad;
                     w.bbox[2] = w.bbox[2] / s2 * scale;
                     w
                 })
                 .collect();
-            text = x2;
-            conf = c2;
+            best = Some((words, text, conf));
         }
     }
+    let (words, text, conf) = best.unwrap_or_default();
     let mut rd = Reading {
         digits: (text.clone(), conf),
         ..Reading::default()
@@ -422,6 +486,7 @@ fn read_cell(
         rd.numeric = true;
         return Ok(rd);
     }
+    let crop = ocr_crop(bin, b, target);
     let words = engine.recognise(&crop, OcrMode::ChineseBlock)?;
     rd.chinese = Some(join_words(&words, ""));
     Ok(rd)
@@ -442,7 +507,6 @@ fn ocr_grid(
     g: &Grid,
     engine: &mut dyn OcrEngine,
 ) -> Result<Table, RecogniseError> {
-    let _ = gray;
     let (nr, nc) = (g.n_rows(), g.n_cols());
     let mut rows: Vec<Vec<Cell>> = vec![vec![Cell::new(""); nc]; nr];
     let mut inked: Vec<(usize, usize, PxBox)> = Vec::new();
@@ -482,7 +546,7 @@ fn ocr_grid(
     let mut result: Vec<Option<Reading>> = vec![None; inked.len()];
     for grp in &groups {
         let lead = grp[0];
-        let rd = read_cell(bin, inked[lead].2, engine)?;
+        let rd = read_cell(gray, bin, inked[lead].2, engine)?;
         let numeric = rd.numeric;
         result[lead] = Some(rd.clone());
         if grp.len() == 1 {
@@ -499,7 +563,7 @@ fn ocr_grid(
                     da.total_cmp(&db)
                 })
                 .unwrap_or(lead);
-            let r2 = read_cell(bin, inked[far].2, engine)?;
+            let r2 = read_cell(gray, bin, inked[far].2, engine)?;
             if r2.numeric && r2.digits.0 == rd.digits.0 {
                 agreed = true;
                 let c = rd.digits.1.min(r2.digits.1);
@@ -515,7 +579,7 @@ fn ocr_grid(
         if !agreed {
             for &m in grp {
                 if result[m].is_none() {
-                    result[m] = Some(read_cell(bin, inked[m].2, engine)?);
+                    result[m] = Some(read_cell(gray, bin, inked[m].2, engine)?);
                 }
             }
         }
@@ -524,9 +588,7 @@ fn ocr_grid(
     // its digits reading (low confidence) unless chi_sim clearly saw words.
     let mut col_num = vec![(0usize, 0usize); nc];
     for (k, &(r, c, _)) in inked.iter().enumerate() {
-        if rows[r][c].col_span == 1
-            && let Some(rd) = &result[k]
-        {
+        if let (1, Some(rd)) = (rows[r][c].col_span, &result[k]) {
             col_num[c].1 += 1;
             col_num[c].0 += rd.numeric as usize;
         }
@@ -650,11 +712,9 @@ mod tests {
     fn blank_picture_gives_nothing_without_ocr() {
         let g = GrayImage::from_pixel(400, 300, Luma([255]));
         let mut e = Fake(0);
-        assert!(
-            recognise_picture(&png(&g), None, &mut e)
-                .unwrap()
-                .is_empty()
-        );
+        assert!(recognise_picture(&png(&g), &mut e, true)
+            .unwrap()
+            .is_empty());
         assert_eq!(e.0, 0);
     }
 
@@ -680,7 +740,7 @@ mod tests {
             }
         }
         let mut e = Fake(0);
-        let blocks = recognise_picture(&png(&g), None, &mut e).unwrap();
+        let blocks = recognise_picture(&png(&g), &mut e, true).unwrap();
         let Some(Block::Table(t)) = blocks.first() else {
             panic!("no table: {blocks:?}")
         };

@@ -1,0 +1,130 @@
+//! Tables in pictures (issue #3): picture → clean binary image → ruling-line grid →
+//! per-cell OCR → the same [`Table`](crate::document::Table) grid a DOCX table gives.
+//!
+//! - [`prep`]: bounded decoding, red-seal suppression, Sauvola binarisation, skew.
+//! - [`grid`]: ruling lines by long runs, intersections, merged cells from missing lines.
+//! - [`engine`]: the OCR trait (words with boxes and confidences) and libtesseract.
+//! - [`recognise`]: the whole way from picture bytes to blocks.
+
+pub mod engine;
+pub mod grid;
+pub mod prep;
+pub mod recognise;
+
+pub use engine::{OcrEngine, OcrError, OcrMode, TesseractEngine, Word};
+pub use recognise::{recognise_picture, RecogniseError};
+
+use crate::document::{Block, Document};
+
+/// Replaces every picture block of `doc` by what recognition finds in it: its table
+/// grids, and for scanned pages and picture-only documents also the text lines outside
+/// the tables. A picture that cannot be read is dropped and named in `doc.problems`; a
+/// picture without a table (a logo, a photo) is dropped silently. Returns the number of
+/// pictures that held at least one table.
+pub fn recognise_document(doc: &mut Document, engine: &mut dyn OcrEngine) -> usize {
+    if doc.pictures().next().is_none() {
+        return 0;
+    }
+    let picture_only = doc
+        .blocks
+        .iter()
+        .all(|b| matches!(b, Block::Picture(_)) || b.text().is_some_and(|t| t.trim().is_empty()));
+    let mut with_tables = 0;
+    let blocks = std::mem::take(&mut doc.blocks);
+    for block in blocks {
+        let Block::Picture(pic) = block else {
+            doc.blocks.push(block);
+            continue;
+        };
+        let name = pic
+            .name
+            .clone()
+            .unwrap_or_else(|| "the picture".to_string());
+        if pic.bytes.is_empty() {
+            doc.problems.push(format!(
+                "{name}: its image data is in an encoding this version cannot read, so it was not recognised"
+            ));
+            continue;
+        }
+        let with_text = picture_only || pic.page.is_some();
+        let outcome = crate::extract::guarded("recognising a picture", || {
+            recognise_picture(&pic.bytes, engine, with_text)
+        });
+        match outcome {
+            Ok(Ok(found)) => {
+                let mut any_table = false;
+                for mut b in found {
+                    if let Block::Table(t) = &mut b {
+                        t.page = pic.page;
+                        any_table = true;
+                    }
+                    doc.blocks.push(b);
+                }
+                with_tables += usize::from(any_table);
+            }
+            Ok(Err(e)) => doc.problems.push(format!("{name}: not recognised: {e}")),
+            Err(panic) => doc.problems.push(format!("{name}: {panic}")),
+        }
+    }
+    with_tables
+}
+
+/// One worker's OCR engine, started on the first picture it meets: documents without
+/// pictures never pay for it, and a worker reuses it for every later document. When it
+/// cannot start (tesseract or its chi_sim data missing), each document's pictures are
+/// reported with the reason instead.
+#[derive(Default)]
+pub struct LazyEngine {
+    state: Option<Result<TesseractEngine, String>>,
+}
+
+impl LazyEngine {
+    pub fn new() -> LazyEngine {
+        LazyEngine::default()
+    }
+
+    /// [`recognise_document`] with this worker's engine.
+    pub fn recognise(&mut self, doc: &mut Document) -> usize {
+        if doc.pictures().next().is_none() {
+            return 0;
+        }
+        let state = self
+            .state
+            .get_or_insert_with(|| TesseractEngine::new().map_err(|e| e.to_string()));
+        match state {
+            Ok(engine) => recognise_document(doc, engine),
+            Err(why) => {
+                let n = doc.pictures().count();
+                doc.blocks.retain(|b| !matches!(b, Block::Picture(_)));
+                doc.problems.push(format!(
+                    "{n} picture(s) not recognised: the OCR engine did not start: {why}"
+                ));
+                0
+            }
+        }
+    }
+}
+
+/// Makes this process run OpenMP single-threaded, by starting it again with
+/// `OMP_THREAD_LIMIT=1` unless that is set already. libtesseract's OpenMP build would
+/// otherwise spin extra threads inside every recognition call, on top of the pipeline's
+/// own workers: measured here, that doubles wall time and adds as much system time as
+/// the work itself. libgomp reads the variable when it is loaded, before `main`, so
+/// setting it from inside the process is too late. Call first thing in `main`; returns
+/// (and changes nothing) when the variable is set or the restart is not possible.
+pub fn limit_openmp_threads() {
+    if std::env::var_os("OMP_THREAD_LIMIT").is_some() {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        if let Ok(exe) = std::env::current_exe() {
+            // `exec` returns only when it failed: then go on as we are.
+            let _ = std::process::Command::new(exe)
+                .args(std::env::args_os().skip(1))
+                .env("OMP_THREAD_LIMIT", "1")
+                .exec();
+        }
+    }
+}
