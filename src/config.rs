@@ -9,6 +9,7 @@ pub struct Config {
     pub stages: Stages,
     pub limits: Limits,
     pub sqlite: SqliteConfig,
+    pub ocr: OcrConfig,
     /// Folder of template files to use instead of the built-in ones.
     pub templates_dir: Option<String>,
 }
@@ -40,6 +41,14 @@ pub struct Limits {
     pub max_file_mb: u64,
     /// Archive members larger than this (uncompressed) are recorded as failed.
     pub max_member_mb: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OcrConfig {
+    /// How much running text of scanned pages to read: `edges` (title and closing lines:
+    /// the metadata), `all` (also sections and stated numbers; seconds per page), `none`.
+    pub page_text: crate::ocr::PageText,
 }
 
 #[derive(Debug, Clone, Deserialize)]

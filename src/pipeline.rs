@@ -233,12 +233,13 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
         },
     ));
     let c = Arc::clone(&counters);
+    let page_text = cfg.ocr.page_text;
     handles.extend(spawn_stage_with(
         "recognise",
         stages.recognise,
         dec_rx,
         rec_tx,
-        LazyEngine::new,
+        move || LazyEngine::with_page_text(page_text),
         move |engine, mut w| {
             if let Work::Doc(decoded) = &mut w {
                 extract::recognise(decoded, engine);

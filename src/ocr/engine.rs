@@ -246,6 +246,31 @@ impl TesseractEngine {
 
 impl OcrEngine for TesseractEngine {
     fn recognise(&mut self, img: &GrayImage, mode: OcrMode) -> Result<Vec<Word>, OcrError> {
+        let t0 = std::time::Instant::now();
+        let r = self.recognise_inner(img, mode);
+        if std::env::var_os("NB_OCR_TRACE").is_some() {
+            let txt: String = r
+                .as_ref()
+                .map(|w| {
+                    w.iter()
+                        .map(|w| w.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join("")
+                })
+                .unwrap_or_default();
+            eprintln!(
+                "TRACE {mode:?} {}x{} {:?} {txt}",
+                img.width(),
+                img.height(),
+                t0.elapsed()
+            );
+        }
+        r
+    }
+}
+
+impl TesseractEngine {
+    fn recognise_inner(&mut self, img: &GrayImage, mode: OcrMode) -> Result<Vec<Word>, OcrError> {
         match mode {
             OcrMode::Digits => self.digits.words(img),
             OcrMode::Chinese => self

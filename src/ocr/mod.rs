@@ -12,16 +12,40 @@ pub mod prep;
 pub mod recognise;
 
 pub use engine::{OcrEngine, OcrError, OcrMode, TesseractEngine, Word};
-pub use recognise::{recognise_picture, RecogniseError};
+pub use recognise::{recognise_picture, LineSelection, RecogniseError};
 
 use crate::document::{Block, Document};
+use serde::Deserialize;
+
+/// How much of a scanned page's running text (outside its tables) is read. Chinese OCR
+/// costs about 7 ms per character: a page of text takes seconds, its tables much less.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PageText {
+    /// The first lines of the first page and the last lines of the last page: title,
+    /// agency, year and date (the record's metadata).
+    #[default]
+    Edges,
+    /// Every line: also the sections and the numbers the text states (slow).
+    All,
+    /// No running text: tables only.
+    None,
+}
+
+/// Lines read at each end in [`PageText::Edges`]: a title may wrap over three lines, the
+/// agency and the date close the report.
+const EDGE_LINES: usize = 4;
 
 /// Replaces every picture block of `doc` by what recognition finds in it: its table
 /// grids, and for scanned pages and picture-only documents also the text lines outside
 /// the tables. A picture that cannot be read is dropped and named in `doc.problems`; a
 /// picture without a table (a logo, a photo) is dropped silently. Returns the number of
 /// pictures that held at least one table.
-pub fn recognise_document(doc: &mut Document, engine: &mut dyn OcrEngine) -> usize {
+pub fn recognise_document(
+    doc: &mut Document,
+    engine: &mut dyn OcrEngine,
+    page_text: PageText,
+) -> usize {
     if doc.pictures().next().is_none() {
         return 0;
     }
@@ -29,9 +53,12 @@ pub fn recognise_document(doc: &mut Document, engine: &mut dyn OcrEngine) -> usi
         .blocks
         .iter()
         .all(|b| matches!(b, Block::Picture(_)) || b.text().is_some_and(|t| t.trim().is_empty()));
+    let wants_text = |b: &Block| matches!(b, Block::Picture(p) if picture_only || p.page.is_some());
+    let first = doc.blocks.iter().position(wants_text);
+    let last = doc.blocks.iter().rposition(wants_text);
     let mut with_tables = 0;
     let blocks = std::mem::take(&mut doc.blocks);
-    for block in blocks {
+    for (i, block) in blocks.into_iter().enumerate() {
         let Block::Picture(pic) = block else {
             doc.blocks.push(block);
             continue;
@@ -46,9 +73,18 @@ pub fn recognise_document(doc: &mut Document, engine: &mut dyn OcrEngine) -> usi
             ));
             continue;
         }
-        let with_text = picture_only || pic.page.is_some();
+        let lines = match page_text {
+            _ if !(picture_only || pic.page.is_some()) => LineSelection::NONE,
+            PageText::All => LineSelection::ALL,
+            PageText::None => LineSelection::NONE,
+            PageText::Edges => LineSelection {
+                head: if Some(i) == first { EDGE_LINES } else { 0 },
+                tail: if Some(i) == last { EDGE_LINES } else { 0 },
+                all: false,
+            },
+        };
         let outcome = crate::extract::guarded("recognising a picture", || {
-            recognise_picture(&pic.bytes, engine, with_text)
+            recognise_picture(&pic.bytes, engine, lines)
         });
         match outcome {
             Ok(Ok(found)) => {
@@ -76,11 +112,20 @@ pub fn recognise_document(doc: &mut Document, engine: &mut dyn OcrEngine) -> usi
 #[derive(Default)]
 pub struct LazyEngine {
     state: Option<Result<TesseractEngine, String>>,
+    page_text: PageText,
 }
 
 impl LazyEngine {
+    /// With the default reading of page text ([`PageText::Edges`]).
     pub fn new() -> LazyEngine {
         LazyEngine::default()
+    }
+
+    pub fn with_page_text(page_text: PageText) -> LazyEngine {
+        LazyEngine {
+            state: None,
+            page_text,
+        }
     }
 
     /// [`recognise_document`] with this worker's engine.
@@ -92,7 +137,7 @@ impl LazyEngine {
             .state
             .get_or_insert_with(|| TesseractEngine::new().map_err(|e| e.to_string()));
         match state {
-            Ok(engine) => recognise_document(doc, engine),
+            Ok(engine) => recognise_document(doc, engine, self.page_text),
             Err(why) => {
                 let n = doc.pictures().count();
                 doc.blocks.retain(|b| !matches!(b, Block::Picture(_)));

@@ -7,6 +7,9 @@ use std::io::Cursor;
 /// Largest accepted side and pixel count (declared, checked before allocating).
 pub const MAX_SIDE: u32 = 12_000;
 pub const MAX_PIXELS: u64 = 100_000_000;
+/// Larger pictures are scaled down to this many pixels before clean-up (A4 at 340 dpi):
+/// binarisation keeps two integral images of 8 bytes a pixel, and no table needs more.
+pub const MAX_WORK_PIXELS: u64 = 12_000_000;
 /// Images smaller than this on either side hold no table.
 pub const MIN_SIDE: u32 = 16;
 
@@ -84,6 +87,38 @@ pub fn decode_bounded(bytes: &[u8]) -> Result<Option<DynamicImage>, DecodeError>
         .decode()
         .map_err(|e| DecodeError::Format(e.to_string()))?;
     Ok(Some(img))
+}
+
+/// Scales `img` down by a whole factor (averaging k×k blocks, no intermediate buffers)
+/// until it has at most `max_pixels` pixels.
+pub fn shrink_to(img: GrayImage, max_pixels: u64) -> GrayImage {
+    let (w, h) = img.dimensions();
+    let pixels = w as u64 * h as u64;
+    if pixels <= max_pixels {
+        return img;
+    }
+    let k = ((pixels as f64 / max_pixels as f64).sqrt().ceil() as u32).max(2);
+    let (nw, nh) = ((w / k).max(1), (h / k).max(1));
+    let mut out = GrayImage::new(nw, nh);
+    let raw = img.as_raw();
+    let mut sums = vec![0u32; nw as usize];
+    for oy in 0..nh {
+        sums.iter_mut().for_each(|s| *s = 0);
+        for y in oy * k..(oy * k + k).min(h) {
+            let row = &raw[(y * w) as usize..((y + 1) * w) as usize];
+            for (ox, s) in sums.iter_mut().enumerate() {
+                let x0 = ox * k as usize;
+                *s += row[x0..(x0 + k as usize).min(w as usize)]
+                    .iter()
+                    .map(|&v| v as u32)
+                    .sum::<u32>();
+            }
+        }
+        for (ox, s) in sums.iter().enumerate() {
+            out.put_pixel(ox as u32, oy, Luma([(s / (k * k)) as u8]));
+        }
+    }
+    out
 }
 
 /// True for a strongly red (seal) pixel: red dominant and saturated.

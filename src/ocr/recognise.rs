@@ -23,26 +23,56 @@ pub const LOW_CONFIDENCE: f32 = 0.6;
 /// A picture → zero or more table grids, plus text lines outside the tables as
 /// paragraphs (for scanned pages: title, agency, date), in top-to-bottom order.
 /// Blank or tiny pictures give `Ok(vec![])`; oversized or corrupt ones an error.
-/// `with_text`: also read the text lines outside the tables (pages and standalone
-/// pictures, where they carry the title and sections; not a picture pasted into a text).
+/// `lines`: which text lines outside the tables to read (pages and standalone pictures
+/// carry the title and date there; a picture pasted into a text does not).
 pub fn recognise_picture(
     bytes: &[u8],
     engine: &mut dyn OcrEngine,
-    with_text: bool,
+    lines: LineSelection,
 ) -> Result<Vec<Block>, RecogniseError> {
     let Some(img) = prep::decode_bounded(bytes)? else {
         return Ok(Vec::new());
     };
     let gray = prep::to_gray_without_seal(&img);
     drop(img);
-    recognise_gray(&gray, engine, with_text)
+    let gray = prep::shrink_to(gray, prep::MAX_WORK_PIXELS);
+    recognise_gray(&gray, engine, lines)
+}
+
+/// Which text lines outside the tables of a picture are read (Chinese OCR costs about
+/// 7 ms per character, so a page of running text costs seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineSelection {
+    /// The first this many lines (a report's first page: its title).
+    pub head: usize,
+    /// The last this many lines (the last page: the agency and the date).
+    pub tail: usize,
+    /// Every line (sections and the numbers they state).
+    pub all: bool,
+}
+
+impl LineSelection {
+    pub const NONE: LineSelection = LineSelection {
+        head: 0,
+        tail: 0,
+        all: false,
+    };
+    pub const ALL: LineSelection = LineSelection {
+        head: 0,
+        tail: 0,
+        all: true,
+    };
+
+    fn wants(&self, i: usize, n: usize) -> bool {
+        self.all || i < self.head || i + self.tail >= n
+    }
 }
 
 /// The pipeline after decoding (exposed for tests on synthetic images).
 pub fn recognise_gray(
     gray: &GrayImage,
     engine: &mut dyn OcrEngine,
-    with_text: bool,
+    lines: LineSelection,
 ) -> Result<Vec<Block>, RecogniseError> {
     if is_blank(gray) {
         return Ok(Vec::new());
@@ -75,8 +105,8 @@ pub fn recognise_gray(
     if trace {
         eprintln!("cells {:?}", t0.elapsed());
     }
-    if with_text {
-        for (y, text) in text_lines_outside(gray, &bin, &grids, engine)? {
+    if lines != LineSelection::NONE {
+        for (y, text) in text_lines_outside(&bin, &grids, lines, engine)? {
             placed.push((y, Block::Paragraph(text)));
         }
     }
@@ -289,9 +319,12 @@ pub fn join_words(words: &[Word], sep: &str) -> (String, f32) {
 
 /// True when a digits-mode reading looks like a number (not a forced reading of CJK).
 pub fn looks_numeric(text: &str, conf: f32) -> bool {
-    !text.is_empty()
-        && conf >= 0.5
-        && text.chars().any(|c| c.is_ascii_digit())
+    conf >= 0.5 && number_like(text)
+}
+
+/// Digits, with the dots, dashes and slashes numbers are printed with.
+fn number_like(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_digit())
         && text
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '/'))
@@ -367,6 +400,8 @@ pub fn group_shapes(shapes: &[Shape], thr: f32) -> Vec<Vec<usize>> {
 #[derive(Debug, Clone, Default)]
 struct Reading {
     digits: (String, f32),
+    /// Whether the digits engine read the crop at all (text-shaped crops skip it).
+    tried_digits: bool,
     numeric: bool,
     chinese: Option<(String, f32)>,
 }
@@ -407,23 +442,20 @@ fn digits_fit(
 /// Number of text lines in the ink box (row-profile runs separated by blank rows).
 fn count_lines(bin: &Bin, b: (usize, usize, usize, usize)) -> usize {
     let (x0, y0, x1, y1) = b;
-    let mut lines = 0;
-    let mut in_line = false;
-    let mut gap = 0;
+    // Runs of inked rows, joined over gaps of one blank row.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
     for y in y0..y1 {
-        let ink = bin.count(x0, y, x1, y + 1) > 0;
-        if ink {
-            if !in_line && (lines == 0 || gap >= 2) {
-                lines += 1;
-            }
-            in_line = true;
-            gap = 0;
-        } else {
-            in_line = false;
-            gap += 1;
+        if bin.count(x0, y, x1, y + 1) == 0 {
+            continue;
+        }
+        match runs.last_mut() {
+            Some(run) if y <= run.1 + 2 => run.1 = y + 1,
+            _ => runs.push((y, y + 1)),
         }
     }
-    lines
+    // A speck of noise above or below a number is not a line of its own.
+    let tallest = runs.iter().map(|r| r.1 - r.0).max().unwrap_or(0);
+    runs.iter().filter(|r| (r.1 - r.0) * 3 >= tallest).count()
 }
 
 /// Reads one crop: digits first (the grey crop, then when doubtful the binary one at two
@@ -433,6 +465,7 @@ fn read_cell(
     bin: &Bin,
     b: (usize, usize, usize, usize),
     engine: &mut dyn OcrEngine,
+    force_digits: bool,
 ) -> Result<Reading, RecogniseError> {
     let target = 36.0;
     let (bw, bh) = ((b.2 - b.0) as f32, (b.3 - b.1) as f32);
@@ -442,12 +475,21 @@ fn read_cell(
     let pad_of = |t: f32| ((bh * scale_of(t)).round() as u32 / 2).max(10) as f32;
     let (scale, pad) = (scale_of(target), pad_of(target));
     let ink = (pad, pad + bw * scale);
+    // Numbers in these tables are single lines of at most ~9 characters: a wider or
+    // multi-line cell is text, read by chi_sim without trying digits first.
+    let maybe_number = force_digits || (lines == 1 && bw <= bh * 6.0);
     let attempts: [(bool, f32); 3] = [(true, target), (false, target), (false, 56.0)];
     let mut best: Option<(Vec<Word>, String, f32)> = None;
     for (k, &(grey, t)) in attempts.iter().enumerate() {
+        if !maybe_number {
+            break;
+        }
         if k > 0 {
-            let doubtful = best.as_ref().is_none_or(|(_, _, c)| *c < 0.8);
-            if lines != 1 || !doubtful {
+            // Read again only a doubtful number, not text the digits engine garbled.
+            let doubtful_number = best
+                .as_ref()
+                .is_some_and(|(_, t, c)| *c < 0.8 && (t.is_empty() || number_like(t)));
+            if !doubtful_number {
                 break;
             }
         }
@@ -478,8 +520,10 @@ fn read_cell(
         }
     }
     let (words, text, conf) = best.unwrap_or_default();
+    let (text, conf) = trim_stray_dashes(text, conf);
     let mut rd = Reading {
         digits: (text.clone(), conf),
+        tried_digits: maybe_number,
         ..Reading::default()
     };
     if looks_numeric(&text, conf) && digits_fit(&words, &text, ink, bw, bh, lines) {
@@ -488,8 +532,37 @@ fn read_cell(
     }
     let crop = ocr_crop(bin, b, target);
     let words = engine.recognise(&crop, OcrMode::ChineseBlock)?;
-    rd.chinese = Some(join_words(&words, ""));
+    let (zh, zh_conf) = join_words(&words, "");
+    // The digits engine dropped what chi_sim sees as dashes beside the number ("-0",
+    // "0—": a fragment of a ruling line): both agree on the digits, so it is the number,
+    // marked doubtful.
+    let digits_only: String = zh.chars().filter(|c| !is_dash(*c)).collect();
+    if looks_numeric(&text, conf) && digits_only == text && digits_only.len() < zh.len() {
+        rd.numeric = true;
+        rd.digits.1 = conf.min(zh_conf).min(LOW_CONFIDENCE - 0.05);
+        return Ok(rd);
+    }
+    rd.chinese = Some((zh, zh_conf));
     Ok(rd)
+}
+
+/// A dash after the digits ("12-"), or before a zero ("-0"), is a fragment of a ruling
+/// line, not part of the number (a change column of table 二 can be negative, "-1", and
+/// keeps its sign). It is dropped, and the reading marked doubtful.
+fn trim_stray_dashes(text: String, conf: f32) -> (String, f32) {
+    let mut trimmed = text.trim_end_matches('-');
+    let unsigned = trimmed.trim_start_matches('-');
+    if !unsigned.is_empty() && unsigned.chars().all(|c| c == '0') {
+        trimmed = unsigned;
+    }
+    if trimmed.len() == text.len() || !trimmed.chars().any(|c| c.is_ascii_digit()) {
+        return (text, conf);
+    }
+    (trimmed.to_string(), conf.min(LOW_CONFIDENCE - 0.05))
+}
+
+fn is_dash(c: char) -> bool {
+    matches!(c, '-' | '—' | '–' | '－' | '一' | '_' | '~' | '|')
 }
 
 fn han_count(s: &str) -> usize {
@@ -546,7 +619,7 @@ fn ocr_grid(
     let mut result: Vec<Option<Reading>> = vec![None; inked.len()];
     for grp in &groups {
         let lead = grp[0];
-        let rd = read_cell(gray, bin, inked[lead].2, engine)?;
+        let rd = read_cell(gray, bin, inked[lead].2, engine, false)?;
         let numeric = rd.numeric;
         result[lead] = Some(rd.clone());
         if grp.len() == 1 {
@@ -563,7 +636,7 @@ fn ocr_grid(
                     da.total_cmp(&db)
                 })
                 .unwrap_or(lead);
-            let r2 = read_cell(gray, bin, inked[far].2, engine)?;
+            let r2 = read_cell(gray, bin, inked[far].2, engine, false)?;
             if r2.numeric && r2.digits.0 == rd.digits.0 {
                 agreed = true;
                 let c = rd.digits.1.min(r2.digits.1);
@@ -579,30 +652,49 @@ fn ocr_grid(
         if !agreed {
             for &m in grp {
                 if result[m].is_none() {
-                    result[m] = Some(read_cell(gray, bin, inked[m].2, engine)?);
+                    result[m] = Some(read_cell(gray, bin, inked[m].2, engine, false)?);
                 }
             }
         }
     }
     // Columns that are mostly numbers: a cell there whose digits reading failed keeps
     // its digits reading (low confidence) unless chi_sim clearly saw words.
+    // Rows too: table 四 has one row of fifteen numbers and columns of one.
     let mut col_num = vec![(0usize, 0usize); nc];
+    let mut row_num = vec![(0usize, 0usize); nr];
     for (k, &(r, c, _)) in inked.iter().enumerate() {
-        if let (1, Some(rd)) = (rows[r][c].col_span, &result[k]) {
+        if let (1, 1, Some(rd)) = (rows[r][c].col_span, rows[r][c].row_span, &result[k]) {
             col_num[c].1 += 1;
             col_num[c].0 += rd.numeric as usize;
+            row_num[r].1 += 1;
+            row_num[r].0 += rd.numeric as usize;
         }
     }
-    for (k, &(r, c, _)) in inked.iter().enumerate() {
-        let Some(rd) = result[k].take() else { continue };
+    let mostly = |(numeric, all): (usize, usize)| all >= 3 && numeric * 2 >= all;
+    for (k, &(r, c, b)) in inked.iter().enumerate() {
+        let Some(mut rd) = result[k].take() else {
+            continue;
+        };
+        let numeric_col = mostly(col_num[c]) || mostly(row_num[r]);
+        if numeric_col && !rd.tried_digits && rows[r][c].col_span == 1 {
+            // Shaped like text (noise made it look wide or two-lined) in a column of
+            // numbers: try the digits engine after all.
+            let again = read_cell(gray, bin, b, engine, true)?;
+            if again.numeric {
+                rd = again;
+            }
+        }
         let (mut text, mut conf) = rd.best();
-        let numeric_col = col_num[c].1 >= 3 && col_num[c].0 * 2 >= col_num[c].1;
         if !rd.numeric && numeric_col && rows[r][c].col_span == 1 {
             let zh = rd.chinese.as_ref().map(|z| han_count(&z.0)).unwrap_or(0);
             if zh < 2 {
-                if !rd.digits.0.is_empty() {
-                    text = rd.digits.0.clone();
-                }
+                // Ink where a number belongs, but no number read: say so (U+FFFD, the
+                // IR's "unreadable"), rather than let garbage pass for a label.
+                text = if number_like(&rd.digits.0) {
+                    rd.digits.0.clone()
+                } else {
+                    "\u{FFFD}".to_string()
+                };
                 conf = conf.min(rd.digits.1).min(LOW_CONFIDENCE - 0.1);
             }
         }
@@ -618,12 +710,11 @@ fn ocr_grid(
 
 /// Text lines outside the table grids, OCR'd with chi_sim: (y, text).
 fn text_lines_outside(
-    gray: &GrayImage,
     bin: &Bin,
     grids: &[Grid],
+    which: LineSelection,
     engine: &mut dyn OcrEngine,
 ) -> Result<Vec<(f32, String)>, RecogniseError> {
-    let _ = gray;
     // Mask of table areas.
     let inside = |x: usize, y: usize| -> bool {
         grids.iter().any(|g| {
@@ -646,7 +737,7 @@ fn text_lines_outside(
         }
     }
     let min_row_ink = 2;
-    let mut out = Vec::new();
+    let mut boxes: Vec<PxBox> = Vec::new();
     let mut y = 0;
     while y < bin.h {
         if prof[y] < min_row_ink {
@@ -671,11 +762,19 @@ fn text_lines_outside(
         if ink < hgt * 4 {
             continue;
         }
-        let crop = ocr_crop(bin, (x0, start, x1, end), 36.0);
+        boxes.push((x0, start, x1, end));
+    }
+    let mut out = Vec::new();
+    let n = boxes.len();
+    for (i, b) in boxes.into_iter().enumerate() {
+        if !which.wants(i, n) {
+            continue;
+        }
+        let crop = ocr_crop(bin, b, 36.0);
         let words = engine.recognise(&crop, OcrMode::Chinese)?;
         let (text, _) = join_words(&words, "");
         if !text.trim().is_empty() {
-            out.push((start as f32, text));
+            out.push((b.1 as f32, text));
         }
     }
     Ok(out)
@@ -712,7 +811,7 @@ mod tests {
     fn blank_picture_gives_nothing_without_ocr() {
         let g = GrayImage::from_pixel(400, 300, Luma([255]));
         let mut e = Fake(0);
-        assert!(recognise_picture(&png(&g), &mut e, true)
+        assert!(recognise_picture(&png(&g), &mut e, LineSelection::ALL)
             .unwrap()
             .is_empty());
         assert_eq!(e.0, 0);
@@ -740,7 +839,7 @@ mod tests {
             }
         }
         let mut e = Fake(0);
-        let blocks = recognise_picture(&png(&g), &mut e, true).unwrap();
+        let blocks = recognise_picture(&png(&g), &mut e, LineSelection::ALL).unwrap();
         let Some(Block::Table(t)) = blocks.first() else {
             panic!("no table: {blocks:?}")
         };

@@ -462,9 +462,15 @@ impl Ctx<'_> {
     fn push(&mut self, key: String, ti: usize, r: usize, v: &ValueCell) {
         let table = self.tables[ti];
         let cell = &table.rows[r][v.0];
+        let Some(value) = v.1.number() else {
+            self.out.errors.push(format!(
+                "{key}: the cell could not be read; its value is left out"
+            ));
+            return;
+        };
         self.out.values.push(MatchedValue {
             key,
-            value: v.1.number(),
+            value,
             raw: v.2.clone(),
             table: ti,
             row: r,

@@ -10,13 +10,18 @@ pub enum ValueToken {
     Number(Number),
     /// A printed zero sign: blank, `-`, `/`, `—`, `无`; reads as 0.
     Zero,
+    /// Something is printed but could not be read (OCR marks such a cell with U+FFFD):
+    /// a value cell without a value, never a number.
+    Unreadable,
 }
 
 impl ValueToken {
-    pub fn number(self) -> Number {
+    /// The value, `None` for an unreadable cell.
+    pub fn number(self) -> Option<Number> {
         match self {
-            ValueToken::Number(n) => n,
-            ValueToken::Zero => Number::Int(0),
+            ValueToken::Number(n) => Some(n),
+            ValueToken::Zero => Some(Number::Int(0)),
+            ValueToken::Unreadable => None,
         }
     }
 
@@ -38,6 +43,12 @@ pub fn parse_value(raw: &str) -> Option<ValueToken> {
         .collect();
     if s.is_empty() {
         return Some(ValueToken::Zero);
+    }
+    if s.contains('\u{FFFD}')
+        && s.chars()
+            .all(|c| c == '\u{FFFD}' || c.is_ascii_digit() || matches!(c, '.' | ',' | '-'))
+    {
+        return Some(ValueToken::Unreadable);
     }
     if s.chars()
         .all(|c| matches!(c, '-' | '—' | '–' | '－' | '/' | '\\' | '一' | '─' | '━'))
