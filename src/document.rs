@@ -31,6 +31,11 @@ impl TableOrigin {
     }
 }
 
+/// The text of a cell with ink that recognition deliberately left unread (OCR reads a
+/// table's row labels only as far as the matcher needs them): U+FFFC, the object
+/// replacement character. Not the same as an empty cell.
+pub const UNREAD: char = '\u{FFFC}';
+
 /// A decoded document: its blocks in reading order.
 #[derive(Debug, Clone, Default)]
 pub struct Document {

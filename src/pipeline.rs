@@ -232,14 +232,14 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
             out
         },
     ));
-    let c = Arc::clone(&counters);
+    let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
     let page_text = cfg.ocr.page_text;
     handles.extend(spawn_stage_with(
         "recognise",
         stages.recognise,
         dec_rx,
         rec_tx,
-        move || LazyEngine::with_page_text(page_text),
+        move || LazyEngine::with(&t, page_text),
         move |engine, mut w| {
             if let Work::Doc(decoded) = &mut w {
                 extract::recognise(decoded, engine);

@@ -15,6 +15,7 @@ pub use engine::{OcrEngine, OcrError, OcrMode, TesseractEngine, Word};
 pub use recognise::{recognise_picture, LineSelection, RecogniseError};
 
 use crate::document::{Block, Document};
+use crate::template::Templates;
 use serde::Deserialize;
 
 /// How much of a scanned page's running text (outside its tables) is read. Chinese OCR
@@ -45,6 +46,7 @@ pub fn recognise_document(
     doc: &mut Document,
     engine: &mut dyn OcrEngine,
     page_text: PageText,
+    layouts: &[Vec<usize>],
 ) -> usize {
     if doc.pictures().next().is_none() {
         return 0;
@@ -84,7 +86,7 @@ pub fn recognise_document(
             },
         };
         let outcome = crate::extract::guarded("recognising a picture", || {
-            recognise_picture(&pic.bytes, engine, lines)
+            recognise_picture(&pic.bytes, engine, lines, layouts)
         });
         match outcome {
             Ok(Ok(found)) => {
@@ -109,22 +111,37 @@ pub fn recognise_document(
 /// pictures never pay for it, and a worker reuses it for every later document. When it
 /// cannot start (tesseract or its chi_sim data missing), each document's pictures are
 /// reported with the reason instead.
-#[derive(Default)]
 pub struct LazyEngine {
     state: Option<Result<TesseractEngine, String>>,
     page_text: PageText,
+    /// Table shapes whose row labels need not be read ([`Templates::row_layouts`]).
+    layouts: Vec<Vec<usize>>,
+}
+
+impl Default for LazyEngine {
+    fn default() -> LazyEngine {
+        LazyEngine::new()
+    }
 }
 
 impl LazyEngine {
-    /// With the default reading of page text ([`PageText::Edges`]).
+    /// For the built-in templates, with the default reading of page text.
     pub fn new() -> LazyEngine {
-        LazyEngine::default()
+        let layouts = Templates::builtin()
+            .map(|t| t.row_layouts())
+            .unwrap_or_default();
+        LazyEngine {
+            state: None,
+            page_text: PageText::default(),
+            layouts,
+        }
     }
 
-    pub fn with_page_text(page_text: PageText) -> LazyEngine {
+    pub fn with(templates: &Templates, page_text: PageText) -> LazyEngine {
         LazyEngine {
             state: None,
             page_text,
+            layouts: templates.row_layouts(),
         }
     }
 
@@ -137,7 +154,7 @@ impl LazyEngine {
             .state
             .get_or_insert_with(|| TesseractEngine::new().map_err(|e| e.to_string()));
         match state {
-            Ok(engine) => recognise_document(doc, engine, self.page_text),
+            Ok(engine) => recognise_document(doc, engine, self.page_text, &self.layouts),
             Err(why) => {
                 let n = doc.pictures().count();
                 doc.blocks.retain(|b| !matches!(b, Block::Picture(_)));

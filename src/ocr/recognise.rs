@@ -3,7 +3,7 @@
 use super::engine::{OcrEngine, OcrError, OcrMode, Word};
 use super::grid::{detect_grids, Grid};
 use super::prep::{self, Bin, DecodeError};
-use crate::document::{Block, Cell, Table, TableOrigin};
+use crate::document::{Block, Cell, Table, TableOrigin, UNREAD};
 use image::{imageops, GrayImage, Luma};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,10 +25,14 @@ pub const LOW_CONFIDENCE: f32 = 0.6;
 /// Blank or tiny pictures give `Ok(vec![])`; oversized or corrupt ones an error.
 /// `lines`: which text lines outside the tables to read (pages and standalone pictures
 /// carry the title and date there; a picture pasted into a text does not).
+/// `layouts`: value counts per data row of the tables whose row labels need not be read
+/// when a grid has exactly that shape ([`crate::template::Templates::row_layouts`]);
+/// empty: read every label.
 pub fn recognise_picture(
     bytes: &[u8],
     engine: &mut dyn OcrEngine,
     lines: LineSelection,
+    layouts: &[Vec<usize>],
 ) -> Result<Vec<Block>, RecogniseError> {
     let Some(img) = prep::decode_bounded(bytes)? else {
         return Ok(Vec::new());
@@ -36,7 +40,7 @@ pub fn recognise_picture(
     let gray = prep::to_gray_without_seal(&img);
     drop(img);
     let gray = prep::shrink_to(gray, prep::MAX_WORK_PIXELS);
-    recognise_gray(&gray, engine, lines)
+    recognise_gray(&gray, engine, lines, layouts)
 }
 
 /// Which text lines outside the tables of a picture are read (Chinese OCR costs about
@@ -73,6 +77,7 @@ pub fn recognise_gray(
     gray: &GrayImage,
     engine: &mut dyn OcrEngine,
     lines: LineSelection,
+    layouts: &[Vec<usize>],
 ) -> Result<Vec<Block>, RecogniseError> {
     if is_blank(gray) {
         return Ok(Vec::new());
@@ -99,7 +104,7 @@ pub fn recognise_gray(
     }
     let mut placed: Vec<(f32, Block)> = Vec::new();
     for g in &grids {
-        let t = ocr_grid(gray, &bin, g, engine)?;
+        let t = ocr_grid(gray, &bin, g, layouts, engine)?;
         placed.push((g.ys[0], Block::Table(t)));
     }
     if trace {
@@ -247,6 +252,13 @@ pub fn ocr_crop(bin: &Bin, b: (usize, usize, usize, usize), target_h: f32) -> Gr
             }
         }
     }
+    scale_and_pad(crop, target_h)
+}
+
+/// Scales a crop so its text is about `target_h` pixels high (up to 4×) and pads it
+/// with white on every side by half its height: tesseract reads a line best so.
+fn scale_and_pad(crop: GrayImage, target_h: f32) -> GrayImage {
+    let (w, h) = crop.dimensions();
     let scale = (target_h / h.max(1) as f32).clamp(1.0, 4.0);
     let crop = if scale > 1.05 {
         let nw = ((w as f32 * scale).round() as u32).max(1);
@@ -291,19 +303,7 @@ pub fn gray_crop(gray: &GrayImage, b: (usize, usize, usize, usize), target_h: f3
         let v = ((p.0[0] as f32 - lo) / span * 255.0).clamp(0.0, 255.0);
         p.0[0] = v as u8;
     }
-    let scale = (target_h / h.max(1) as f32).clamp(1.0, 4.0);
-    let crop = if scale > 1.05 {
-        let nw = ((w as f32 * scale).round() as u32).max(1);
-        let nh = ((h as f32 * scale).round() as u32).max(1);
-        imageops::resize(&crop, nw, nh, imageops::FilterType::Triangle)
-    } else {
-        crop
-    };
-    let pad = (crop.height() / 2).max(10);
-    let mut out =
-        GrayImage::from_pixel(crop.width() + 2 * pad, crop.height() + 2 * pad, Luma([255]));
-    imageops::replace(&mut out, &crop, pad as i64, pad as i64);
-    out
+    scale_and_pad(crop, target_h)
 }
 
 /// Joins words into a cell text and its confidence (the lowest word confidence).
@@ -458,8 +458,8 @@ fn count_lines(bin: &Bin, b: (usize, usize, usize, usize)) -> usize {
     runs.iter().filter(|r| (r.1 - r.0) * 3 >= tallest).count()
 }
 
-/// Reads one crop: digits first (the grey crop, then when doubtful the binary one at two
-/// scales, keeping the most confident number); CJK (chi_sim) when no reading is a number.
+/// Reads one crop with the digits engine: the grey crop, then when doubtful the binary
+/// one at two scales, keeping the most confident number. Not a number: see [`read_text`].
 fn read_cell(
     gray: &GrayImage,
     bin: &Bin,
@@ -475,9 +475,9 @@ fn read_cell(
     let pad_of = |t: f32| ((bh * scale_of(t)).round() as u32 / 2).max(10) as f32;
     let (scale, pad) = (scale_of(target), pad_of(target));
     let ink = (pad, pad + bw * scale);
-    // Numbers in these tables are single lines of at most ~9 characters: a wider or
+    // Numbers in these tables are single lines of at most ~8 characters: a wider or
     // multi-line cell is text, read by chi_sim without trying digits first.
-    let maybe_number = force_digits || (lines == 1 && bw <= bh * 6.0);
+    let maybe_number = force_digits || (lines == 1 && bw <= bh * 4.5);
     let attempts: [(bool, f32); 3] = [(true, target), (false, target), (false, 56.0)];
     let mut best: Option<(Vec<Word>, String, f32)> = None;
     for (k, &(grey, t)) in attempts.iter().enumerate() {
@@ -528,22 +528,71 @@ fn read_cell(
     };
     if looks_numeric(&text, conf) && digits_fit(&words, &text, ink, bw, bh, lines) {
         rd.numeric = true;
-        return Ok(rd);
     }
-    let crop = ocr_crop(bin, b, target);
+    Ok(rd)
+}
+
+/// Reads a crop that is not a number with chi_sim (labels, headers), unless the digits
+/// engine's number is what chi_sim sees too, with dashes beside it.
+fn read_text(
+    rd: &mut Reading,
+    bin: &Bin,
+    b: (usize, usize, usize, usize),
+    engine: &mut dyn OcrEngine,
+) -> Result<(), RecogniseError> {
+    let crop = ocr_crop(bin, b, 36.0);
     let words = engine.recognise(&crop, OcrMode::ChineseBlock)?;
     let (zh, zh_conf) = join_words(&words, "");
     // The digits engine dropped what chi_sim sees as dashes beside the number ("-0",
     // "0—": a fragment of a ruling line): both agree on the digits, so it is the number,
     // marked doubtful.
+    let (text, conf) = rd.digits.clone();
     let digits_only: String = zh.chars().filter(|c| !is_dash(*c)).collect();
     if looks_numeric(&text, conf) && digits_only == text && digits_only.len() < zh.len() {
         rd.numeric = true;
         rd.digits.1 = conf.min(zh_conf).min(LOW_CONFIDENCE - 0.05);
-        return Ok(rd);
+        return Ok(());
     }
     rd.chinese = Some((zh, zh_conf));
-    Ok(rd)
+    Ok(())
+}
+
+/// What a grid position holds, after the numbers are read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Slot {
+    Number,
+    /// Ink that is not a number (a label or a header), not read yet.
+    Text,
+    Blank,
+    /// Covered by a merged cell.
+    Covered,
+}
+
+/// The data rows of a grid, top to bottom: (row, number of value cells, the column where
+/// its values start). A data row is a label (text or a merged label cell) followed by a
+/// run of number or blank cells holding at least one number.
+fn data_rows(slots: &[Vec<Slot>]) -> Vec<(usize, usize, usize)> {
+    let mut out = Vec::new();
+    for (r, row) in slots.iter().enumerate() {
+        let mut count = 0;
+        let mut numbers = 0;
+        let mut label_at = None;
+        for (c, slot) in row.iter().enumerate().rev() {
+            match slot {
+                Slot::Number => numbers += 1,
+                Slot::Blank => {}
+                Slot::Text | Slot::Covered => {
+                    label_at = Some(c);
+                    break;
+                }
+            }
+            count += 1;
+        }
+        if let (Some(c), true) = (label_at, numbers > 0) {
+            out.push((r, count, c + 1));
+        }
+    }
+    out
 }
 
 /// A dash after the digits ("12-"), or before a zero ("-0"), is a fragment of a ruling
@@ -574,10 +623,17 @@ fn han_count(s: &str) -> usize {
 /// OCRs every merged cell of a grid into a `Table`. Cells of identical rendering (the
 /// many "0" cells) are grouped by shape and read once, with a check on the farthest
 /// member; a group whose check disagrees is read cell by cell.
+///
+/// Labels are read only as far as the matcher needs them: when the grid's data rows have
+/// exactly the value counts of one of `layouts` (a statistics table's fixed printed
+/// order), only the labels of its first and last data rows are read (they name the
+/// table and anchor the order); the other text cells are left [`UNREAD`] and the matcher
+/// places their rows by position. Otherwise every cell is read.
 fn ocr_grid(
     gray: &GrayImage,
     bin: &Bin,
     g: &Grid,
+    layouts: &[Vec<usize>],
     engine: &mut dyn OcrEngine,
 ) -> Result<Table, RecogniseError> {
     let (nr, nc) = (g.n_rows(), g.n_cols());
@@ -617,6 +673,7 @@ fn ocr_grid(
     let shapes: Vec<Shape> = inked.iter().map(|&(_, _, b)| shape_of(bin, b)).collect();
     let groups = group_shapes(&shapes, SAME_SHAPE);
     let mut result: Vec<Option<Reading>> = vec![None; inked.len()];
+    // First the numbers: every cell through the digits engine (text-shaped ones skip it).
     for grp in &groups {
         let lead = grp[0];
         let rd = read_cell(gray, bin, inked[lead].2, engine, false)?;
@@ -657,6 +714,43 @@ fn ocr_grid(
             }
         }
     }
+    // Then the text: all of it, or only the labels that anchor a known layout.
+    let mut slots: Vec<Vec<Slot>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|c| match c.is_continuation() {
+                    true => Slot::Covered,
+                    false => Slot::Blank,
+                })
+                .collect()
+        })
+        .collect();
+    for (k, &(r, c, _)) in inked.iter().enumerate() {
+        let numeric = result[k].as_ref().is_some_and(|rd| rd.numeric);
+        slots[r][c] = if numeric { Slot::Number } else { Slot::Text };
+    }
+    let data = data_rows(&slots);
+    let counts: Vec<usize> = data.iter().map(|d| d.1).collect();
+    let known_layout = !counts.is_empty() && layouts.contains(&counts);
+    let anchors: Vec<usize> = match (data.first(), data.last()) {
+        (Some(first), Some(last)) if known_layout => vec![first.0, last.0],
+        _ => Vec::new(),
+    };
+    let mut unread = vec![false; inked.len()];
+    for (k, &(r, _, b)) in inked.iter().enumerate() {
+        let Some(rd) = result[k].as_mut() else {
+            continue;
+        };
+        if rd.numeric {
+            continue;
+        }
+        if known_layout && !anchors.contains(&r) {
+            unread[k] = true;
+            continue;
+        }
+        read_text(rd, bin, b, engine)?;
+    }
     // Columns that are mostly numbers: a cell there whose digits reading failed keeps
     // its digits reading (low confidence) unless chi_sim clearly saw words.
     // Rows too: table 四 has one row of fifteen numbers and columns of one.
@@ -675,28 +769,31 @@ fn ocr_grid(
         let Some(mut rd) = result[k].take() else {
             continue;
         };
+        if unread[k] {
+            rows[r][c].text = UNREAD.to_string();
+            rows[r][c].confidence = None;
+            continue;
+        }
         let numeric_col = mostly(col_num[c]) || mostly(row_num[r]);
-        if numeric_col && !rd.tried_digits && rows[r][c].col_span == 1 {
-            // Shaped like text (noise made it look wide or two-lined) in a column of
-            // numbers: try the digits engine after all.
+        let zh = rd.chinese.as_ref().map(|z| han_count(&z.0)).unwrap_or(0);
+        if !rd.numeric && numeric_col && rows[r][c].col_span == 1 && zh < 2 && !rd.tried_digits {
+            // Shaped like text (noise made it look wide or two-lined) among numbers, and
+            // chi_sim saw no words: try the digits engine after all.
             let again = read_cell(gray, bin, b, engine, true)?;
             if again.numeric {
                 rd = again;
             }
         }
         let (mut text, mut conf) = rd.best();
-        if !rd.numeric && numeric_col && rows[r][c].col_span == 1 {
-            let zh = rd.chinese.as_ref().map(|z| han_count(&z.0)).unwrap_or(0);
-            if zh < 2 {
-                // Ink where a number belongs, but no number read: say so (U+FFFD, the
-                // IR's "unreadable"), rather than let garbage pass for a label.
-                text = if number_like(&rd.digits.0) {
-                    rd.digits.0.clone()
-                } else {
-                    "\u{FFFD}".to_string()
-                };
-                conf = conf.min(rd.digits.1).min(LOW_CONFIDENCE - 0.1);
-            }
+        if !rd.numeric && numeric_col && rows[r][c].col_span == 1 && zh < 2 {
+            // Ink where a number belongs, but no number read: say so (U+FFFD, the
+            // IR's "unreadable"), rather than let garbage pass for a label.
+            text = if number_like(&rd.digits.0) {
+                rd.digits.0.clone()
+            } else {
+                "\u{FFFD}".to_string()
+            };
+            conf = conf.min(rd.digits.1).min(LOW_CONFIDENCE - 0.1);
         }
         rows[r][c].text = text;
         rows[r][c].confidence = Some(conf);
@@ -811,7 +908,7 @@ mod tests {
     fn blank_picture_gives_nothing_without_ocr() {
         let g = GrayImage::from_pixel(400, 300, Luma([255]));
         let mut e = Fake(0);
-        assert!(recognise_picture(&png(&g), &mut e, LineSelection::ALL)
+        assert!(recognise_picture(&png(&g), &mut e, LineSelection::ALL, &[])
             .unwrap()
             .is_empty());
         assert_eq!(e.0, 0);
@@ -839,7 +936,7 @@ mod tests {
             }
         }
         let mut e = Fake(0);
-        let blocks = recognise_picture(&png(&g), &mut e, LineSelection::ALL).unwrap();
+        let blocks = recognise_picture(&png(&g), &mut e, LineSelection::ALL, &[]).unwrap();
         let Some(Block::Table(t)) = blocks.first() else {
             panic!("no table: {blocks:?}")
         };

@@ -9,7 +9,7 @@
 
 use super::value::{parse_value, ValueToken};
 use super::{ColumnSpec, RowSpec, TableSpec, Template, Templates};
-use crate::document::{Block, Document, Table, TableOrigin};
+use crate::document::{Block, Document, Table, TableOrigin, UNREAD};
 use crate::record::Number;
 use crate::text::norm_label;
 
@@ -76,6 +76,9 @@ struct RowView {
     values: Vec<ValueCell>,
     /// The labels were read by OCR: words may match with a few wrong characters.
     fuzzy: bool,
+    /// Its label cells hold ink that recognition chose not to read ([`UNREAD`]): the row
+    /// is placed by its position among rows whose labels were read.
+    unread: bool,
 }
 
 impl RowView {
@@ -127,11 +130,13 @@ fn analyze_row(table: &Table, r: usize) -> RowView {
             values.push((c, tok, cell.text.trim().to_string()));
         }
     }
+    let unread = !full.is_empty() && full.chars().all(|c| c == UNREAD);
     RowView {
         own_label: own,
         full_label: full,
         values,
         fuzzy: table.origin == TableOrigin::Ocr,
+        unread,
     }
 }
 
@@ -557,11 +562,81 @@ fn pick_row(
     })
 }
 
+/// A row with values whose label was not read, kept until the rows around it are placed.
+struct UnreadRow {
+    at: (usize, usize),
+    view: RowView,
+    header: Vec<(usize, String)>,
+}
+
+/// The rows of a table as they were met: placed by their label, or waiting for their
+/// position (label not read).
+enum Met {
+    Placed(usize),
+    Unread(UnreadRow),
+}
+
+/// Places each run of rows whose labels were not read on the template rows between the
+/// rows read before and after it, when the run fills that gap exactly (the table's
+/// printed order is fixed); otherwise its values are left out and the reason recorded.
+fn place_unread(
+    ctx: &mut Ctx,
+    name: &str,
+    rows: &[RowSpec],
+    table_cols: &[ColumnSpec],
+    met: Vec<Met>,
+    assigned: &mut [bool],
+) {
+    let mut prev: Option<usize> = None;
+    let mut run: Vec<UnreadRow> = Vec::new();
+    let mut met = met.into_iter().peekable();
+    while let Some(m) = met.next() {
+        match m {
+            Met::Placed(j) => prev = Some(j),
+            Met::Unread(u) => run.push(u),
+        }
+        let run_ends = !matches!(met.peek(), Some(Met::Unread(_)));
+        if run.is_empty() || !run_ends {
+            continue;
+        }
+        let next = match met.peek() {
+            Some(Met::Placed(j)) => *j,
+            _ => rows.len(),
+        };
+        let first = prev.map_or(0, |p| p + 1);
+        let fits =
+            next >= first && next - first == run.len() && assigned[first..next].iter().all(|a| !a);
+        if !fits {
+            ctx.out.errors.push(format!(
+                "{name}: {} rows whose labels were not read do not line up with the template \
+                 between the rows read around them; their values are left out",
+                run.len()
+            ));
+            run.clear();
+            continue;
+        }
+        for (k, u) in run.drain(..).enumerate() {
+            let j = first + k;
+            let row = &rows[j];
+            let cols = if row.cols.is_empty() {
+                table_cols
+            } else {
+                &row.cols
+            };
+            if ctx.push_row(name, row, cols, &u.header, &u.view, u.at) {
+                assigned[j] = true;
+                prev = Some(j);
+            }
+        }
+    }
+}
+
 fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Segment]) {
     let name = kind.name();
     let mut assigned = vec![false; spec.rows.len()];
     let mut last: Option<usize> = None;
     let mut header: Vec<(usize, String)> = Vec::new();
+    let mut met: Vec<Met> = Vec::new();
     for seg in members {
         let (ti, table) = (seg.table, ctx.tables[seg.table]);
         for r in seg.rows.clone() {
@@ -572,6 +647,14 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
                 continue;
             }
             if view.values.is_empty() {
+                continue;
+            }
+            if view.unread {
+                met.push(Met::Unread(UnreadRow {
+                    at: (ti, r),
+                    view,
+                    header: header.clone(),
+                }));
                 continue;
             }
             let Some(j) = pick_row(&spec.rows, &assigned, last, &view) else {
@@ -587,9 +670,11 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
             if ctx.push_row(name, row, &spec.cols, &header, &view, (ti, r)) {
                 assigned[j] = true;
                 last = Some(j);
+                met.push(Met::Placed(j));
             }
         }
     }
+    place_unread(ctx, name, &spec.rows, &spec.cols, met, &mut assigned);
 }
 
 fn map_row_values(
@@ -638,6 +723,7 @@ fn collect_header(table: &Table, r: usize, cols: &[ColumnSpec], header: &mut Vec
 
 fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
     let mut assigned = vec![false; spec.rows.len()];
+    let mut met: Vec<Met> = Vec::new();
     let col_words: Vec<String> = spec
         .rows
         .iter()
@@ -664,15 +750,25 @@ fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
             if view.values.is_empty() {
                 continue;
             }
+            if view.unread {
+                met.push(Met::Unread(UnreadRow {
+                    at: (ti, r),
+                    view,
+                    header: header.clone(),
+                }));
+                continue;
+            }
             let Some(j) = pick_row(&spec.rows, &assigned, None, &view) else {
                 continue;
             };
             let row = &spec.rows[j];
             if ctx.push_row("active", row, &row.cols, &header, &view, (ti, r)) {
                 assigned[j] = true;
+                met.push(Met::Placed(j));
             }
         }
     }
+    place_unread(ctx, "active", &spec.rows, &[], met, &mut assigned);
 }
 
 /// Table 四: one wide row of groups × results, or one row per group.
@@ -930,5 +1026,65 @@ mod tests {
             ..Document::default()
         };
         assert_all(&match_tables(&doc, &templates, Some(2023)), &want);
+    }
+
+    /// Table 三 as OCR leaves it when its shape is the template's: only the first and
+    /// last rows' labels read, the others [`UNREAD`]. Rows are placed by their order.
+    fn ocr_requests_with_unread_labels(t: &Template, drop_row: Option<usize>) -> Document {
+        let (_, requests, _, _) = report_rows(t);
+        let n = requests.len();
+        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        for (i, mut r) in requests.into_iter().enumerate() {
+            if i < 3 {
+                continue; // header rows: not read either
+            }
+            if i != 3 && i != n - 1 {
+                r[0] = Cell::new(UNREAD.to_string());
+            }
+            if Some(i) != drop_row {
+                rows.push(r);
+            }
+        }
+        Document {
+            blocks: vec![Block::Table(Table::from_spanned_rows(
+                rows,
+                TableOrigin::Ocr,
+                None,
+            ))],
+            ..Document::default()
+        }
+    }
+
+    #[test]
+    fn rows_with_unread_labels_are_placed_by_order_between_read_ones() {
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let (_, _, _, want) = report_rows(t);
+        let want: Vec<(String, i64)> = want
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("requests/"))
+            .collect();
+        let result = match_tables(&ocr_requests_with_unread_labels(t, None), &templates, None);
+        assert_eq!(result.template.as_deref(), Some("gov-2021"));
+        assert_all(&result, &want);
+    }
+
+    #[test]
+    fn unread_rows_that_do_not_fill_the_gap_are_left_out() {
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        // One row fewer than the template between the first and last: no row can be
+        // placed safely, so none of them is.
+        let doc = ocr_requests_with_unread_labels(t, Some(10));
+        let result = match_tables(&doc, &templates, Some(2023));
+        let keys: Vec<&str> = result.values.iter().map(|v| v.key.as_str()).collect();
+        assert_eq!(keys.len(), 14, "{keys:?}");
+        assert!(keys
+            .iter()
+            .all(|k| k.starts_with("requests/new/") || k.starts_with("requests/carried_forward/")));
+        assert!(result
+            .errors
+            .iter()
+            .any(|e| e.contains("labels were not read")));
     }
 }

@@ -127,6 +127,22 @@ impl Template {
     }
 }
 
+impl Templates {
+    /// For every template, the value cells of each data row of the tables with row
+    /// labels (二 and 三), in printed order. Picture recognition compares a grid with
+    /// these before deciding that its row labels need not be read (the matcher then
+    /// places the rows by their fixed order).
+    pub fn row_layouts(&self) -> Vec<Vec<usize>> {
+        let mut out = Vec::new();
+        for t in &self.list {
+            out.push(t.active.rows.iter().map(|r| r.cols.len()).collect());
+            out.push(vec![t.requests.cols.len(); t.requests.rows.len()]);
+        }
+        out.dedup();
+        out
+    }
+}
+
 /// The set of templates a run knows, most recent first.
 #[derive(Debug, Clone)]
 pub struct Templates {
