@@ -564,35 +564,46 @@ enum Slot {
     /// Ink that is not a number (a label or a header), not read yet.
     Text,
     Blank,
-    /// Covered by a merged cell.
+    /// Covered by a merged cell from another row (a label spanning rows).
     Covered,
+    /// Covered by a merged cell of the same row: part of the cell to its left.
+    Spanned,
 }
 
 /// The data rows of a grid, top to bottom: (row, number of value cells, the column where
 /// its values start). A data row is a label (text or a merged label cell) followed by a
-/// run of number or blank cells holding at least one number.
+/// run of number or blank cells holding at least one number, or a row of numbers only
+/// (table 四's one row of fifteen).
 fn data_rows(slots: &[Vec<Slot>]) -> Vec<(usize, usize, usize)> {
     let mut out = Vec::new();
     for (r, row) in slots.iter().enumerate() {
         let mut count = 0;
         let mut numbers = 0;
-        let mut label_at = None;
+        let mut values_at = row.len();
         for (c, slot) in row.iter().enumerate().rev() {
             match slot {
                 Slot::Number => numbers += 1,
                 Slot::Blank => {}
-                Slot::Text | Slot::Covered => {
-                    label_at = Some(c);
-                    break;
-                }
+                Slot::Spanned => continue,
+                Slot::Text | Slot::Covered => break,
             }
             count += 1;
+            values_at = c;
         }
-        if let (Some(c), true) = (label_at, numbers > 0) {
-            out.push((r, count, c + 1));
+        if numbers > 0 {
+            out.push((r, count, values_at));
         }
     }
     out
+}
+
+/// True when `counts` (value cells per data row) is a run of consecutive rows of one
+/// of `layouts`: a whole table, or the part of a table split over pictures or pages.
+fn fits_layout(counts: &[usize], layouts: &[Vec<usize>]) -> bool {
+    !counts.is_empty()
+        && layouts
+            .iter()
+            .any(|l| l.windows(counts.len()).any(|w| w == counts))
 }
 
 /// A dash after the digits ("12-"), or before a zero ("-0"), is a fragment of a ruling
@@ -717,11 +728,13 @@ fn ocr_grid(
     // Then the text: all of it, or only the labels that anchor a known layout.
     let mut slots: Vec<Vec<Slot>> = rows
         .iter()
-        .map(|row| {
+        .enumerate()
+        .map(|(r, row)| {
             row.iter()
-                .map(|c| match c.is_continuation() {
-                    true => Slot::Covered,
-                    false => Slot::Blank,
+                .map(|c| match c.continuation_of {
+                    Some((ar, _)) if ar == r => Slot::Spanned,
+                    Some(_) => Slot::Covered,
+                    None => Slot::Blank,
                 })
                 .collect()
         })
@@ -732,11 +745,35 @@ fn ocr_grid(
     }
     let data = data_rows(&slots);
     let counts: Vec<usize> = data.iter().map(|d| d.1).collect();
-    let known_layout = !counts.is_empty() && layouts.contains(&counts);
-    let anchors: Vec<usize> = match (data.first(), data.last()) {
+    // A number-shaped cell that did not read as a number where numbers belong, between
+    // the first and last data rows, is a misread number (its row then looks like a
+    // header): the layout cannot be trusted, and every label is read. Header cells
+    // there (本年处理决定数量) are text-shaped.
+    let values_at = data.iter().map(|d| d.2).min().unwrap_or(0);
+    let rows_between = match (data.first(), data.last()) {
+        (Some(first), Some(last)) => first.0..last.0 + 1,
+        _ => 0..0,
+    };
+    let clean = !inked.iter().enumerate().any(|(k, &(r, c, _))| {
+        rows_between.contains(&r)
+            && c >= values_at
+            && result[k]
+                .as_ref()
+                .is_some_and(|rd| !rd.numeric && rd.tried_digits)
+    });
+    let known_layout = clean && fits_layout(&counts, layouts);
+    if std::env::var_os("NB_OCR_TRACE").is_some() {
+        eprintln!("data rows {counts:?}: known layout {known_layout}");
+    }
+    // The labels of the first and last data rows; rows without labels (table 四) are
+    // named by the grid's top row.
+    let mut anchors: Vec<usize> = match (data.first(), data.last()) {
         (Some(first), Some(last)) if known_layout => vec![first.0, last.0],
         _ => Vec::new(),
     };
+    if known_layout && data.iter().any(|d| d.2 == 0) {
+        anchors.push(0);
+    }
     let mut unread = vec![false; inked.len()];
     for (k, &(r, _, b)) in inked.iter().enumerate() {
         let Some(rd) = result[k].as_mut() else {

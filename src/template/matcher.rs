@@ -130,7 +130,8 @@ fn analyze_row(table: &Table, r: usize) -> RowView {
             values.push((c, tok, cell.text.trim().to_string()));
         }
     }
-    let unread = !full.is_empty() && full.chars().all(|c| c == UNREAD);
+    // Its own label cells unread; a merged group label above may have been read.
+    let unread = !own.is_empty() && own.chars().all(|c| c == UNREAD);
     RowView {
         own_label: own,
         full_label: full,
@@ -279,6 +280,35 @@ fn classify(text: &str, fuzzy: bool, t: &Template) -> Option<(TableKind, usize)>
         .filter(|(_, n)| *n >= 2)
 }
 
+/// For a piece of a table whose labels recognition mostly left unread: the one table
+/// whose rows, in printed order, have the piece's counts of value cells (a 7-value run
+/// is table 三, 3-3-1-1-1-1 table 二, one row of 15 table 四). `None` for a piece with
+/// its labels read, or whose shape more than one table has.
+fn kind_by_shape(table: &Table, rows: &std::ops::Range<usize>, t: &Template) -> Option<TableKind> {
+    let views: Vec<RowView> = rows
+        .clone()
+        .map(|r| analyze_row(table, r))
+        .filter(|v| v.has_printed_number())
+        .collect();
+    if !views.iter().any(|v| v.unread) {
+        return None;
+    }
+    let counts: Vec<usize> = views.iter().map(|v| v.values.len()).collect();
+    let layout = |k: TableKind| -> Vec<usize> {
+        let spec = t.table(k);
+        match k {
+            TableKind::Active => spec.rows.iter().map(|r| r.cols.len()).collect(),
+            TableKind::Requests => vec![spec.cols.len(); spec.rows.len()],
+            TableKind::Appeals => vec![spec.cols.len() * spec.rows.len()],
+        }
+    };
+    let mut fits = TableKind::ALL
+        .into_iter()
+        .filter(|k| layout(*k).windows(counts.len()).any(|w| w == counts));
+    let kind = fits.next()?;
+    fits.next().is_none().then_some(kind)
+}
+
 /// The table a row introduces when it is a section heading inside a grid: one cell of
 /// text (usually spanning the grid) naming a section, and no numbers.
 fn heading_row_kind(table: &Table, r: usize, t: &Template) -> Option<TableKind> {
@@ -379,7 +409,9 @@ fn classify_tables(doc: &Document, t: &Template) -> Vec<Segment> {
                     if !forced {
                         let fuzzy = table.origin == TableOrigin::Ocr;
                         let by_words = classify(&text_of_rows(table, seg.rows.clone()), fuzzy, t);
+                        let by_shape = kind_by_shape(table, &seg.rows, t);
                         seg.kind = match by_words {
+                            _ if by_shape.is_some() => by_shape,
                             Some((k, n)) if n >= 3 => Some(k),
                             Some((k, _)) if heading_kind.is_none() || heading_kind == Some(k) => {
                                 Some(k)

@@ -128,16 +128,18 @@ impl Template {
 }
 
 impl Templates {
-    /// For every template, the value cells of each data row of the tables with row
-    /// labels (二 and 三), in printed order. Picture recognition compares a grid with
-    /// these before deciding that its row labels need not be read (the matcher then
-    /// places the rows by their fixed order).
+    /// For every template, the value cells of each data row of its tables in printed
+    /// order (table 四 as its one wide row). Picture recognition compares a grid with
+    /// these before deciding that its row labels need not all be read: the matcher
+    /// places the unread rows by the fixed order between the rows it reads.
     pub fn row_layouts(&self) -> Vec<Vec<usize>> {
         let mut out = Vec::new();
         for t in &self.list {
             out.push(t.active.rows.iter().map(|r| r.cols.len()).collect());
             out.push(vec![t.requests.cols.len(); t.requests.rows.len()]);
+            out.push(vec![t.appeals.cols.len() * t.appeals.rows.len()]);
         }
+        out.sort();
         out.dedup();
         out
     }
