@@ -5,6 +5,9 @@
 //! - [`grid`]: ruling lines by long runs, intersections, merged cells from missing lines.
 //! - [`engine`]: the OCR trait (words with boxes and confidences) and libtesseract.
 //! - [`recognise`]: the whole way from picture bytes to blocks.
+//!
+//! `NB_OCR_TRACE=1` prints every OCR call (mode, crop size, time, text) and the timing of
+//! each step to stderr.
 
 pub mod engine;
 pub mod grid;

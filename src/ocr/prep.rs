@@ -284,34 +284,35 @@ pub fn estimate_skew(bin: &Bin, max_deg: f64) -> f64 {
 /// skew of `deg` as reported by [`estimate_skew`].
 pub fn rotate(img: &GrayImage, deg: f64) -> GrayImage {
     let (w, h) = img.dimensions();
-    let mut out = GrayImage::from_pixel(w, h, Luma([255]));
+    let (wu, wi, hi) = (w as usize, w as i64, h as i64);
+    let mut out = vec![255u8; wu * h as usize];
     let (s, c) = deg.to_radians().sin_cos();
     let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
     let raw = img.as_raw();
-    let (wi, hi) = (w as i64, h as i64);
-    for y in 0..h {
-        for x in 0..w {
-            let dx = x as f64 - cx;
-            let dy = y as f64 - cy;
-            // Source of output pixel: rotate forward by the skew.
-            let sx = c * dx - s * dy + cx;
-            let sy = s * dx + c * dy + cy;
-            let x0 = sx.floor() as i64;
-            let y0 = sy.floor() as i64;
-            if x0 < 0 || y0 < 0 || x0 + 1 >= wi || y0 + 1 >= hi {
-                continue;
+    // Source positions in 16.16 fixed point, stepped along each output row: the source
+    // of output pixel (x, y) is the pixel rotated forward by the skew, read bilinearly.
+    const ONE: f64 = 65536.0;
+    let (step_x, step_y) = ((c * ONE).round() as i64, (s * ONE).round() as i64);
+    for (y, row) in out.chunks_exact_mut(wu.max(1)).enumerate() {
+        let dy = y as f64 - cy;
+        let mut sx = ((-c * cx - s * dy + cx) * ONE).round() as i64;
+        let mut sy = ((-s * cx + c * dy + cy) * ONE).round() as i64;
+        for o in row.iter_mut() {
+            let (x0, y0) = (sx >> 16, sy >> 16);
+            if x0 >= 0 && y0 >= 0 && x0 + 1 < wi && y0 + 1 < hi {
+                let (fx, fy) = (sx & 0xFFFF, sy & 0xFFFF);
+                let i = (y0 * wi + x0) as usize;
+                let p = |k: usize| raw[k] as i64;
+                let top = p(i) * (65536 - fx) + p(i + 1) * fx;
+                let bottom = p(i + wu) * (65536 - fx) + p(i + wu + 1) * fx;
+                let v = (top * (65536 - fy) + bottom * fy + (1 << 31)) >> 32;
+                *o = v.clamp(0, 255) as u8;
             }
-            let fx = sx - x0 as f64;
-            let fy = sy - y0 as f64;
-            let p = |xx: i64, yy: i64| raw[(yy * wi + xx) as usize] as f64;
-            let v = p(x0, y0) * (1.0 - fx) * (1.0 - fy)
-                + p(x0 + 1, y0) * fx * (1.0 - fy)
-                + p(x0, y0 + 1) * (1.0 - fx) * fy
-                + p(x0 + 1, y0 + 1) * fx * fy;
-            out.put_pixel(x, y, Luma([v.round().clamp(0.0, 255.0) as u8]));
+            sx += step_x;
+            sy += step_y;
         }
     }
-    out
+    GrayImage::from_raw(w, h, out).unwrap_or_else(|| img.clone())
 }
 
 /// Rotates by a multiple of 90° (clockwise quarter turns).

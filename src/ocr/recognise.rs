@@ -86,10 +86,19 @@ pub fn recognise_gray(
     let t0 = std::time::Instant::now();
     let win = sauvola_window(gray.width(), gray.height());
     let mut bin = prep::sauvola(gray, win, 0.2);
+    if trace {
+        eprintln!("sauvola {:?}", t0.elapsed());
+    }
     let skew = prep::estimate_skew(&bin, 5.0);
+    if trace {
+        eprintln!("skew {:?}", t0.elapsed());
+    }
     let rotated;
     let gray = if skew.abs() >= 0.04 {
         rotated = prep::rotate(gray, skew);
+        if trace {
+            eprintln!("rotate {:?}", t0.elapsed());
+        }
         bin = prep::sauvola(&rotated, win, 0.2);
         &rotated
     } else {

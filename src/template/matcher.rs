@@ -290,7 +290,7 @@ fn kind_by_shape(table: &Table, rows: &std::ops::Range<usize>, t: &Template) -> 
         .map(|r| analyze_row(table, r))
         .filter(|v| v.has_printed_number())
         .collect();
-    if !views.iter().any(|v| v.unread) {
+    if !text_of_rows(table, rows.clone()).contains(UNREAD) {
         return None;
     }
     let counts: Vec<usize> = views.iter().map(|v| v.values.len()).collect();
