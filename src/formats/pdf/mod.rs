@@ -152,6 +152,10 @@ fn page_out(
             };
             if is_dct {
                 pic.bytes = s.content.clone();
+            } else if let Some(png) = page_image_png(doc, s) {
+                pic.bytes = png;
+            }
+            if !pic.bytes.is_empty() {
                 let px = dict_get(doc, &s.dict, b"Width").and_then(objects::num_of);
                 if let Some(px) = px {
                     if img.width_pt > 1.0 {
@@ -165,6 +169,89 @@ fn page_out(
         }
     }
     blocks.push(Block::Picture(pic));
+}
+
+/// Largest page image decoded from raw samples (pixels); larger ones are reported.
+const MAX_PAGE_IMAGE_PIXELS: u64 = 100_000_000;
+
+/// A page image that is not a JPEG, as PNG bytes for recognition: unfiltered, Flate or
+/// LZW samples (lopdf undoes the filters and their predictors, within a size limit),
+/// 8-bit grey or RGB (an ICC profile's component count decides), or 1-bit grey, as
+/// bilevel scans are stored. `None` for other encodings (JBIG2, CCITT, JPX, indexed
+/// colours), which the page's record then names.
+fn page_image_png(doc: &lopdf::Document, s: &lopdf::Stream) -> Option<Vec<u8>> {
+    let num = |key: &[u8]| dict_get(doc, &s.dict, key).and_then(objects::num_of);
+    let (w, h) = (num(b"Width")? as u32, num(b"Height")? as u32);
+    let bpc = num(b"BitsPerComponent").unwrap_or(8.0) as u32;
+    if w == 0 || h == 0 || w as u64 * h as u64 > MAX_PAGE_IMAGE_PIXELS {
+        return None;
+    }
+    let filters: Vec<&[u8]> = match dict_get(doc, &s.dict, b"Filter") {
+        None => Vec::new(),
+        Some(Object::Name(n)) => vec![n.as_slice()],
+        Some(Object::Array(a)) => a
+            .iter()
+            .filter_map(|f| deref(doc, f).and_then(name_of))
+            .collect(),
+        Some(_) => return None,
+    };
+    if !filters
+        .iter()
+        .all(|f| matches!(*f, b"FlateDecode" | b"Fl" | b"LZWDecode" | b"LZW"))
+    {
+        return None;
+    }
+    let components = match dict_get(doc, &s.dict, b"ColorSpace") {
+        Some(Object::Name(n)) if n == b"DeviceGray" || n == b"G" => 1,
+        Some(Object::Name(n)) if n == b"DeviceRGB" || n == b"RGB" => 3,
+        Some(Object::Array(a)) if a.first().and_then(name_of) == Some(b"ICCBased") => {
+            match a.get(1).and_then(|o| deref(doc, o)) {
+                Some(Object::Stream(icc)) => {
+                    dict_get(doc, &icc.dict, b"N").and_then(objects::num_of)? as u32
+                }
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    let row_bytes = ((w as u64 * components as u64 * bpc as u64).div_ceil(8)) as usize;
+    let size = row_bytes * h as usize;
+    let data = s.decompressed_content_with_limit(size + 1024).ok()?;
+    if data.len() < size {
+        return None;
+    }
+    let img = match (components, bpc) {
+        (1, 8) => image::DynamicImage::ImageLuma8(image::GrayImage::from_raw(
+            w,
+            h,
+            data[..size].to_vec(),
+        )?),
+        (3, 8) => {
+            image::DynamicImage::ImageRgb8(image::RgbImage::from_raw(w, h, data[..size].to_vec())?)
+        }
+        (1, 1) => {
+            // A set bit is white in DeviceGray, unless /Decode [1 0] inverts it.
+            let inverted = matches!(dict_get(doc, &s.dict, b"Decode"), Some(Object::Array(d))
+                if d.first().and_then(objects::num_of) == Some(1.0));
+            let mut px = Vec::with_capacity(w as usize * h as usize);
+            for row in data[..size].chunks_exact(row_bytes) {
+                for x in 0..w as usize {
+                    let bit = row[x / 8] >> (7 - x % 8) & 1 == 1;
+                    px.push(if bit != inverted { 255 } else { 0 });
+                }
+            }
+            image::DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, px)?)
+        }
+        _ => return None,
+    };
+    let mut png = Vec::new();
+    let encoder = image::codecs::png::PngEncoder::new_with_quality(
+        &mut png,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::NoFilter,
+    );
+    img.write_with_encoder(encoder).ok()?;
+    Some(png)
 }
 
 struct PageAttrs<'a> {

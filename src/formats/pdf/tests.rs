@@ -531,3 +531,58 @@ fn form_xobject_table_with_gbk_font() {
     );
     assert_eq!(doc.blocks[2].text(), Some("完"));
 }
+
+/// A one-page scan whose page image is `image_dict` + `samples`, drawn over the page.
+fn scan_pdf(image_dict: &str, samples: &[u8]) -> Vec<u8> {
+    let content = b"q 595 0 0 842 0 0 cm /Im1 Do Q";
+    build_pdf(vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Im1 5 0 R >> >> /Contents 4 0 R >>".to_vec(),
+        stream_obj("", content),
+        stream_obj(&format!("/Type /XObject /Subtype /Image {image_dict}"), samples),
+    ])
+}
+
+fn page_picture(pdf: &[u8]) -> crate::document::Picture {
+    let doc = decode_pdf(pdf).expect("scan pdf");
+    let pics: Vec<_> = doc.pictures().cloned().collect();
+    assert_eq!(pics.len(), 1, "{:?}", doc.blocks);
+    pics[0].clone()
+}
+
+#[test]
+fn flate_and_bilevel_page_images_are_handed_to_recognition() {
+    use std::io::Write;
+    // 8-bit grey, Flate-compressed: a gradient the PNG must carry pixel for pixel.
+    let (w, h) = (64u32, 32u32);
+    let grey: Vec<u8> = (0..w * h).map(|i| (i % 251) as u8).collect();
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&grey).expect("deflate");
+    let flate = z.finish().expect("deflate");
+    let pdf = scan_pdf(
+        &format!("/Width {w} /Height {h} /BitsPerComponent 8 /ColorSpace /DeviceGray /Filter /FlateDecode"),
+        &flate,
+    );
+    let pic = page_picture(&pdf);
+    assert_eq!(pic.page, Some(1));
+    let img = image::load_from_memory(&pic.bytes).expect("png").to_luma8();
+    assert_eq!(img.dimensions(), (w, h));
+    assert_eq!(img.as_raw(), &grey);
+    // 1-bit grey, unfiltered: set bits are white, clear bits black.
+    let bits = [0b1010_0000u8, 0b0101_0000];
+    let pdf = scan_pdf(
+        "/Width 4 /Height 2 /BitsPerComponent 1 /ColorSpace /DeviceGray",
+        &bits,
+    );
+    let img = image::load_from_memory(&page_picture(&pdf).bytes)
+        .expect("png")
+        .to_luma8();
+    assert_eq!(img.as_raw(), &[255, 0, 255, 0, 0, 255, 0, 255]);
+    // CCITT (fax) is not decoded: the picture comes without bytes, which the record names.
+    let pdf = scan_pdf(
+        "/Width 8 /Height 8 /BitsPerComponent 1 /ColorSpace /DeviceGray /Filter /CCITTFaxDecode",
+        &[0u8; 8],
+    );
+    assert!(page_picture(&pdf).bytes.is_empty());
+}
