@@ -248,7 +248,7 @@ impl OcrEngine for TesseractEngine {
     fn recognise(&mut self, img: &GrayImage, mode: OcrMode) -> Result<Vec<Word>, OcrError> {
         let t0 = std::time::Instant::now();
         let r = self.recognise_inner(img, mode);
-        if std::env::var_os("NB_OCR_TRACE").is_some() {
+        if super::tracing() {
             let txt: String = r
                 .as_ref()
                 .map(|w| {

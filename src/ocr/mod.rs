@@ -21,6 +21,12 @@ use crate::document::{Block, Document};
 use crate::template::Templates;
 use serde::Deserialize;
 
+/// Whether `NB_OCR_TRACE` is set (read once): OCR calls and step timings go to stderr.
+pub(crate) fn tracing() -> bool {
+    static TRACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TRACE.get_or_init(|| std::env::var_os("NB_OCR_TRACE").is_some())
+}
+
 /// How much of a scanned page's running text (outside its tables) is read. Chinese OCR
 /// costs about 7 ms per character: a page of text takes seconds, its tables much less.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

@@ -82,7 +82,7 @@ pub fn recognise_gray(
     if is_blank(gray) {
         return Ok(Vec::new());
     }
-    let trace = std::env::var_os("NB_OCR_TRACE").is_some();
+    let trace = super::tracing();
     let t0 = std::time::Instant::now();
     let win = sauvola_window(gray.width(), gray.height());
     let mut bin = prep::sauvola(gray, win, 0.2);
@@ -487,12 +487,13 @@ fn read_cell(
     // Numbers in these tables are single lines of at most ~8 characters: a wider or
     // multi-line cell is text, read by chi_sim without trying digits first.
     let maybe_number = force_digits || (lines == 1 && bw <= bh * 4.5);
-    let attempts: [(bool, f32); 3] = [(true, target), (false, target), (false, 56.0)];
+    let attempts: &[(bool, f32)] = if maybe_number {
+        &[(true, target), (false, target), (false, 56.0)]
+    } else {
+        &[]
+    };
     let mut best: Option<(Vec<Word>, String, f32)> = None;
     for (k, &(grey, t)) in attempts.iter().enumerate() {
-        if !maybe_number {
-            break;
-        }
         if k > 0 {
             // Read again only a doubtful number, not text the digits engine garbled.
             let doubtful_number = best
@@ -771,7 +772,7 @@ fn ocr_grid(
                 .is_some_and(|rd| !rd.numeric && rd.tried_digits)
     });
     let known_layout = clean && fits_layout(&counts, layouts);
-    if std::env::var_os("NB_OCR_TRACE").is_some() {
+    if super::tracing() {
         eprintln!("data rows {counts:?}: known layout {known_layout}");
     }
     // The labels of the first and last data rows; rows without labels (table 四) are

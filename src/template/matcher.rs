@@ -285,14 +285,15 @@ fn classify(text: &str, fuzzy: bool, t: &Template) -> Option<(TableKind, usize)>
 /// is table 三, 3-3-1-1-1-1 table 二, one row of 15 table 四). `None` for a piece with
 /// its labels read, or whose shape more than one table has.
 fn kind_by_shape(table: &Table, rows: &std::ops::Range<usize>, t: &Template) -> Option<TableKind> {
+    // Only pieces with unread cells (so never a born-digital table) are looked at.
+    if table.origin != TableOrigin::Ocr || !text_of_rows(table, rows.clone()).contains(UNREAD) {
+        return None;
+    }
     let views: Vec<RowView> = rows
         .clone()
         .map(|r| analyze_row(table, r))
         .filter(|v| v.has_printed_number())
         .collect();
-    if !text_of_rows(table, rows.clone()).contains(UNREAD) {
-        return None;
-    }
     let counts: Vec<usize> = views.iter().map(|v| v.values.len()).collect();
     let layout = |k: TableKind| -> Vec<usize> {
         let spec = t.table(k);
@@ -457,15 +458,19 @@ fn detect_template<'a>(
     templates: &'a Templates,
     year: Option<i32>,
 ) -> Option<&'a Template> {
+    // Each table's text once; a word counts once however many tables print it.
+    let texts: Vec<(String, bool)> = doc
+        .tables()
+        .map(|t| (norm_label(&t.all_text()), t.origin == TableOrigin::Ocr))
+        .collect();
     let scored: Vec<(&Template, usize)> = templates
         .list
         .iter()
         .map(|t| {
             let found = t.signals.iter().filter(|w| {
-                doc.tables().any(|table| {
-                    let fuzzy = table.origin == TableOrigin::Ocr;
-                    word_score(w, &norm_label(&table.all_text()), fuzzy).is_some()
-                })
+                texts
+                    .iter()
+                    .any(|(text, fuzzy)| word_score(w, text, *fuzzy).is_some())
             });
             (t, found.count())
         })
