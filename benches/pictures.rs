@@ -117,7 +117,7 @@ fn main() {
                 None => LineSelection::NONE,
             };
             let t0 = thread_cpu_ms();
-            let found = recognise_picture(&pic.bytes, &mut engine, lines, &layouts);
+            let found = recognise_picture(&pic.bytes, pic.dpi, &mut engine, lines, &layouts);
             let ms = thread_cpu_ms() - t0;
             let n_tables = found
                 .as_ref()

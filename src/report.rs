@@ -35,7 +35,7 @@ static TITLE: Lazy<Regex> = Lazy::new(|| {
 });
 
 /// True when a line reads as the report's title (or its second half).
-fn is_title_line(s: &str) -> bool {
+pub fn is_title_line(s: &str) -> bool {
     let s = strip_ws(s);
     (s.contains("信息公开")
         && (s.contains("年度报告") || s.contains("年报") || s.contains("工作报告")))
@@ -47,8 +47,15 @@ fn is_title_line(s: &str) -> bool {
 fn find_title(doc: &Document) -> Option<String> {
     let blocks = text_blocks(doc);
     for (i, b) in blocks.iter().enumerate().take(25) {
-        if is_title_line(b) && strip_ws(b).chars().count() <= 80 {
-            let mut title = strip_ws(b);
+        // The end of a wrapped title alone on the next line ("…工作年度" / "报告").
+        let tail = blocks
+            .get(i + 1)
+            .map(|n| strip_ws(n))
+            .filter(|n| n.chars().count() <= 4 && !is_title_line(b))
+            .filter(|n| is_title_line(&(strip_ws(b) + n)))
+            .unwrap_or_default();
+        if (is_title_line(b) || !tail.is_empty()) && strip_ws(b).chars().count() <= 80 {
+            let mut title = strip_ws(b) + &tail;
             // A title split over lines: prepend up to two short lines above it.
             let mut j = i;
             while j > 0 && i - j < 2 {
@@ -100,6 +107,11 @@ static DATE: Lazy<Regex> = Lazy::new(|| {
         r"{YEAR_DIGITS}\s*年\s*([0-9]{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月\s*([0-9]{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*日"
     ))
 });
+
+/// True when a line holds a date (年月日, Arabic or Chinese numerals).
+pub fn has_date(line: &str) -> bool {
+    DATE.is_match(&fold_width(&strip_ws(line)))
+}
 
 /// The date printed at the end of the report (the signature line), if any.
 fn find_published(blocks: &[&str]) -> Option<String> {
@@ -396,6 +408,25 @@ mod tests {
         let m = read_meta(&d);
         assert_eq!(m.agency.as_deref(), Some("山东张店经济开发区管理委员会"));
         assert_eq!(m.year, Some(2023));
+    }
+
+    #[test]
+    fn title_wrapped_before_its_last_word() {
+        // A scanned title line ends "…工作年度"; "报告" sits alone on the next line.
+        let d = doc(&[
+            "威海市乳山市交通运输局2023年政府信息公开工作年度",
+            "报告",
+            "本年度报告中所列数据的统计期限自2023年1月1日起至2023年12月31日止。",
+        ]);
+        let m = read_meta(&d);
+        assert_eq!(
+            m.title.as_deref(),
+            Some("威海市乳山市交通运输局2023年政府信息公开工作年度报告")
+        );
+        assert_eq!(m.agency.as_deref(), Some("威海市乳山市交通运输局"));
+        assert_eq!(m.year, Some(2023));
+        assert!(is_title_line("…2023年政府信息公开工作年度报告"));
+        assert!(has_date("2024 年 1 月 25 日") && !has_date("2024年1月"));
     }
 
     #[test]

@@ -413,14 +413,68 @@ fn drop_close(v: Vec<f32>, min_gap: f32) -> Vec<f32> {
 
 /// Full grid detection on a binary image: all ruled tables, top to bottom.
 pub fn detect_grids(bin: &Bin) -> Vec<Grid> {
+    detect_grids_and_rulings(bin).0
+}
+
+/// [`detect_grids`], with the segments that are the grids' rulings: (grids,
+/// horizontal, vertical). Other long runs (strokes of a bold title) are left out.
+pub fn detect_grids_and_rulings(bin: &Bin) -> (Vec<Grid>, Vec<Segment>, Vec<Segment>) {
     let p = GridParams::for_size(bin.w, bin.h);
     let h = find_segments(bin, true, &p);
     let v = find_segments(bin, false, &p);
-    group_tables(&h, &v, p.tol)
+    let grids: Vec<Grid> = group_tables(&h, &v, p.tol)
         .iter()
         .filter_map(|g| build_grid(g, p.tol))
         .filter(|g| g.n_rows() >= 1 && g.n_cols() >= 1 && !(g.n_rows() == 1 && g.n_cols() == 1))
-        .collect()
+        .collect();
+    let tol = p.tol;
+    // On one of a grid's lines and within its extent.
+    let ruling_of = |s: &Segment, lines: fn(&Grid) -> &[f32], across: fn(&Grid) -> &[f32]| {
+        grids.iter().any(|g| {
+            let (a, b) = match (across(g).first(), across(g).last()) {
+                (Some(&a), Some(&b)) => (a - tol, b + tol),
+                _ => return false,
+            };
+            lines(g).iter().any(|&l| (s.pos - l).abs() <= tol)
+                && s.start as f32 >= a
+                && s.end as f32 <= b
+        })
+    };
+    let h = h
+        .into_iter()
+        .filter(|s| ruling_of(s, |g| &g.ys, |g| &g.xs))
+        .collect();
+    let v = v
+        .into_iter()
+        .filter(|s| ruling_of(s, |g| &g.xs, |g| &g.ys))
+        .collect();
+    (grids, h, v)
+}
+
+/// Clears the ink of ruling segments, and of what sticks to their sides within two
+/// pixels (the steps a rotated, faint line leaves): cells are then read without the
+/// stubs of their borders, which a residual skew pushes inside them.
+pub fn erase_rulings(bin: &mut Bin, horizontal: &[Segment], vertical: &[Segment]) {
+    let margin = 2.0;
+    let span = |s: &Segment, limit: usize| {
+        let half = s.thick as f32 / 2.0 + margin;
+        let a = (s.pos - half).floor().max(0.0) as usize;
+        let b = ((s.pos + half).ceil().max(0.0) as usize + 1).min(limit);
+        (a, b)
+    };
+    for s in horizontal {
+        let (y0, y1) = span(s, bin.h);
+        let (x0, x1) = (s.start.min(bin.w), s.end.min(bin.w));
+        for y in y0..y1 {
+            bin.px[y * bin.w + x0..y * bin.w + x1].fill(false);
+        }
+    }
+    for s in vertical {
+        let (x0, x1) = span(s, bin.w);
+        for y in s.start.min(bin.h)..s.end.min(bin.h) {
+            bin.px[y * bin.w + x0..y * bin.w + x1].fill(false);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -460,6 +514,30 @@ mod tests {
             }
         }
         b
+    }
+
+    #[test]
+    fn rulings_are_erased_and_cell_ink_kept() {
+        let grid = draw(&[10, 110, 210, 310], &[10, 50, 90], &[], &[]);
+        // The table on a taller page, a glyph inside cell (0, 1), and a long bold stroke
+        // below the table (a title's): only the table's rulings go.
+        let mut b = Bin::new(grid.w, 170);
+        b.px[..grid.px.len()].copy_from_slice(&grid.px);
+        for y in 25..35 {
+            for x in 150..160 {
+                b.set(x, y, true);
+            }
+        }
+        for x in 20..200 {
+            b.set(x, 150, true);
+        }
+        let (grids, h, v) = detect_grids_and_rulings(&b);
+        assert_eq!(grids.len(), 1);
+        erase_rulings(&mut b, &h, &v);
+        assert_eq!(b.count(0, 0, b.w, 13), 0, "top ruling");
+        assert_eq!(b.count(108, 0, 114, 100), 0, "a column ruling");
+        assert_eq!(b.count(150, 25, 160, 35), 100, "the glyph");
+        assert_eq!(b.count(20, 150, 200, 151), 180, "the stroke outside");
     }
 
     #[test]

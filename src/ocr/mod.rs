@@ -95,7 +95,7 @@ pub fn recognise_document(
             },
         };
         let outcome = crate::extract::guarded("recognising a picture", || {
-            recognise_picture(&pic.bytes, engine, lines, layouts)
+            recognise_picture(&pic.bytes, pic.dpi, engine, lines, layouts)
         });
         match outcome {
             Ok(Ok(found)) => {

@@ -8,7 +8,7 @@ use std::io::Cursor;
 pub const MAX_SIDE: u32 = 12_000;
 pub const MAX_PIXELS: u64 = 100_000_000;
 /// Larger pictures are scaled down to this many pixels before clean-up (A4 at 340 dpi):
-/// binarisation keeps two integral images of 8 bytes a pixel, and no table needs more.
+/// no table needs more, and every pass over the page costs in proportion.
 pub const MAX_WORK_PIXELS: u64 = 12_000_000;
 /// Images smaller than this on either side hold no table.
 pub const MIN_SIDE: u32 = 16;
@@ -89,15 +89,97 @@ pub fn decode_bounded(bytes: &[u8]) -> Result<Option<DynamicImage>, DecodeError>
     Ok(Some(img))
 }
 
-/// Scales `img` down by a whole factor (averaging k×k blocks, no intermediate buffers)
-/// until it has at most `max_pixels` pixels.
-pub fn shrink_to(img: GrayImage, max_pixels: u64) -> GrayImage {
-    let (w, h) = img.dimensions();
-    let pixels = w as u64 * h as u64;
-    if pixels <= max_pixels {
-        return img;
+/// Resolution pictures are worked at: enough for 8-point digits in a table, and a
+/// 300-dpi scan costs half as much at it.
+pub const WORK_DPI: f64 = 220.0;
+/// Pixel budget when the resolution is unknown (an A4 page at about 215 dpi).
+pub const WORK_PIXELS_UNKNOWN_DPI: u64 = 4_500_000;
+
+/// The factor (≤ 1) a `w`×`h` picture is scaled by before clean-up: to [`WORK_DPI`] when
+/// its resolution is known, else to [`WORK_PIXELS_UNKNOWN_DPI`], and never above
+/// [`MAX_WORK_PIXELS`]. Scaling by less than 10 % is not worth a pass: 1.0.
+pub fn work_scale(w: u32, h: u32, dpi: Option<f32>) -> f64 {
+    let pixels = (w as f64 * h as f64).max(1.0);
+    let by_pixels = |budget: u64| (budget as f64 / pixels).sqrt();
+    let scale = match dpi.filter(|d| d.is_finite() && *d > 0.0) {
+        Some(d) => (WORK_DPI / d as f64).min(by_pixels(MAX_WORK_PIXELS)),
+        None => by_pixels(WORK_PIXELS_UNKNOWN_DPI),
+    };
+    if scale > 0.9 {
+        1.0
+    } else {
+        scale
     }
-    let k = ((pixels as f64 / max_pixels as f64).sqrt().ceil() as u32).max(2);
+}
+
+/// Scales `img` down by `scale` (< 1), each output pixel the area-weighted mean of the
+/// input pixels it covers; separable, streaming one input row at a time.
+pub fn shrink_by(img: &GrayImage, scale: f64) -> GrayImage {
+    let (w, h) = img.dimensions();
+    let nw = ((w as f64 * scale).round() as u32).clamp(1, w.max(1));
+    let nh = ((h as f64 * scale).round() as u32).clamp(1, h.max(1));
+    if (nw, nh) == (w, h) || w == 0 || h == 0 {
+        return img.clone();
+    }
+    let xt = area_taps(w as usize, nw as usize);
+    let yt = area_taps(h as usize, nh as usize);
+    let raw = img.as_raw();
+    let (w, nw) = (w as usize, nw as usize);
+    let mut out = vec![0u8; nw * nh as usize];
+    let mut row = vec![0u32; nw];
+    let mut acc = vec![0u32; nw];
+    for (oy, (y0, wy)) in yt.iter().enumerate() {
+        acc.fill(0);
+        for (j, &weight_y) in wy.iter().enumerate() {
+            let src = &raw[(y0 + j) * w..(y0 + j + 1) * w];
+            for (r, (x0, wx)) in row.iter_mut().zip(&xt) {
+                *r = wx
+                    .iter()
+                    .zip(&src[*x0..*x0 + wx.len()])
+                    .map(|(&a, &v)| a * v as u32)
+                    .sum();
+            }
+            for (a, &r) in acc.iter_mut().zip(&row) {
+                *a += r * weight_y;
+            }
+        }
+        // Weights sum to 256 each way: the value is scaled by 65536.
+        for (o, &a) in out[oy * nw..(oy + 1) * nw].iter_mut().zip(&acc) {
+            *o = ((a + 32768) >> 16).min(255) as u8;
+        }
+    }
+    GrayImage::from_raw(nw as u32, nh, out).unwrap_or_else(|| img.clone())
+}
+
+/// For each of `m` output pixels over `n` input ones (m ≤ n): the first input pixel it
+/// covers and the weights of the ones it covers, in 1/256, summing to 256.
+fn area_taps(n: usize, m: usize) -> Vec<(usize, Vec<u32>)> {
+    let step = n as f64 / m as f64;
+    (0..m)
+        .map(|i| {
+            let (a, b) = (i as f64 * step, ((i + 1) as f64 * step).min(n as f64));
+            let first = a.floor() as usize;
+            let last = (b.ceil() as usize).clamp(first + 1, n);
+            let mut weights: Vec<u32> = (first..last)
+                .map(|j| {
+                    let cover = (b.min(j as f64 + 1.0) - a.max(j as f64)).max(0.0);
+                    (cover / step * 256.0).round() as u32
+                })
+                .collect();
+            let sum: u32 = weights.iter().sum();
+            // Rounding: the largest weight takes up the difference.
+            if let Some(big) = weights.iter_mut().max() {
+                *big = (*big + 256).saturating_sub(sum);
+            }
+            (first, weights)
+        })
+        .collect()
+}
+
+/// Scales `img` down by a whole factor (averaging k×k blocks, no intermediate buffers).
+pub fn shrink_whole(img: &GrayImage, k: u32) -> GrayImage {
+    let (w, h) = img.dimensions();
+    let k = k.max(1);
     let (nw, nh) = ((w / k).max(1), (h / k).max(1));
     let mut out = GrayImage::new(nw, nh);
     let raw = img.as_raw();
@@ -142,8 +224,12 @@ pub fn to_gray_without_seal(img: &DynamicImage) -> GrayImage {
                 let [r, g, b] = p.0;
                 *o = if is_seal_red(r, g, b) {
                     Luma([255])
+                } else if r > g.max(b) {
+                    // A reddish pixel is seal ink faded by the scan or the JPEG fringe of
+                    // a stroke: the red channel shows it light, and black text printed
+                    // over the seal stays dark in it.
+                    Luma([r])
                 } else {
-                    // Luma; for pinkish seal fringes the green channel is the faithful one.
                     let y = (299 * r as u32 + 587 * g as u32 + 114 * b as u32) / 1000;
                     Luma([y as u8])
                 };
@@ -153,53 +239,72 @@ pub fn to_gray_without_seal(img: &DynamicImage) -> GrayImage {
     }
 }
 
-/// Sauvola binarisation over integral images: ink where
-/// `v < mean * (1 + k * (sd / 128 - 1))`, window `win` (odd, pixels).
+/// Sauvola binarisation: ink where `v < mean * (1 + k * (sd / 128 - 1))` over a window
+/// `win` (odd, pixels) clipped at the borders, and `v < mean - 12`. The window sums come
+/// from column sums slid down the page and a prefix sum along each row, so memory stays
+/// a few rows wide, and rows of background only are skipped.
 pub fn sauvola(img: &GrayImage, win: usize, k: f64) -> Bin {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let mut bin = Bin::new(w, h);
     if w == 0 || h == 0 {
         return bin;
     }
-    let stride = w + 1;
-    let mut s1 = vec![0u64; stride * (h + 1)];
-    let mut s2 = vec![0u64; stride * (h + 1)];
     let raw = img.as_raw();
-    for y in 0..h {
-        let (mut r1, mut r2) = (0u64, 0u64);
-        for x in 0..w {
-            let v = raw[y * w + x] as u64;
-            r1 += v;
-            r2 += v * v;
-            s1[(y + 1) * stride + x + 1] = s1[y * stride + x + 1] + r1;
-            s2[(y + 1) * stride + x + 1] = s2[y * stride + x + 1] + r2;
-        }
-    }
     let half = win / 2;
+    // Sums of v and v² down each column over the window's rows [top, bottom).
+    let mut col1 = vec![0u64; w];
+    let mut col2 = vec![0u64; w];
+    // Prefix sums of those along the row: p[x] = sum of col[..x].
+    let mut p1 = vec![0u64; w + 1];
+    let mut p2 = vec![0u64; w + 1];
+    let (mut top, mut bottom) = (0usize, 0usize);
     for y in 0..h {
         let y0 = y.saturating_sub(half);
         let y1 = (y + half + 1).min(h);
+        while bottom < y1 {
+            for (x, &v) in raw[bottom * w..(bottom + 1) * w].iter().enumerate() {
+                col1[x] += v as u64;
+                col2[x] += (v as u64) * (v as u64);
+            }
+            bottom += 1;
+        }
+        while top < y0 {
+            for (x, &v) in raw[top * w..(top + 1) * w].iter().enumerate() {
+                col1[x] -= v as u64;
+                col2[x] -= (v as u64) * (v as u64);
+            }
+            top += 1;
+        }
+        let row = &raw[y * w..(y + 1) * w];
+        if row.iter().all(|&v| v > 235) {
+            continue;
+        }
         for x in 0..w {
-            let v = raw[y * w + x];
+            p1[x + 1] = p1[x] + col1[x];
+            p2[x + 1] = p2[x] + col2[x];
+        }
+        let rows_in = (y1 - y0) as u64;
+        for (x, &v) in row.iter().enumerate() {
             if v > 235 {
                 continue;
             }
             let x0 = x.saturating_sub(half);
             let x1 = (x + half + 1).min(w);
-            let n = ((y1 - y0) * (x1 - x0)) as f64;
-            let a = s1[y1 * stride + x1] + s1[y0 * stride + x0]
-                - s1[y0 * stride + x1]
-                - s1[y1 * stride + x0];
-            let b = s2[y1 * stride + x1] + s2[y0 * stride + x0]
-                - s2[y0 * stride + x1]
-                - s2[y1 * stride + x0];
-            let mean = a as f64 / n;
-            let var = (b as f64 / n - mean * mean).max(0.0);
+            let n = rows_in * (x1 - x0) as u64;
+            let a = p1[x1] - p1[x0];
+            // Cheap test first: v < mean - 12, i.e. (v + 12) n < a.
+            if (v as u64 + 12) * n >= a {
+                continue;
+            }
+            let b = p2[x1] - p2[x0];
+            let nf = n as f64;
+            let mean = a as f64 / nf;
+            let var = (b as f64 / nf - mean * mean).max(0.0);
             let t = mean * (1.0 + k * (var.sqrt() / 128.0 - 1.0));
-            // Also an absolute floor so flat dark areas (dark page edges) stay background
-            // unless clearly darker than their surroundings.
-            if (v as f64) < t && (v as f64) < mean - 12.0 {
-                bin.set(x, y, true);
+            // The floor keeps flat dark areas (dark page edges) background unless
+            // clearly darker than their surroundings.
+            if (v as f64) < t {
+                bin.px[y * w + x] = true;
             }
         }
     }
@@ -219,6 +324,21 @@ pub fn downscale(bin: &Bin, f: usize) -> Bin {
         }
     }
     out
+}
+
+/// Estimates the skew of a greyscale page (see [`estimate_skew`]) on a copy scaled down
+/// to about 1000 pixels a side, binarised with window `win` scaled alike: text lines
+/// and rulings stay lines at that size, and it costs a fraction of the full page.
+pub fn estimate_skew_gray(gray: &GrayImage, win: usize, max_deg: f64) -> f64 {
+    let k = (gray.width().max(gray.height()) / 1000).max(1);
+    let small;
+    let g = if k > 1 {
+        small = shrink_whole(gray, k);
+        &small
+    } else {
+        gray
+    };
+    estimate_skew(&sauvola(g, (win / k as usize).max(7) | 1, 0.2), max_deg)
 }
 
 /// Estimates page skew in degrees (positive = content rotated clockwise, i.e. a line
@@ -385,6 +505,105 @@ mod tests {
         assert_eq!(g.get_pixel(0, 0).0[0], 255);
         assert!(g.get_pixel(1, 0).0[0] < 40);
         assert!(g.get_pixel(2, 0).0[0] < 130);
+        // The faded, pinkish fringe of a seal stroke reads light; black over red dark.
+        let mut rgb = RgbImage::from_pixel(2, 1, image::Rgb([230, 160, 165]));
+        rgb.put_pixel(1, 0, image::Rgb([40, 10, 12]));
+        let g = to_gray_without_seal(&DynamicImage::ImageRgb8(rgb));
+        assert!(g.get_pixel(0, 0).0[0] >= 230);
+        assert!(g.get_pixel(1, 0).0[0] <= 40);
+    }
+
+    #[test]
+    fn pictures_are_worked_at_about_220_dpi() {
+        assert!((work_scale(2481, 3508, Some(300.0)) - 220.0 / 300.0).abs() < 1e-6);
+        assert_eq!(work_scale(1654, 2339, Some(200.0)), 1.0);
+        assert_eq!(work_scale(1985, 2807, Some(240.0)), 1.0);
+        assert_eq!(work_scale(1300, 1500, None), 1.0);
+        let s = work_scale(2481, 3508, None);
+        assert!((s - (4.5e6f64 / (2481.0 * 3508.0)).sqrt()).abs() < 1e-6);
+        // A declared resolution does not lift the pixel cap.
+        assert!(work_scale(10000, 10000, Some(100.0)) < 0.35);
+    }
+
+    #[test]
+    fn area_shrink_keeps_means_and_edges() {
+        // Black up to x = 151, white after, 300×90 → 220×66.
+        let mut g = GrayImage::from_pixel(300, 90, Luma([255]));
+        for y in 0..90 {
+            for x in 0..151 {
+                g.put_pixel(x, y, Luma([0]));
+            }
+        }
+        let s = shrink_by(&g, 220.0 / 300.0);
+        assert_eq!(s.dimensions(), (220, 66));
+        assert_eq!(s.get_pixel(10, 30).0[0], 0);
+        assert_eq!(s.get_pixel(200, 30).0[0], 255);
+        // Output column 110 covers input [150, 151.36): 0.36 of it white, 255 × 0.27.
+        let edge = s.get_pixel(110, 30).0[0];
+        assert!((60..=76).contains(&edge), "edge {edge}");
+        // A flat grey stays exactly that grey.
+        let flat = shrink_by(&GrayImage::from_pixel(97, 41, Luma([137])), 0.61);
+        assert!(flat.pixels().all(|p| p.0[0] == 137));
+    }
+
+    /// The definition, over whole-image integral images.
+    fn sauvola_reference(img: &GrayImage, win: usize, k: f64) -> Bin {
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let mut bin = Bin::new(w, h);
+        let stride = w + 1;
+        let mut s1 = vec![0u64; stride * (h + 1)];
+        let mut s2 = vec![0u64; stride * (h + 1)];
+        for y in 0..h {
+            let (mut r1, mut r2) = (0u64, 0u64);
+            for x in 0..w {
+                let v = img.get_pixel(x as u32, y as u32).0[0] as u64;
+                r1 += v;
+                r2 += v * v;
+                s1[(y + 1) * stride + x + 1] = s1[y * stride + x + 1] + r1;
+                s2[(y + 1) * stride + x + 1] = s2[y * stride + x + 1] + r2;
+            }
+        }
+        let half = win / 2;
+        for y in 0..h {
+            let (y0, y1) = (y.saturating_sub(half), (y + half + 1).min(h));
+            for x in 0..w {
+                let v = img.get_pixel(x as u32, y as u32).0[0] as f64;
+                if v > 235.0 {
+                    continue;
+                }
+                let (x0, x1) = (x.saturating_sub(half), (x + half + 1).min(w));
+                let n = ((y1 - y0) * (x1 - x0)) as f64;
+                let sum = |s: &[u64]| {
+                    (s[y1 * stride + x1] + s[y0 * stride + x0]
+                        - s[y0 * stride + x1]
+                        - s[y1 * stride + x0]) as f64
+                };
+                let mean = sum(&s1) / n;
+                let var = (sum(&s2) / n - mean * mean).max(0.0);
+                let t = mean * (1.0 + k * (var.sqrt() / 128.0 - 1.0));
+                bin.set(x, y, v < t && v < mean - 12.0);
+            }
+        }
+        bin
+    }
+
+    #[test]
+    fn sliding_sauvola_matches_its_definition() {
+        // Text-like strokes over noise and a lighting ramp, with white rows between.
+        let mut g = GrayImage::from_pixel(173, 91, Luma([255]));
+        let mut seed = 12345u32;
+        for (x, y, p) in g.enumerate_pixels_mut() {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let noise = (seed >> 16) % 40;
+            if y % 30 < 22 {
+                let bg = 250 - x * 60 / 173;
+                let ink = (x / 3 + y / 5) % 7 == 0;
+                p.0[0] = (if ink { bg - 120 } else { bg } - noise) as u8;
+            }
+        }
+        for win in [15, 31, 61] {
+            assert_eq!(sauvola(&g, win, 0.2), sauvola_reference(&g, win, 0.2));
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Picture → table grids (+ text lines outside tables) via grid detection and OCR.
 
 use super::engine::{OcrEngine, OcrError, OcrMode, Word};
-use super::grid::{detect_grids, Grid};
+use super::grid::{detect_grids_and_rulings, erase_rulings, Grid};
 use super::prep::{self, Bin, DecodeError};
 use crate::document::{Block, Cell, Table, TableOrigin, UNREAD};
 use image::{imageops, GrayImage, Luma};
@@ -28,8 +28,11 @@ pub const LOW_CONFIDENCE: f32 = 0.6;
 /// `layouts`: value counts per data row of the tables whose row labels need not be read
 /// when a grid has exactly that shape ([`crate::template::Templates::row_layouts`]);
 /// empty: read every label.
+/// `dpi`: the picture's resolution when known (a PDF page's image): it is worked at
+/// [`prep::WORK_DPI`].
 pub fn recognise_picture(
     bytes: &[u8],
+    dpi: Option<f32>,
     engine: &mut dyn OcrEngine,
     lines: LineSelection,
     layouts: &[Vec<usize>],
@@ -37,9 +40,12 @@ pub fn recognise_picture(
     let Some(img) = prep::decode_bounded(bytes)? else {
         return Ok(Vec::new());
     };
-    let gray = prep::to_gray_without_seal(&img);
+    let mut gray = prep::to_gray_without_seal(&img);
     drop(img);
-    let gray = prep::shrink_to(gray, prep::MAX_WORK_PIXELS);
+    let scale = prep::work_scale(gray.width(), gray.height(), dpi);
+    if scale < 1.0 {
+        gray = prep::shrink_by(&gray, scale);
+    }
     recognise_gray(&gray, engine, lines, layouts)
 }
 
@@ -47,9 +53,11 @@ pub fn recognise_picture(
 /// 7 ms per character, so a page of running text costs seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineSelection {
-    /// The first this many lines (a report's first page: its title).
+    /// At most this many first lines, stopping at the one that completes the report's
+    /// title (a report's first page).
     pub head: usize,
-    /// The last this many lines (the last page: the agency and the date).
+    /// At most this many last lines, read upwards, stopping at the one above the date
+    /// (the last page: the agency signs above the date).
     pub tail: usize,
     /// Every line (sections and the numbers they state).
     pub all: bool,
@@ -67,9 +75,26 @@ impl LineSelection {
         all: true,
     };
 
-    fn wants(&self, i: usize, n: usize) -> bool {
-        self.all || i < self.head || i + self.tail >= n
+    /// The lines to read out of `n`, in reading order: every line, or the head lines
+    /// then the tail lines upwards (a short page's lines are read once).
+    fn order(&self, n: usize) -> Vec<(usize, LinePart)> {
+        if self.all {
+            return (0..n).map(|i| (i, LinePart::All)).collect();
+        }
+        let head = self.head.min(n);
+        let tail = (n - self.tail.min(n)..n).rev().filter(|&i| i >= head);
+        (0..head)
+            .map(|i| (i, LinePart::Head))
+            .chain(tail.map(|i| (i, LinePart::Tail)))
+            .collect()
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LinePart {
+    All,
+    Head,
+    Tail,
 }
 
 /// The pipeline after decoding (exposed for tests on synthetic images).
@@ -85,11 +110,7 @@ pub fn recognise_gray(
     let trace = super::tracing();
     let t0 = std::time::Instant::now();
     let win = sauvola_window(gray.width(), gray.height());
-    let mut bin = prep::sauvola(gray, win, 0.2);
-    if trace {
-        eprintln!("sauvola {:?}", t0.elapsed());
-    }
-    let skew = prep::estimate_skew(&bin, 5.0);
+    let skew = prep::estimate_skew_gray(gray, win, 5.0);
     if trace {
         eprintln!("skew {:?}", t0.elapsed());
     }
@@ -99,15 +120,22 @@ pub fn recognise_gray(
         if trace {
             eprintln!("rotate {:?}", t0.elapsed());
         }
-        bin = prep::sauvola(&rotated, win, 0.2);
         &rotated
     } else {
         gray
     };
+    let bin = prep::sauvola(gray, win, 0.2);
     if trace {
-        eprintln!("prep+skew({skew:.2}) {:?}", t0.elapsed());
+        eprintln!(
+            "prep+skew({skew:.2}) {:?} {}x{}",
+            t0.elapsed(),
+            gray.width(),
+            gray.height()
+        );
     }
-    let grids = detect_grids(&bin);
+    let (grids, h_rulings, v_rulings) = detect_grids_and_rulings(&bin);
+    let mut bin = bin;
+    erase_rulings(&mut bin, &h_rulings, &v_rulings);
     if trace {
         eprintln!("grids {:?}", t0.elapsed());
     }
@@ -161,8 +189,9 @@ fn cell_interior(
     (x0, y0, x1.max(x0), y1.max(y0))
 }
 
-/// Ink bounding box inside a region, ignoring rows/columns that are mostly ink (residual
-/// rulings) and tiny specks; `None` when the region is blank.
+/// Ink bounding box inside a region, ignoring residual rulings along its edges (rows or
+/// columns mostly ink, long horizontal runs, thin stubs set apart) and tiny specks;
+/// `None` when the region is blank.
 pub fn ink_box(
     bin: &Bin,
     x0: usize,
@@ -175,45 +204,50 @@ pub fn ink_box(
     if w < 3 || h < 3 {
         return None;
     }
-    let mut rows = vec![0usize; h];
-    let mut cols = vec![0usize; w];
+    let mut ink: Vec<bool> = (y0..y1)
+        .flat_map(|y| bin.px[y * bin.w + x0..y * bin.w + x1].iter().copied())
+        .collect();
     // Residual rulings can only lie in a band along the edges of the interior.
     let band = 5;
+    let in_band = |d: usize, n: usize| d < band || d + band >= n;
+    // Rows and columns mostly ink there are rulings the grid did not erase.
+    for dy in (0..h).filter(|&dy| in_band(dy, h)) {
+        let row = &mut ink[dy * w..(dy + 1) * w];
+        if row.iter().filter(|&&b| b).count() * 10 > w * 6 {
+            row.fill(false);
+        }
+    }
+    for dx in (0..w).filter(|&dx| in_band(dx, w)) {
+        if (0..h).filter(|&dy| ink[dy * w + dx]).count() * 10 > h * 6 {
+            (0..h).for_each(|dy| ink[dy * w + dx] = false);
+        }
+    }
+    let mut rows = vec![0usize; h];
+    let mut cols = vec![0usize; w];
     let mut row_ok = vec![true; h];
-    for (dy, ok) in row_ok.iter_mut().enumerate() {
-        if dy >= band && dy + band < h {
-            continue;
-        }
-        let n = bin.count(x0, y0 + dy, x1, y0 + dy + 1);
-        if n * 10 > w * 6 {
-            *ok = false;
-        }
-    }
     let mut col_ok = vec![true; w];
-    for (dx, ok) in col_ok.iter_mut().enumerate() {
-        if dx >= band && dx + band < w {
-            continue;
-        }
-        let mut n = 0;
-        for y in y0..y1 {
-            n += bin.get(x0 + dx, y) as usize;
-        }
-        if n * 10 > h * 6 {
-            *ok = false;
-        }
-    }
-    let mut total = 0;
-    for dy in 0..h {
-        if !row_ok[dy] {
-            continue;
-        }
-        for dx in 0..w {
-            if col_ok[dx] && bin.get(x0 + dx, y0 + dy) {
-                rows[dy] += 1;
-                cols[dx] += 1;
-                total += 1;
+    let count_ink = |row_ok: &[bool], col_ok: &[bool], rows: &mut [usize], cols: &mut [usize]| {
+        rows.fill(0);
+        cols.fill(0);
+        let mut total = 0;
+        for dy in (0..h).filter(|&dy| row_ok[dy]) {
+            for dx in 0..w {
+                if col_ok[dx] && ink[dy * w + dx] {
+                    rows[dy] += 1;
+                    cols[dx] += 1;
+                    total += 1;
+                }
             }
         }
+        total
+    };
+    let mut total = count_ink(&row_ok, &col_ok, &mut rows, &mut cols);
+    // Vertical stubs first: they would join the rows of a line to a stroke above it.
+    if drop_edge_stubs(&cols, &mut col_ok, row_h / 3, row_h) {
+        total = count_ink(&row_ok, &col_ok, &mut rows, &mut cols);
+    }
+    if drop_edge_stubs(&rows, &mut row_ok, row_h / 5, row_h) {
+        total = count_ink(&row_ok, &col_ok, &mut rows, &mut cols);
     }
     // Blank: too little ink for a glyph at this cell height.
     // A glyph (even "1" or ".") of a text line in a row `row_h` high has more ink.
@@ -246,6 +280,47 @@ pub fn ink_box(
         return None;
     }
     Some((x0 + cx0, y0 + ry0, x0 + cx1, y0 + ry1))
+}
+
+/// Marks as not ink a thin run of columns (or rows) at either edge of a cell, set apart
+/// from the rest of its ink by `gap`: a stub of a ruling line that the skew left inside
+/// the cell (short, so the mostly-ink test misses it) or a speck of noise. Read with the
+/// number beside it, it becomes "|0" or "10", or a crop twice the digit's height. The
+/// digits of one number never leave a gap of a third of the row height between them,
+/// nor the lines of a label a fifth. True when a run was dropped.
+fn drop_edge_stubs(cols: &[usize], col_ok: &mut [bool], gap: usize, row_h: usize) -> bool {
+    let gap = gap.max(4);
+    let thin = (row_h / 8).max(3);
+    let edge = (row_h / 4).max(6);
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (x, &n) in cols.iter().enumerate() {
+        if n == 0 {
+            continue;
+        }
+        match runs.last_mut() {
+            Some(run) if x < run.1 + gap => run.1 = x + 1,
+            _ => runs.push((x, x + 1)),
+        }
+    }
+    if runs.len() < 2 {
+        return false;
+    }
+    let ink = |r: (usize, usize)| -> usize { cols[r.0..r.1].iter().sum() };
+    // What stays must be the cell's main ink: a lone "1" beside a speck is kept.
+    let most = runs.iter().map(|&r| ink(r)).max().unwrap_or(0);
+    let (first, last) = (runs[0], runs[runs.len() - 1]);
+    let stubs = [
+        first.0 < edge && first.1 - first.0 <= thin,
+        last.1 + edge > cols.len() && last.1 - last.0 <= thin,
+    ];
+    let mut dropped = false;
+    for (run, is_stub) in [first, last].into_iter().zip(stubs) {
+        if is_stub && ink(run) < most {
+            col_ok[run.0..run.1].fill(false);
+            dropped = true;
+        }
+    }
+    dropped
 }
 
 /// A clean OCR crop: the binary ink of the box, padded and scaled so that the text is
@@ -411,6 +486,8 @@ struct Reading {
     digits: (String, f32),
     /// Whether the digits engine read the crop at all (text-shaped crops skip it).
     tried_digits: bool,
+    /// The grey crop gave no digits and the binary crops were not read yet.
+    empty_grey: bool,
     numeric: bool,
     chinese: Option<(String, f32)>,
 }
@@ -469,12 +546,16 @@ fn count_lines(bin: &Bin, b: (usize, usize, usize, usize)) -> usize {
 
 /// Reads one crop with the digits engine: the grey crop, then when doubtful the binary
 /// one at two scales, keeping the most confident number. Not a number: see [`read_text`].
+/// `retry_empty`: read the binary crops too when the grey one gave no digits at all.
+/// Most such crops are labels (the digits engine sees nothing in 规章), so the first
+/// pass over a grid leaves them for [`ocr_grid`] to retry where numbers belong.
 fn read_cell(
     gray: &GrayImage,
     bin: &Bin,
     b: (usize, usize, usize, usize),
     engine: &mut dyn OcrEngine,
     force_digits: bool,
+    retry_empty: bool,
 ) -> Result<Reading, RecogniseError> {
     let target = 36.0;
     let (bw, bh) = ((b.2 - b.0) as f32, (b.3 - b.1) as f32);
@@ -493,13 +574,15 @@ fn read_cell(
         &[]
     };
     let mut best: Option<(Vec<Word>, String, f32)> = None;
+    let mut rd_empty_grey = false;
     for (k, &(grey, t)) in attempts.iter().enumerate() {
         if k > 0 {
             // Read again only a doubtful number, not text the digits engine garbled.
-            let doubtful_number = best
-                .as_ref()
-                .is_some_and(|(_, t, c)| *c < 0.8 && (t.is_empty() || number_like(t)));
+            let doubtful_number = best.as_ref().is_some_and(|(_, t, c)| {
+                *c < 0.8 && ((t.is_empty() && retry_empty) || number_like(t))
+            });
             if !doubtful_number {
+                rd_empty_grey = best.as_ref().is_some_and(|(_, t, _)| t.is_empty());
                 break;
             }
         }
@@ -534,6 +617,7 @@ fn read_cell(
     let mut rd = Reading {
         digits: (text.clone(), conf),
         tried_digits: maybe_number,
+        empty_grey: rd_empty_grey,
         ..Reading::default()
     };
     if looks_numeric(&text, conf) && digits_fit(&words, &text, ink, bw, bh, lines) {
@@ -697,7 +781,7 @@ fn ocr_grid(
     // First the numbers: every cell through the digits engine (text-shaped ones skip it).
     for grp in &groups {
         let lead = grp[0];
-        let rd = read_cell(gray, bin, inked[lead].2, engine, false)?;
+        let rd = read_cell(gray, bin, inked[lead].2, engine, false, false)?;
         let numeric = rd.numeric;
         result[lead] = Some(rd.clone());
         if grp.len() == 1 {
@@ -714,7 +798,7 @@ fn ocr_grid(
                     da.total_cmp(&db)
                 })
                 .unwrap_or(lead);
-            let r2 = read_cell(gray, bin, inked[far].2, engine, false)?;
+            let r2 = read_cell(gray, bin, inked[far].2, engine, false, false)?;
             if r2.numeric && r2.digits.0 == rd.digits.0 {
                 agreed = true;
                 let c = rd.digits.1.min(r2.digits.1);
@@ -730,9 +814,18 @@ fn ocr_grid(
         if !agreed {
             for &m in grp {
                 if result[m].is_none() {
-                    result[m] = Some(read_cell(gray, bin, inked[m].2, engine, false)?);
+                    result[m] = Some(read_cell(gray, bin, inked[m].2, engine, false, false)?);
                 }
             }
+        }
+    }
+    // Crops the grey reading left empty get the binary readings where numbers belong:
+    // in a column (or row) that is mostly numbers.
+    let (col_num, row_num) = number_counts(&inked, &rows, &result, nr, nc);
+    for (k, &(r, c, b)) in inked.iter().enumerate() {
+        let empty = result[k].as_ref().is_some_and(|rd| rd.empty_grey);
+        if empty && (mostly_numbers(col_num[c]) || mostly_numbers(row_num[r])) {
+            result[k] = Some(read_cell(gray, bin, b, engine, false, true)?);
         }
     }
     // Then the text: all of it, or only the labels that anchor a known layout.
@@ -752,6 +845,13 @@ fn ocr_grid(
     for (k, &(r, c, _)) in inked.iter().enumerate() {
         let numeric = result[k].as_ref().is_some_and(|rd| rd.numeric);
         slots[r][c] = if numeric { Slot::Number } else { Slot::Text };
+    }
+    if super::tracing() {
+        for (k, &(r, c, b)) in inked.iter().enumerate() {
+            let rd = result[k].as_ref();
+            let digits = rd.map(|x| (x.digits.0.as_str(), x.digits.1, x.numeric));
+            eprintln!("cell {r},{c} ink {b:?}: digits {digits:?}");
+        }
     }
     let data = data_rows(&slots);
     let counts: Vec<usize> = data.iter().map(|d| d.1).collect();
@@ -801,17 +901,7 @@ fn ocr_grid(
     // Columns that are mostly numbers: a cell there whose digits reading failed keeps
     // its digits reading (low confidence) unless chi_sim clearly saw words.
     // Rows too: table 四 has one row of fifteen numbers and columns of one.
-    let mut col_num = vec![(0usize, 0usize); nc];
-    let mut row_num = vec![(0usize, 0usize); nr];
-    for (k, &(r, c, _)) in inked.iter().enumerate() {
-        if let (1, 1, Some(rd)) = (rows[r][c].col_span, rows[r][c].row_span, &result[k]) {
-            col_num[c].1 += 1;
-            col_num[c].0 += rd.numeric as usize;
-            row_num[r].1 += 1;
-            row_num[r].0 += rd.numeric as usize;
-        }
-    }
-    let mostly = |(numeric, all): (usize, usize)| all >= 3 && numeric * 2 >= all;
+    let (col_num, row_num) = number_counts(&inked, &rows, &result, nr, nc);
     for (k, &(r, c, b)) in inked.iter().enumerate() {
         let Some(mut rd) = result[k].take() else {
             continue;
@@ -821,12 +911,12 @@ fn ocr_grid(
             rows[r][c].confidence = None;
             continue;
         }
-        let numeric_col = mostly(col_num[c]) || mostly(row_num[r]);
+        let numeric_col = mostly_numbers(col_num[c]) || mostly_numbers(row_num[r]);
         let zh = rd.chinese.as_ref().map(|z| han_count(&z.0)).unwrap_or(0);
         if !rd.numeric && numeric_col && rows[r][c].col_span == 1 && zh < 2 && !rd.tried_digits {
             // Shaped like text (noise made it look wide or two-lined) among numbers, and
             // chi_sim saw no words: try the digits engine after all.
-            let again = read_cell(gray, bin, b, engine, true)?;
+            let again = read_cell(gray, bin, b, engine, true, true)?;
             if again.numeric {
                 rd = again;
             }
@@ -850,6 +940,34 @@ fn ocr_grid(
         origin: TableOrigin::Ocr,
         page: None,
     })
+}
+
+/// Per column and per row of a grid: (cells read as numbers, single cells read).
+type NumberCounts = (Vec<(usize, usize)>, Vec<(usize, usize)>);
+
+fn number_counts(
+    inked: &[(usize, usize, PxBox)],
+    rows: &[Vec<Cell>],
+    result: &[Option<Reading>],
+    nr: usize,
+    nc: usize,
+) -> NumberCounts {
+    let mut col_num = vec![(0usize, 0usize); nc];
+    let mut row_num = vec![(0usize, 0usize); nr];
+    for (k, &(r, c, _)) in inked.iter().enumerate() {
+        if let (1, 1, Some(rd)) = (rows[r][c].col_span, rows[r][c].row_span, &result[k]) {
+            col_num[c].1 += 1;
+            col_num[c].0 += rd.numeric as usize;
+            row_num[r].1 += 1;
+            row_num[r].0 += rd.numeric as usize;
+        }
+    }
+    (col_num, row_num)
+}
+
+/// A column or row of at least three single cells, half of them numbers or more.
+fn mostly_numbers((numeric, all): (usize, usize)) -> bool {
+    all >= 3 && numeric * 2 >= all
 }
 
 /// Text lines outside the table grids, OCR'd with chi_sim: (y, text).
@@ -909,14 +1027,32 @@ fn text_lines_outside(
         boxes.push((x0, start, x1, end));
     }
     let mut out = Vec::new();
-    let n = boxes.len();
-    for (i, b) in boxes.into_iter().enumerate() {
-        if !which.wants(i, n) {
-            continue;
+    // Whether the head still reads (title not complete yet), and the tail (lines of
+    // the tail after the date line: the agency above it is the last one wanted).
+    let (mut head_open, mut tail_left) = (true, usize::MAX);
+    // A title wraps: "…工作年度" then "报告".
+    let mut head_text = String::new();
+    for (i, part) in which.order(boxes.len()) {
+        match part {
+            LinePart::Head if !head_open => continue,
+            LinePart::Tail if tail_left == 0 => break,
+            _ => {}
         }
+        let b = boxes[i];
         let crop = ocr_crop(bin, b, 36.0);
         let words = engine.recognise(&crop, OcrMode::Chinese)?;
         let (text, _) = join_words(&words, "");
+        match part {
+            LinePart::Head => {
+                head_text.push_str(&text);
+                head_open = !crate::report::is_title_line(&head_text);
+            }
+            LinePart::Tail if tail_left == usize::MAX && crate::report::has_date(&text) => {
+                tail_left = 1
+            }
+            LinePart::Tail => tail_left = tail_left.saturating_sub(1),
+            _ => {}
+        }
         if !text.trim().is_empty() {
             out.push((b.1 as f32, text));
         }
@@ -928,6 +1064,61 @@ fn text_lines_outside(
 mod tests {
     use super::*;
     use std::io::Cursor;
+
+    /// A binary image with the given rectangles inked.
+    fn bin_with(w: usize, h: usize, rects: &[(usize, usize, usize, usize)]) -> Bin {
+        let mut b = Bin::new(w, h);
+        for &(x0, y0, x1, y1) in rects {
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    b.set(x, y, true);
+                }
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn stub_of_a_border_beside_a_number_is_not_its_ink() {
+        // A "0" (a ring) centred in an 80×40 cell, and the top of the left border that a
+        // residual skew left inside it: thin, short, set apart.
+        let b = bin_with(
+            80,
+            40,
+            &[
+                (34, 10, 46, 12),
+                (34, 28, 46, 30),
+                (34, 10, 36, 30),
+                (44, 10, 46, 30),
+                (1, 0, 3, 14),
+            ],
+        );
+        assert_eq!(ink_box(&b, 0, 0, 80, 40, 40), Some((34, 10, 46, 30)));
+    }
+
+    #[test]
+    fn lone_one_beside_a_speck_is_kept() {
+        // "1" near the left edge, a speck at the right edge: the speck goes, the 1 stays.
+        let b = bin_with(80, 40, &[(4, 10, 7, 30), (75, 20, 77, 22)]);
+        assert_eq!(ink_box(&b, 0, 0, 80, 40, 40), Some((4, 10, 7, 30)));
+    }
+
+    #[test]
+    fn head_lines_then_tail_lines_upwards_each_once() {
+        let sel = LineSelection {
+            head: 2,
+            tail: 2,
+            all: false,
+        };
+        use LinePart::{Head, Tail};
+        assert_eq!(sel.order(3), vec![(0, Head), (1, Head), (2, Tail)]);
+        assert_eq!(
+            sel.order(6),
+            vec![(0, Head), (1, Head), (5, Tail), (4, Tail)]
+        );
+        assert!(LineSelection::NONE.order(5).is_empty());
+        assert_eq!(LineSelection::ALL.order(2).len(), 2);
+    }
 
     /// Reads every crop as "7" with high confidence.
     struct Fake(usize);
@@ -955,9 +1146,11 @@ mod tests {
     fn blank_picture_gives_nothing_without_ocr() {
         let g = GrayImage::from_pixel(400, 300, Luma([255]));
         let mut e = Fake(0);
-        assert!(recognise_picture(&png(&g), &mut e, LineSelection::ALL, &[])
-            .unwrap()
-            .is_empty());
+        assert!(
+            recognise_picture(&png(&g), None, &mut e, LineSelection::ALL, &[])
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(e.0, 0);
     }
 
@@ -983,7 +1176,7 @@ mod tests {
             }
         }
         let mut e = Fake(0);
-        let blocks = recognise_picture(&png(&g), &mut e, LineSelection::ALL, &[]).unwrap();
+        let blocks = recognise_picture(&png(&g), None, &mut e, LineSelection::ALL, &[]).unwrap();
         let Some(Block::Table(t)) = blocks.first() else {
             panic!("no table: {blocks:?}")
         };
