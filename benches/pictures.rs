@@ -4,8 +4,9 @@
 //! `samples/docx`, `samples/pdf-scan`; e.g. `../shared/corpus` for the development set),
 //! recognises each picture with one engine on this thread, as one worker of the
 //! recognise stage does, and prints the median and worst CPU time per table picture
-//! (standalone images and pictures in DOCX) and per scanned PDF page, with the peak
-//! resident memory of the process. A benchmark, not a test: it asserts nothing.
+//! (standalone images and pictures in DOCX), per scanned PDF page and per scanned PDF
+//! document, with the peak resident memory of the process. A benchmark, not a test: it
+//! asserts nothing.
 
 use nianbao::document::{Block, Document};
 use nianbao::formats::{self, Format};
@@ -38,13 +39,13 @@ fn stats(name: &str, mut ms: Vec<f64>) {
         println!("{name}: none");
         return;
     }
+    let n = ms.len();
     ms.sort_by(f64::total_cmp);
     let median = ms[ms.len() / 2];
     let worst = ms[ms.len() - 1];
     let total: f64 = ms.iter().sum();
     println!(
-        "{name}: {} pictures, median {median:.0} ms CPU, worst {worst:.0} ms, total {:.1} s",
-        ms.len(),
+        "{name}: {n}, median {median:.0} ms CPU, worst {worst:.0} ms, total {:.1} s",
         total / 1e3
     );
 }
@@ -86,8 +87,9 @@ fn main() {
     let layouts = nianbao::template::Templates::builtin()
         .map(|t| t.row_layouts())
         .unwrap_or_default();
-    let (mut tables, mut pages) = (Vec::new(), Vec::new());
+    let (mut tables, mut pages, mut documents) = (Vec::new(), Vec::new(), Vec::new());
     for path in files {
+        let mut document_ms = 0.0;
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
         };
@@ -135,12 +137,22 @@ fn main() {
             );
             if pic.page.is_some() {
                 pages.push(ms);
+                document_ms += ms;
             } else if n_tables > 0 {
                 tables.push(ms);
             }
         }
+        if document_ms > 0.0 {
+            documents.push(document_ms);
+        }
     }
     stats("table pictures (PNG files, DOCX pictures)", tables);
+    let per_page = pages.iter().sum::<f64>() / pages.len().max(1) as f64;
     stats("scanned PDF pages", pages);
+    stats("scanned PDF documents", documents);
+    println!(
+        "a 4-page scanned report at the mean cost per page: {:.0} ms CPU",
+        4.0 * per_page
+    );
     println!("peak RSS {:.0} MB (one engine, one thread)", peak_rss_mb());
 }

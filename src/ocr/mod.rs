@@ -32,8 +32,8 @@ pub(crate) fn tracing() -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PageText {
-    /// The first lines of the first page and the last lines of the last page: title,
-    /// agency, year and date (the record's metadata).
+    /// The first page's lines down to the end of the title, the last page's up to the
+    /// agency above the date: title, agency, year and date (the record's metadata).
     #[default]
     Edges,
     /// Every line: also the sections and the numbers the text states (slow).
@@ -42,8 +42,8 @@ pub enum PageText {
     None,
 }
 
-/// Lines read at each end in [`PageText::Edges`]: a title may wrap over three lines, the
-/// agency and the date close the report.
+/// Most lines read at each end in [`PageText::Edges`]: a title may wrap over three
+/// lines, and the agency and the date close the report, sometimes above a page number.
 const EDGE_LINES: usize = 4;
 
 /// Replaces every picture block of `doc` by what recognition finds in it: its table

@@ -176,31 +176,30 @@ fn area_taps(n: usize, m: usize) -> Vec<(usize, Vec<u32>)> {
         .collect()
 }
 
-/// Scales `img` down by a whole factor (averaging k×k blocks, no intermediate buffers).
+/// Scales `img` down by a whole factor (averaging k×k blocks; a partial block at the
+/// right or bottom edge is dropped).
 pub fn shrink_whole(img: &GrayImage, k: u32) -> GrayImage {
     let (w, h) = img.dimensions();
-    let k = k.max(1);
-    let (nw, nh) = ((w / k).max(1), (h / k).max(1));
-    let mut out = GrayImage::new(nw, nh);
+    let k = k.max(1) as usize;
+    let (nw, nh) = ((w as usize / k).max(1), (h as usize / k).max(1));
+    let (w, h) = (w as usize, h as usize);
     let raw = img.as_raw();
-    let mut sums = vec![0u32; nw as usize];
-    for oy in 0..nh {
-        sums.iter_mut().for_each(|s| *s = 0);
+    let mut out = vec![0u8; nw * nh];
+    let mut sums = vec![0u32; nw];
+    let area = (k * k) as u32;
+    for (oy, out_row) in out.chunks_exact_mut(nw).enumerate() {
+        sums.fill(0);
         for y in oy * k..(oy * k + k).min(h) {
-            let row = &raw[(y * w) as usize..((y + 1) * w) as usize];
-            for (ox, s) in sums.iter_mut().enumerate() {
-                let x0 = ox * k as usize;
-                *s += row[x0..(x0 + k as usize).min(w as usize)]
-                    .iter()
-                    .map(|&v| v as u32)
-                    .sum::<u32>();
+            let row = &raw[y * w..(y + 1) * w];
+            for (s, block) in sums.iter_mut().zip(row.chunks_exact(k)) {
+                *s += block.iter().map(|&v| v as u32).sum::<u32>();
             }
         }
-        for (ox, s) in sums.iter().enumerate() {
-            out.put_pixel(ox as u32, oy, Luma([(s / (k * k)) as u8]));
+        for (o, &s) in out_row.iter_mut().zip(&sums) {
+            *o = (s / area) as u8;
         }
     }
-    out
+    GrayImage::from_raw(nw as u32, nh as u32, out).unwrap_or_else(|| img.clone())
 }
 
 /// True for a strongly red (seal) pixel: red dominant and saturated.
@@ -327,7 +326,7 @@ pub fn downscale(bin: &Bin, f: usize) -> Bin {
 }
 
 /// Estimates the skew of a greyscale page (see [`estimate_skew`]) on a copy scaled down
-/// to about 1000 pixels a side, binarised with window `win` scaled alike: text lines
+/// to 1000–2000 pixels a side, binarised with window `win` scaled alike: text lines
 /// and rulings stay lines at that size, and it costs a fraction of the full page.
 pub fn estimate_skew_gray(gray: &GrayImage, win: usize, max_deg: f64) -> f64 {
     let k = (gray.width().max(gray.height()) / 1000).max(1);
@@ -365,12 +364,12 @@ pub fn estimate_skew(bin: &Bin, max_deg: f64) -> f64 {
     }
     let h = small.h as f64;
     let w = small.w as f64;
-    let score = |deg: f64| -> f64 {
+    let score = |pts: &[(f64, f64)], deg: f64| -> f64 {
         let t = deg.to_radians().tan();
         let off = w * t.abs() + 2.0;
         let n = (h + 2.0 * off) as usize + 2;
         let mut hist = vec![0u32; n];
-        for &(x, y) in &pts {
+        for &(x, y) in pts {
             let yy = y - x * t + off;
             let i = yy as usize;
             if i < n {
@@ -379,19 +378,23 @@ pub fn estimate_skew(bin: &Bin, max_deg: f64) -> f64 {
         }
         hist.iter().map(|&c| (c as f64) * (c as f64)).sum()
     };
-    let mut best = (0.0, score(0.0));
+    // Coarse steps over a sample of the points, then fine steps around the best.
+    let step = pts.len() / 40_000 + 1;
+    let sample: Vec<(f64, f64)> = pts.iter().copied().step_by(step).collect();
+    let mut coarse = (0.0, score(&sample, 0.0));
     let mut a = -max_deg;
     while a <= max_deg + 1e-9 {
-        let s = score(a);
-        if s > best.1 {
-            best = (a, s);
+        let s = score(&sample, a);
+        if s > coarse.1 {
+            coarse = (a, s);
         }
         a += 0.25;
     }
-    let centre = best.0;
+    let centre = coarse.0;
+    let mut best = (centre, score(&pts, centre));
     let mut a = centre - 0.25;
     while a <= centre + 0.25 + 1e-9 {
-        let s = score(a);
+        let s = score(&pts, a);
         if s > best.1 {
             best = (a, s);
         }
@@ -420,13 +423,13 @@ pub fn rotate(img: &GrayImage, deg: f64) -> GrayImage {
         for o in row.iter_mut() {
             let (x0, y0) = (sx >> 16, sy >> 16);
             if x0 >= 0 && y0 >= 0 && x0 + 1 < wi && y0 + 1 < hi {
-                let (fx, fy) = (sx & 0xFFFF, sy & 0xFFFF);
+                // 8-bit fractions are plenty for 8-bit pixels, and keep the sums in u32.
+                let (fx, fy) = (((sx >> 8) & 0xFF) as u32, ((sy >> 8) & 0xFF) as u32);
                 let i = (y0 * wi + x0) as usize;
-                let p = |k: usize| raw[k] as i64;
-                let top = p(i) * (65536 - fx) + p(i + 1) * fx;
-                let bottom = p(i + wu) * (65536 - fx) + p(i + wu + 1) * fx;
-                let v = (top * (65536 - fy) + bottom * fy + (1 << 31)) >> 32;
-                *o = v.clamp(0, 255) as u8;
+                let p = |k: usize| raw[k] as u32;
+                let top = p(i) * (256 - fx) + p(i + 1) * fx;
+                let bottom = p(i + wu) * (256 - fx) + p(i + wu + 1) * fx;
+                *o = ((top * (256 - fy) + bottom * fy + (1 << 15)) >> 16) as u8;
             }
             sx += step_x;
             sy += step_y;

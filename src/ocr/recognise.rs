@@ -423,6 +423,34 @@ pub struct Shape {
 
 pub const SHAPE_H: usize = 20;
 
+/// Confidence of a dash read from its shape alone: a solid bar is a bar.
+const DASH_CONFIDENCE: f32 = 0.9;
+
+/// True when the ink is a printed zero sign "-" or "—" (or two): a solid bar, low
+/// (under a fifth of the row) and at least twice as wide as high. The digits engine
+/// reads a lone dash with little confidence, and chi_sim as "一" or nothing.
+fn is_dash_bar(bin: &Bin, b: (usize, usize, usize, usize), row_h: usize) -> bool {
+    let (x0, y0, x1, y1) = b;
+    let (bw, bh) = (x1 - x0, y1 - y0);
+    bh * 5 <= row_h && bw >= 2 * bh && bin.count(x0, y0, x1, y1) * 10 >= bw * bh * 6
+}
+
+/// The widest run of inked columns in the box (a glyph, or glyphs that touch), over the
+/// box's height: about 0.5–0.7 for digits, 0.9–1.0 for most Chinese characters.
+fn widest_glyph(bin: &Bin, b: (usize, usize, usize, usize)) -> f32 {
+    let (x0, y0, x1, y1) = b;
+    let (mut widest, mut run) = (0usize, 0usize);
+    for x in x0..x1 {
+        if (y0..y1).any(|y| bin.get(x, y)) {
+            run += 1;
+            widest = widest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    widest as f32 / (y1 - y0).max(1) as f32
+}
+
 /// Area-averaged ink coverage of the box scaled to height [`SHAPE_H`], width by aspect.
 pub fn shape_of(bin: &Bin, b: (usize, usize, usize, usize)) -> Shape {
     let (x0, y0, x1, y1) = b;
@@ -553,10 +581,19 @@ fn read_cell(
     gray: &GrayImage,
     bin: &Bin,
     b: (usize, usize, usize, usize),
+    row_h: usize,
     engine: &mut dyn OcrEngine,
     force_digits: bool,
     retry_empty: bool,
 ) -> Result<Reading, RecogniseError> {
+    if is_dash_bar(bin, b, row_h) {
+        return Ok(Reading {
+            digits: ("-".to_string(), DASH_CONFIDENCE),
+            tried_digits: true,
+            numeric: true,
+            ..Reading::default()
+        });
+    }
     let target = 36.0;
     let (bw, bh) = ((b.2 - b.0) as f32, (b.3 - b.1) as f32);
     let lines = count_lines(bin, b);
@@ -566,8 +603,11 @@ fn read_cell(
     let (scale, pad) = (scale_of(target), pad_of(target));
     let ink = (pad, pad + bw * scale);
     // Numbers in these tables are single lines of at most ~8 characters: a wider or
-    // multi-line cell is text, read by chi_sim without trying digits first.
-    let maybe_number = force_digits || (lines == 1 && bw <= bh * 4.5);
+    // multi-line cell is text, read by chi_sim without trying digits first. So is a
+    // line with a glyph as wide as it is high: a digit is at most ~0.8 of its height
+    // (a dash is wider, but not a line's height: boxes under 10 px are not judged).
+    let square_glyph = bh >= 10.0 && widest_glyph(bin, b) > 0.9;
+    let maybe_number = force_digits || (lines == 1 && bw <= bh * 4.5 && !square_glyph);
     let attempts: &[(bool, f32)] = if maybe_number {
         &[(true, target), (false, target), (false, 56.0)]
     } else {
@@ -781,7 +821,7 @@ fn ocr_grid(
     // First the numbers: every cell through the digits engine (text-shaped ones skip it).
     for grp in &groups {
         let lead = grp[0];
-        let rd = read_cell(gray, bin, inked[lead].2, engine, false, false)?;
+        let rd = read_cell(gray, bin, inked[lead].2, row_h, engine, false, false)?;
         let numeric = rd.numeric;
         result[lead] = Some(rd.clone());
         if grp.len() == 1 {
@@ -798,7 +838,7 @@ fn ocr_grid(
                     da.total_cmp(&db)
                 })
                 .unwrap_or(lead);
-            let r2 = read_cell(gray, bin, inked[far].2, engine, false, false)?;
+            let r2 = read_cell(gray, bin, inked[far].2, row_h, engine, false, false)?;
             if r2.numeric && r2.digits.0 == rd.digits.0 {
                 agreed = true;
                 let c = rd.digits.1.min(r2.digits.1);
@@ -814,18 +854,22 @@ fn ocr_grid(
         if !agreed {
             for &m in grp {
                 if result[m].is_none() {
-                    result[m] = Some(read_cell(gray, bin, inked[m].2, engine, false, false)?);
+                    result[m] = Some(read_cell(
+                        gray, bin, inked[m].2, row_h, engine, false, false,
+                    )?);
                 }
             }
         }
     }
     // Crops the grey reading left empty get the binary readings where numbers belong:
-    // in a column (or row) that is mostly numbers.
+    // in a column (or row) that is mostly numbers, on a row with a number (a row of
+    // column headers has none). A row whose every number read empty is caught below.
     let (col_num, row_num) = number_counts(&inked, &rows, &result, nr, nc);
     for (k, &(r, c, b)) in inked.iter().enumerate() {
         let empty = result[k].as_ref().is_some_and(|rd| rd.empty_grey);
-        if empty && (mostly_numbers(col_num[c]) || mostly_numbers(row_num[r])) {
-            result[k] = Some(read_cell(gray, bin, b, engine, false, true)?);
+        let among_numbers = mostly_numbers(col_num[c]) || mostly_numbers(row_num[r]);
+        if empty && among_numbers && row_num[r].0 > 0 {
+            result[k] = Some(read_cell(gray, bin, b, row_h, engine, false, true)?);
         }
     }
     // Then the text: all of it, or only the labels that anchor a known layout.
@@ -855,21 +899,29 @@ fn ocr_grid(
     }
     let data = data_rows(&slots);
     let counts: Vec<usize> = data.iter().map(|d| d.1).collect();
-    // A number-shaped cell that did not read as a number where numbers belong, between
-    // the first and last data rows, is a misread number (its row then looks like a
-    // header): the layout cannot be trusted, and every label is read. Header cells
-    // there (本年处理决定数量) are text-shaped.
+    // A cell that did not read as a number where numbers belong is a misread number
+    // (its row then looks like a header, or is not counted at all): the layout cannot
+    // be trusted, and every label is read. Where numbers belong: in the value columns,
+    // on a row with numbers there, or between the first and last data rows when the
+    // cell is number-shaped (header cells there, 本年处理决定数量, are text-shaped).
     let values_at = data.iter().map(|d| d.2).min().unwrap_or(0);
     let rows_between = match (data.first(), data.last()) {
         (Some(first), Some(last)) => first.0..last.0 + 1,
         _ => 0..0,
     };
+    let mut numbers_in_row = vec![false; nr];
+    for (k, &(r, c, _)) in inked.iter().enumerate() {
+        if c >= values_at && result[k].as_ref().is_some_and(|rd| rd.numeric) {
+            numbers_in_row[r] = true;
+        }
+    }
     let clean = !inked.iter().enumerate().any(|(k, &(r, c, _))| {
-        rows_between.contains(&r)
-            && c >= values_at
-            && result[k]
-                .as_ref()
-                .is_some_and(|rd| !rd.numeric && rd.tried_digits)
+        let Some(rd) = result[k].as_ref() else {
+            return false;
+        };
+        c >= values_at
+            && !rd.numeric
+            && (numbers_in_row[r] || (rows_between.contains(&r) && rd.tried_digits))
     });
     let known_layout = clean && fits_layout(&counts, layouts);
     if super::tracing() {
@@ -913,10 +965,12 @@ fn ocr_grid(
         }
         let numeric_col = mostly_numbers(col_num[c]) || mostly_numbers(row_num[r]);
         let zh = rd.chinese.as_ref().map(|z| han_count(&z.0)).unwrap_or(0);
-        if !rd.numeric && numeric_col && rows[r][c].col_span == 1 && zh < 2 && !rd.tried_digits {
-            // Shaped like text (noise made it look wide or two-lined) among numbers, and
-            // chi_sim saw no words: try the digits engine after all.
-            let again = read_cell(gray, bin, b, engine, true, true)?;
+        let digits_left = !rd.tried_digits || rd.empty_grey;
+        if !rd.numeric && numeric_col && rows[r][c].col_span == 1 && zh < 2 && digits_left {
+            // Shaped like text (noise made it look wide or two-lined), or read empty and
+            // not read again, among numbers, and chi_sim saw no words: try the digits
+            // engine after all.
+            let again = read_cell(gray, bin, b, row_h, engine, true, true)?;
             if again.numeric {
                 rd = again;
             }
@@ -977,21 +1031,31 @@ fn text_lines_outside(
     which: LineSelection,
     engine: &mut dyn OcrEngine,
 ) -> Result<Vec<(f32, String)>, RecogniseError> {
-    // Mask of table areas.
-    let inside = |x: usize, y: usize| -> bool {
-        grids.iter().any(|g| {
+    // Table areas, 4 px beyond their outer rulings: (x0, y0, x1, y1), inclusive.
+    let areas: Vec<(f32, f32, f32, f32)> = grids
+        .iter()
+        .map(|g| {
             let (x0, y0) = (g.xs[0] - 4.0, g.ys[0] - 4.0);
             let (x1, y1) = (g.xs[g.xs.len() - 1] + 4.0, g.ys[g.ys.len() - 1] + 4.0);
-            (x as f32) >= x0 && (x as f32) <= x1 && (y as f32) >= y0 && (y as f32) <= y1
+            (x0, y0, x1, y1)
         })
-    };
+        .collect();
     // Row profile of ink outside tables, ignoring a margin band at the page edges.
     let mx = bin.w / 50;
     let mut prof = vec![0usize; bin.h];
     let mut xr = vec![(usize::MAX, 0usize); bin.h];
     for (y, p) in prof.iter_mut().enumerate() {
-        for x in mx..bin.w.saturating_sub(mx) {
-            if bin.get(x, y) && !inside(x, y) {
+        let yf = y as f32;
+        let row_areas: Vec<_> = areas.iter().filter(|a| yf >= a.1 && yf <= a.3).collect();
+        let row = &bin.px[y * bin.w..(y + 1) * bin.w];
+        let inner = row
+            .iter()
+            .enumerate()
+            .take(bin.w.saturating_sub(mx))
+            .skip(mx);
+        for (x, &ink) in inner {
+            let xf = x as f32;
+            if ink && !row_areas.iter().any(|a| xf >= a.0 && xf <= a.2) {
                 *p += 1;
                 xr[y].0 = xr[y].0.min(x);
                 xr[y].1 = xr[y].1.max(x);
@@ -1101,6 +1165,87 @@ mod tests {
         // "1" near the left edge, a speck at the right edge: the speck goes, the 1 stays.
         let b = bin_with(80, 40, &[(4, 10, 7, 30), (75, 20, 77, 22)]);
         assert_eq!(ink_box(&b, 0, 0, 80, 40, 40), Some((4, 10, 7, 30)));
+    }
+
+    #[test]
+    fn a_low_solid_bar_is_a_zero_sign_a_digit_is_not() {
+        let b = bin_with(80, 40, &[(30, 18, 50, 22), (10, 10, 12, 30)]);
+        assert!(is_dash_bar(&b, (30, 18, 50, 22), 40));
+        // A "1" (tall), and a bar in a row too low for the bar to be a dash in it.
+        assert!(!is_dash_bar(&b, (10, 10, 12, 30), 40));
+        assert!(!is_dash_bar(&b, (30, 18, 50, 22), 12));
+        // Read without the engine, as a printed zero.
+        let mut never = Fake(0);
+        let gray = GrayImage::from_pixel(80, 40, Luma([255]));
+        let rd = read_cell(&gray, &b, (30, 18, 50, 22), 40, &mut never, false, true).unwrap();
+        assert!(rd.numeric && rd.digits.0 == "-" && never.0 == 0);
+    }
+
+    /// Digits: "348". Chinese: "标签" for a wide crop (a label), "348" otherwise.
+    struct Labels;
+    impl OcrEngine for Labels {
+        fn recognise(&mut self, img: &GrayImage, mode: OcrMode) -> Result<Vec<Word>, OcrError> {
+            let (w, h) = img.dimensions();
+            let label = mode != OcrMode::Digits && w as f32 > 2.5 * h as f32;
+            Ok(vec![Word {
+                text: if label { "标签" } else { "348" }.into(),
+                bbox: [0.0, 0.0, w as f32, h as f32],
+                confidence: 0.95,
+            }])
+        }
+    }
+
+    #[test]
+    fn a_number_read_as_text_on_an_edge_row_makes_every_label_read() {
+        // Four rows: a label (wide) and two numbers (narrow bars); the top row's last
+        // number is a solid block, as touching digits look, which is judged text.
+        let (xs, ys) = ([20u32, 220, 320, 420], [20u32, 80, 140, 200, 260]);
+        let mut g = GrayImage::from_pixel(440, 280, Luma([255]));
+        for &y in &ys {
+            for x in xs[0]..=xs[3] + 1 {
+                g.put_pixel(x, y, Luma([0]));
+                g.put_pixel(x, y + 1, Luma([0]));
+            }
+        }
+        for &x in &xs {
+            for y in ys[0]..=ys[4] + 1 {
+                g.put_pixel(x, y, Luma([0]));
+                g.put_pixel(x + 1, y, Luma([0]));
+            }
+        }
+        let mut ink = |x0: u32, y0: u32, w: u32| {
+            for y in y0..y0 + 24 {
+                for x in x0..x0 + w {
+                    g.put_pixel(x, y, Luma([0]));
+                }
+            }
+        };
+        for (r, &y) in ys[..4].iter().enumerate() {
+            ink(40, y + 18, 130);
+            ink(265, y + 18, 6);
+            if r == 0 {
+                ink(350, y + 18, 40);
+            } else {
+                ink(365, y + 18, 6);
+            }
+        }
+        let blocks = recognise_picture(
+            &png(&g),
+            None,
+            &mut Labels,
+            LineSelection::NONE,
+            &[vec![2; 4]],
+        )
+        .unwrap();
+        let Some(Block::Table(t)) = blocks.first() else {
+            panic!("no table: {blocks:?}")
+        };
+        assert_eq!((t.rows.len(), t.n_cols()), (4, 3));
+        for row in &t.rows {
+            assert_eq!(row[0].text, "标签", "every label read: {:?}", t.rows);
+        }
+        // The block is read as the number it is, by the digits engine after all.
+        assert_eq!(t.rows[0][2].text, "348");
     }
 
     #[test]

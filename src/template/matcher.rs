@@ -87,6 +87,13 @@ impl RowView {
             .iter()
             .any(|(_, t, raw)| matches!(t, ValueToken::Number(_)) && !raw.trim().is_empty())
     }
+
+    /// A number or a printed zero sign ("-", "—"): a row of values, even all zero.
+    fn has_printed_value(&self) -> bool {
+        self.values.iter().any(|(_, t, raw)| {
+            matches!(t, ValueToken::Number(_) | ValueToken::Zero) && !raw.trim().is_empty()
+        })
+    }
 }
 
 fn is_label(text: &str) -> bool {
@@ -292,9 +299,12 @@ fn kind_by_shape(table: &Table, rows: &std::ops::Range<usize>, t: &Template) -> 
     let views: Vec<RowView> = rows
         .clone()
         .map(|r| analyze_row(table, r))
-        .filter(|v| v.has_printed_number())
+        .filter(|v| v.has_printed_value())
         .collect();
     let counts: Vec<usize> = views.iter().map(|v| v.values.len()).collect();
+    if counts.is_empty() {
+        return None;
+    }
     let layout = |k: TableKind| -> Vec<usize> {
         let spec = t.table(k);
         match k {
@@ -1123,5 +1133,32 @@ mod tests {
             .errors
             .iter()
             .any(|e| e.contains("labels were not read")));
+    }
+
+    #[test]
+    fn a_row_of_dashes_is_table_four_and_a_piece_without_values_is_nothing() {
+        let templates = Templates::builtin().expect("templates");
+        let ocr = |rows: Vec<Vec<Cell>>| Document {
+            blocks: vec![Block::Table(Table::from_spanned_rows(
+                rows,
+                TableOrigin::Ocr,
+                None,
+            ))],
+            ..Document::default()
+        };
+        // Table 四 as OCR leaves it: headers unread, a printed zero sign in every cell.
+        let headers = vec![Cell::new(UNREAD.to_string()); 15];
+        let dashes = vec![Cell::new("-"); 15];
+        let result = match_tables(&ocr(vec![headers.clone(), dashes]), &templates, Some(2023));
+        let appeals: Vec<&MatchedValue> = result
+            .values
+            .iter()
+            .filter(|v| v.key.starts_with("appeals/"))
+            .collect();
+        assert_eq!(appeals.len(), 15, "{:?}", result.values);
+        assert!(appeals.iter().all(|v| v.value == Number::Int(0)));
+        // Unread labels and no value at all: no table is guessed (and nothing panics).
+        let result = match_tables(&ocr(vec![headers.clone(), headers]), &templates, Some(2023));
+        assert!(result.values.is_empty());
     }
 }
