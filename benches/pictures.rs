@@ -105,7 +105,7 @@ fn main() {
         for (i, pic) in pictures.into_iter().enumerate() {
             // As the recognise stage does by default: a page's title lines on the first
             // page and closing lines on the last; a picture in a DOCX, its tables only.
-            let lines = match pic.page {
+            let lines = match pic.page.filter(|_| pic.whole_page) {
                 Some(_) => LineSelection {
                     head: if i == 0 { 4 } else { 0 },
                     tail: if i + 1 == n { 4 } else { 0 },
@@ -135,7 +135,7 @@ fn main() {
                     ""
                 }
             );
-            if pic.page.is_some() {
+            if pic.whole_page {
                 pages.push(ms);
                 document_ms += ms;
             } else if n_tables > 0 {

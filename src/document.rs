@@ -135,7 +135,11 @@ pub struct Picture {
     pub name: Option<String>,
     pub bytes: Vec<u8>,
     pub dpi: Option<f32>,
+    /// The PDF page it is on.
     pub page: Option<u32>,
+    /// The picture is a whole scanned page: the page's running text is in it too (a
+    /// picture on a page with a text layer, or in a DOCX, holds a table at most).
+    pub whole_page: bool,
 }
 
 impl Table {

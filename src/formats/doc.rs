@@ -462,6 +462,7 @@ fn picture() -> Block {
         bytes: Vec::new(),
         dpi: None,
         page: None,
+        whole_page: false,
     })
 }
 

@@ -191,6 +191,7 @@ fn decode_inner(bytes: &[u8]) -> Result<Document, DecodeError> {
                         bytes,
                         dpi: None,
                         page: None,
+                        whole_page: false,
                     }));
                 }
             }

@@ -690,6 +690,7 @@ fn make_picture(el: ElementRef) -> Option<Picture> {
             bytes,
             dpi: None,
             page: None,
+            whole_page: false,
         });
     }
     if looks_like_icon(src, el) {
@@ -700,6 +701,7 @@ fn make_picture(el: ElementRef) -> Option<Picture> {
         bytes: Vec::new(),
         dpi: None,
         page: None,
+        whole_page: false,
     })
 }
 

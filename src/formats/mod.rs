@@ -121,6 +121,7 @@ pub fn decode(format: Format, bytes: &[u8]) -> Result<Document, DecodeError> {
                 bytes: bytes.to_vec(),
                 dpi: None,
                 page: None,
+                whole_page: false,
             })],
             ..Document::default()
         }),

@@ -167,6 +167,7 @@ fn push_text_line(blocks: &mut Vec<Block>, line: &str) {
             bytes: Vec::new(),
             dpi: None,
             page: None,
+            whole_page: false,
         }));
         rest = &rest[all.end()..];
     }

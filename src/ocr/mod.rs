@@ -64,7 +64,7 @@ pub fn recognise_document(
         .blocks
         .iter()
         .all(|b| matches!(b, Block::Picture(_)) || b.text().is_some_and(|t| t.trim().is_empty()));
-    let wants_text = |b: &Block| matches!(b, Block::Picture(p) if picture_only || p.page.is_some());
+    let wants_text = |b: &Block| matches!(b, Block::Picture(p) if picture_only || p.whole_page);
     let first = doc.blocks.iter().position(wants_text);
     let last = doc.blocks.iter().rposition(wants_text);
     let mut with_tables = 0;
@@ -85,7 +85,7 @@ pub fn recognise_document(
             continue;
         }
         let lines = match page_text {
-            _ if !(picture_only || pic.page.is_some()) => LineSelection::NONE,
+            _ if !(picture_only || pic.whole_page) => LineSelection::NONE,
             PageText::All => LineSelection::ALL,
             PageText::None => LineSelection::NONE,
             PageText::Edges => LineSelection {

@@ -61,6 +61,11 @@ pub struct ImageUse {
     pub area: f32,
     /// Width on the page, in points.
     pub width_pt: f32,
+    /// Its top edge on the displayed page (y down), in points.
+    pub top: f32,
+    /// An inline image (`BI … ID … EI`): its dictionary, keys and names spelt out, and
+    /// its data.
+    pub inline: Option<Rc<lopdf::Stream>>,
 }
 
 #[derive(Debug, Default)]
@@ -354,31 +359,124 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// Skips an inline image after `BI`: its dictionary, `ID`, the data and `EI`.
-    fn skip_inline_image(&mut self) {
+    /// Reads an inline image after `BI`: its dictionary up to `ID`, then the data up to
+    /// `EI` (the exact length when the samples are unfiltered, else the first `EI` set
+    /// apart by white space). The abbreviated keys and names are spelt out, so the
+    /// image reads like an image XObject. `None` when the content ends first.
+    fn inline_image(&mut self) -> Option<lopdf::Stream> {
+        let mut dict = Dictionary::new();
+        let mut key: Option<Vec<u8>> = None;
         loop {
-            match self.next(0) {
-                None => return,
-                Some(Tok::Keyword(b"ID")) => break,
-                _ => {}
+            match self.next(0)? {
+                Tok::Keyword(b"ID") => break,
+                Tok::Operand(op) => match key.take() {
+                    None => {
+                        if let Operand::Name(n) = op {
+                            key = Some(n.into_owned());
+                        }
+                    }
+                    Some(k) => {
+                        if let Some(v) = inline_value(op) {
+                            dict.set(inline_key(&k), v);
+                        }
+                    }
+                },
+                _ => key = None,
             }
         }
         let d = self.data;
-        let mut i = self.pos + 1;
-        while i + 1 < d.len() {
-            if d[i] == b'E'
-                && d[i + 1] == b'I'
-                && i > 0
-                && is_ws(d[i - 1])
-                && (i + 2 >= d.len() || is_ws(d[i + 2]))
-            {
-                self.pos = i + 2;
-                return;
+        // One white-space byte separates ID from the data.
+        let start = (self.pos + 1).min(d.len());
+        let num = |k: &[u8]| match dict.get(k) {
+            Ok(Object::Integer(n)) => usize::try_from(*n).ok(),
+            _ => None,
+        };
+        let unfiltered_len = match (dict.has(b"Filter"), num(b"Width"), num(b"Height")) {
+            (false, Some(w), Some(h)) => {
+                let bpc = num(b"BitsPerComponent").unwrap_or(8);
+                let comps = match dict.get(b"ColorSpace") {
+                    Ok(Object::Name(n)) if n == b"DeviceRGB" => 3,
+                    Ok(Object::Name(n)) if n == b"DeviceCMYK" => 4,
+                    _ => 1,
+                };
+                w.checked_mul(comps * bpc)
+                    .map(|bits| bits.div_ceil(8))
+                    .and_then(|row| row.checked_mul(h))
             }
+            _ => None,
+        };
+        let end = match unfiltered_len {
+            Some(n) if start + n <= d.len() => start + n,
+            _ => {
+                let mut i = start;
+                loop {
+                    if i + 1 >= d.len() {
+                        break d.len();
+                    }
+                    if d[i] == b'E'
+                        && d[i + 1] == b'I'
+                        && i > 0
+                        && is_ws(d[i - 1])
+                        && (i + 2 >= d.len() || is_ws(d[i + 2]))
+                    {
+                        break i - 1;
+                    }
+                    i += 1;
+                }
+            }
+        };
+        let data = d[start..end.max(start)].to_vec();
+        // Past the data and its EI.
+        let mut i = end;
+        while i + 1 < d.len() && !(d[i] == b'E' && d[i + 1] == b'I') {
             i += 1;
         }
-        self.pos = d.len();
+        self.pos = (i + 2).min(d.len());
+        Some(lopdf::Stream::new(dict, data))
     }
+}
+
+/// An inline image's abbreviated key, spelt out.
+fn inline_key(k: &[u8]) -> Vec<u8> {
+    let full: &[u8] = match k {
+        b"W" => b"Width",
+        b"H" => b"Height",
+        b"BPC" => b"BitsPerComponent",
+        b"CS" => b"ColorSpace",
+        b"F" => b"Filter",
+        b"DP" => b"DecodeParms",
+        b"D" => b"Decode",
+        b"IM" => b"ImageMask",
+        b"I" => b"Interpolate",
+        other => other,
+    };
+    full.to_vec()
+}
+
+/// An inline image's value as an object, abbreviated names spelt out.
+fn inline_value(op: Operand) -> Option<Object> {
+    Some(match op {
+        Operand::Num(n) if n.fract() == 0.0 && n.abs() < 1e9 => Object::Integer(n as i64),
+        Operand::Num(n) => Object::Real(n),
+        Operand::Name(n) => {
+            let full: &[u8] = match n.as_ref() {
+                b"G" => b"DeviceGray",
+                b"RGB" => b"DeviceRGB",
+                b"CMYK" => b"DeviceCMYK",
+                b"AHx" => b"ASCIIHexDecode",
+                b"A85" => b"ASCII85Decode",
+                b"LZW" => b"LZWDecode",
+                b"Fl" => b"FlateDecode",
+                b"RL" => b"RunLengthDecode",
+                b"CCF" => b"CCITTFaxDecode",
+                b"DCT" => b"DCTDecode",
+                other => other,
+            };
+            Object::Name(full.to_vec())
+        }
+        Operand::Arr(items) => Object::Array(items.into_iter().filter_map(inline_value).collect()),
+        Operand::Str(_) | Operand::Other => return None,
+    })
 }
 
 fn decode_name(raw: &[u8]) -> Vec<u8> {
@@ -721,7 +819,11 @@ impl<'d> Interp<'d> {
                         self.do_xobject(resources, n, &gs);
                     }
                 }
-                b"BI" => lex.skip_inline_image(),
+                b"BI" => {
+                    if let Some(stream) = lex.inline_image() {
+                        self.place_image(None, Some(Rc::new(stream)), &gs);
+                    }
+                }
                 _ => {}
             }
             operands.clear();
@@ -875,6 +977,31 @@ impl<'d> Interp<'d> {
         }
     }
 
+    /// Notes an image drawn with the current CTM (it maps the unit square onto it).
+    fn place_image(
+        &mut self,
+        id: Option<ObjectId>,
+        inline: Option<Rc<lopdf::Stream>>,
+        gs: &GState,
+    ) {
+        let m = gs.ctm;
+        let area = (m[0] * m[3] - m[1] * m[2]).abs();
+        let width_pt = (m[0] * m[0] + m[1] * m[1]).sqrt();
+        // The unit square's corners on the page: the image's top is the least y.
+        let top = [m[5], m[1] + m[5], m[3] + m[5], m[1] + m[3] + m[5]]
+            .into_iter()
+            .fold(f32::INFINITY, f32::min);
+        if area.is_finite() && top.is_finite() {
+            self.out.images.push(ImageUse {
+                id,
+                area,
+                width_pt,
+                top,
+                inline,
+            });
+        }
+    }
+
     fn do_xobject(&mut self, resources: Option<&'d Dictionary>, name: &[u8], gs: &GState) {
         let doc = self.doc;
         let Some(entry) = resources
@@ -893,14 +1020,7 @@ impl<'d> Interp<'d> {
         };
         let subtype = dict_get(doc, &stream.dict, b"Subtype").and_then(name_of);
         match subtype {
-            Some(b"Image") => {
-                let m = gs.ctm;
-                let area = (m[0] * m[3] - m[1] * m[2]).abs();
-                let width_pt = (m[0] * m[0] + m[1] * m[1]).sqrt();
-                if area.is_finite() {
-                    self.out.images.push(ImageUse { id, area, width_pt });
-                }
-            }
+            Some(b"Image") => self.place_image(id, None, gs),
             Some(b"Form") => {
                 if self.forms_active.len() >= MAX_FORM_DEPTH {
                     return;

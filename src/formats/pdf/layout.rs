@@ -488,12 +488,15 @@ fn ascii_word_wrapped(a: &Line, b: &Line, right: f32) -> bool {
 enum Item {
     Table(usize),
     Line(Line),
+    /// A block from outside the text layer (a picture), at its top edge.
+    Placed(f32, usize),
 }
 
 fn item_top(it: &Item, grids: &[Grid]) -> f32 {
     match it {
         Item::Table(k) => grids[*k].ys[0],
         Item::Line(l) => l.top,
+        Item::Placed(top, _) => *top,
     }
 }
 
@@ -581,7 +584,15 @@ pub fn upright(pc: &mut PageContent, pw: f32, ph: f32) -> (f32, f32) {
 }
 
 /// The blocks of one page in reading order.
-pub fn page_blocks(pc: &PageContent, page: u32, pw: f32, ph: f32) -> Vec<Block> {
+/// `placed`: blocks from outside the text layer with their top edge (pictures of a
+/// page that has text), put in reading order among the page's own.
+pub fn page_blocks(
+    pc: &PageContent,
+    page: u32,
+    pw: f32,
+    ph: f32,
+    placed: Vec<(f32, Block)>,
+) -> Vec<Block> {
     let grids = find_tables(&pc.hsegs, &pc.vsegs);
     let mut cell_glyphs: Vec<Vec<Vec<&Glyph>>> = grids
         .iter()
@@ -666,6 +677,14 @@ pub fn page_blocks(pc: &PageContent, page: u32, pw: f32, ph: f32) -> Vec<Block> 
             items.push(Item::Table(k));
         }
     }
+    let mut placed: Vec<Option<Block>> = placed
+        .into_iter()
+        .enumerate()
+        .map(|(k, (top, b))| {
+            items.push(Item::Placed(top, k));
+            Some(b)
+        })
+        .collect();
     items.sort_by(|a, b| item_top(a, &grids).total_cmp(&item_top(b, &grids)));
 
     let mut blocks = Vec::new();
@@ -679,6 +698,12 @@ pub fn page_blocks(pc: &PageContent, page: u32, pw: f32, ph: f32) -> Vec<Block> 
                 if let Some(t) = tables[k].take() {
                     blocks.push(Block::Table(t));
                 }
+            }
+            Item::Placed(_, k) => {
+                if let Some((text, _)) = para.take() {
+                    blocks.push(Block::Paragraph(text));
+                }
+                blocks.extend(placed[k].take());
             }
             Item::Line(b) => {
                 if let Some((text, a)) = para.as_mut() {

@@ -7,7 +7,8 @@
 //! with the origin at the top left of the displayed page, y growing downwards.
 //!
 //! Pages without usable text (scans, or glyphs that cannot be mapped to Unicode) become
-//! a [`Block::Picture`] holding the page's largest JPEG image, for a later OCR stage.
+//! a [`Block::Picture`] holding the page's largest image, for the recognise stage; pages
+//! with text keep their large pictures (tables pasted as pictures) among their blocks.
 
 pub mod cmap;
 pub mod content;
@@ -103,7 +104,12 @@ fn decode(bytes: &[u8]) -> Result<Document, DecodeError> {
     Ok(out)
 }
 
-/// Emits a page's blocks, or a picture of it when its text is not usable.
+/// Pictures on a page with text that cover at least this share of it are handed to
+/// recognition (a table pasted as a picture); smaller ones are logos and seals.
+const MIXED_PICTURE_SHARE: f32 = 0.08;
+
+/// Emits a page's blocks, or a picture of it when its text is not usable. A page with
+/// text keeps its large pictures too, in reading order, for their tables.
 fn page_out(
     doc: &lopdf::Document,
     pc: &PageContent,
@@ -124,51 +130,85 @@ fn page_out(
     });
     let usable = good >= 10 && bad * 2 <= good;
     if usable {
-        blocks.extend(layout::page_blocks(pc, no, w, h));
+        let placed: Vec<(f32, Block)> = pc
+            .images
+            .iter()
+            .filter(|img| img.area >= MIXED_PICTURE_SHARE * w * h)
+            .enumerate()
+            .map(|(k, img)| {
+                let name = format!("page {no} picture {}", k + 1);
+                (
+                    img.top,
+                    Block::Picture(image_picture(doc, img, name, no, false)),
+                )
+            })
+            .collect();
+        blocks.extend(layout::page_blocks(pc, no, w, h, placed));
         return;
     }
     if pc.images.is_empty() && bad == 0 {
         // Nothing at all on the page (or a few stray characters).
         if good > 0 {
-            blocks.extend(layout::page_blocks(pc, no, w, h));
+            blocks.extend(layout::page_blocks(pc, no, w, h, Vec::new()));
         }
         return;
     }
-    let best = pc.images.iter().max_by(|a, b| a.area.total_cmp(&b.area));
+    let pic = match pc.images.iter().max_by(|a, b| a.area.total_cmp(&b.area)) {
+        Some(img) => image_picture(doc, img, format!("page {no}"), no, true),
+        None => Picture {
+            name: Some(format!("page {no}")),
+            bytes: Vec::new(),
+            dpi: None,
+            page: Some(no),
+            whole_page: true,
+        },
+    };
+    blocks.push(Block::Picture(pic));
+}
+
+/// A page image as a picture for recognition: JPEG bytes as they are, raw samples as
+/// PNG; no bytes for an encoding this version cannot decode (the record names it).
+fn image_picture(
+    doc: &lopdf::Document,
+    img: &content::ImageUse,
+    name: String,
+    no: u32,
+    whole_page: bool,
+) -> Picture {
     let mut pic = Picture {
-        name: Some(format!("page {no}")),
+        name: Some(name),
         bytes: Vec::new(),
         dpi: None,
         page: Some(no),
+        whole_page,
     };
-    if let Some(img) = best {
-        if let Some(Object::Stream(s)) = img.id.and_then(|id| doc.get_object(id).ok()) {
-            let is_dct = match dict_get(doc, &s.dict, b"Filter") {
-                Some(Object::Name(n)) => n == b"DCTDecode",
-                Some(Object::Array(a)) => {
-                    a.len() == 1 && deref(doc, &a[0]).and_then(name_of) == Some(b"DCTDecode")
-                }
-                _ => false,
-            };
-            if is_dct {
-                pic.bytes = s.content.clone();
-            } else if let Some(png) = page_image_png(doc, s) {
-                pic.bytes = png;
-            }
-            if !pic.bytes.is_empty() {
-                let px = dict_get(doc, &s.dict, b"Width").and_then(objects::num_of);
-                if let Some(px) = px {
-                    if img.width_pt > 1.0 {
-                        let dpi = px / (img.width_pt / 72.0);
-                        if dpi.is_finite() && dpi > 10.0 && dpi < 5000.0 {
-                            pic.dpi = Some(dpi);
-                        }
-                    }
-                }
+    let s = match (&img.inline, img.id.and_then(|id| doc.get_object(id).ok())) {
+        (Some(inline), _) => inline.as_ref(),
+        (None, Some(Object::Stream(s))) => s,
+        _ => return pic,
+    };
+    let is_dct = match dict_get(doc, &s.dict, b"Filter") {
+        Some(Object::Name(n)) => n == b"DCTDecode",
+        Some(Object::Array(a)) => {
+            a.len() == 1 && deref(doc, &a[0]).and_then(name_of) == Some(b"DCTDecode")
+        }
+        _ => false,
+    };
+    if is_dct {
+        pic.bytes = s.content.clone();
+    } else if let Some(png) = page_image_png(doc, s) {
+        pic.bytes = png;
+    }
+    if !pic.bytes.is_empty() {
+        let px = dict_get(doc, &s.dict, b"Width").and_then(objects::num_of);
+        if let (Some(px), true) = (px, img.width_pt > 1.0) {
+            let dpi = px / (img.width_pt / 72.0);
+            if dpi.is_finite() && dpi > 10.0 && dpi < 5000.0 {
+                pic.dpi = Some(dpi);
             }
         }
     }
-    blocks.push(Block::Picture(pic));
+    pic
 }
 
 /// Largest page image decoded from raw samples (pixels); larger ones are reported.

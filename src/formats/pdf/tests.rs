@@ -586,3 +586,136 @@ fn flate_and_bilevel_page_images_are_handed_to_recognition() {
     );
     assert!(page_picture(&pdf).bytes.is_empty());
 }
+
+/// A text page with `Im1` (the grey `png` as Flate samples) drawn at `w`×`h` points, its
+/// bottom left at (40, 250), between two lines of text.
+fn mixed_pdf(png: &[u8], w: f32, h: f32) -> Vec<u8> {
+    use std::io::Write;
+    let img = image::load_from_memory(png).expect("png").to_luma8();
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    z.write_all(img.as_raw()).expect("deflate");
+    let samples = z.finish().expect("deflate");
+    let content = format!(
+        "BT /F1 12 Tf 50 800 Td (The text layer above the picture) Tj ET \
+         q {w} 0 0 {h} 40 250 cm /Im1 Do Q \
+         BT /F1 12 Tf 50 200 Td (The text layer below the picture) Tj ET"
+    );
+    build_pdf(vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R >> >> /Contents 4 0 R >>".to_vec(),
+        stream_obj("", content.as_bytes()),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec(),
+        stream_obj(
+            &format!(
+                "/Type /XObject /Subtype /Image /Width {} /Height {} /BitsPerComponent 8 \
+                 /ColorSpace /DeviceGray /Filter /FlateDecode",
+                img.width(),
+                img.height()
+            ),
+            &samples,
+        ),
+    ])
+}
+
+fn sample_png(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("samples/png")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn a_large_picture_on_a_text_page_is_kept_in_reading_order() {
+    let png = sample_png("dev-004.png");
+    let doc = decode_pdf(&mixed_pdf(&png, 500.0, 484.0)).expect("mixed pdf");
+    let kinds: Vec<String> = doc
+        .blocks
+        .iter()
+        .map(|b| match b {
+            Block::Picture(p) => format!("picture {:?} {}", p.page, p.whole_page),
+            other => other.text().unwrap_or("table").to_string(),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "The text layer above the picture",
+            "picture Some(1) false",
+            "The text layer below the picture"
+        ]
+    );
+    let pic = doc.pictures().next().expect("picture");
+    // 1370 pixels over 500 points.
+    assert!(
+        pic.dpi.is_some_and(|d| (d - 197.3).abs() < 1.0),
+        "{:?}",
+        pic.dpi
+    );
+    // A logo-sized picture (under 8 % of the page) is not a table: left out.
+    let doc = decode_pdf(&mixed_pdf(&png, 120.0, 116.0)).expect("mixed pdf");
+    assert_eq!(doc.pictures().count(), 0, "{:?}", doc.blocks);
+}
+
+#[test]
+fn the_table_pictured_on_a_text_page_is_read() {
+    let truth: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/png/dev-004.truth.json"),
+        )
+        .expect("truth"),
+    )
+    .expect("truth json");
+    let pdf = mixed_pdf(&sample_png("dev-004.png"), 500.0, 484.0);
+    let templates = crate::template::Templates::builtin().expect("templates");
+    let mut engine = crate::ocr::LazyEngine::new();
+    let rec = crate::extract::extract_bytes("mixed.pdf", pdf, &templates, &mut engine);
+    let want = truth["values"].as_object().expect("values");
+    assert!(!want.is_empty());
+    for (key, v) in want {
+        let got = rec.values.get(key).map(|n| n.as_f64());
+        assert_eq!(got, v.as_f64(), "{key}: {:?}", rec.errors);
+    }
+    let cell = rec
+        .cells
+        .iter()
+        .find(|c| c.key.starts_with("requests/"))
+        .expect("cell");
+    assert_eq!((cell.origin.as_str(), cell.page), ("ocr", Some(1)));
+}
+
+/// A one-page scan whose page image is inline: `BI` + `dict` + `ID` + `samples` + `EI`.
+fn inline_scan_pdf(dict: &str, samples: &[u8]) -> Vec<u8> {
+    let mut content = format!("q 595 0 0 842 0 0 cm BI {dict} ID ").into_bytes();
+    content.extend_from_slice(samples);
+    content.extend_from_slice(b"\nEI Q");
+    build_pdf(vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>".to_vec(),
+        stream_obj("", &content),
+    ])
+}
+
+#[test]
+fn inline_page_images_are_handed_to_recognition() {
+    use std::io::Write;
+    // Flate-compressed grey samples, abbreviated keys and names.
+    let (w, h) = (40u32, 20u32);
+    let grey: Vec<u8> = (0..w * h).map(|i| (i * 7 % 256) as u8).collect();
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&grey).expect("deflate");
+    let flate = z.finish().expect("deflate");
+    let pdf = inline_scan_pdf(&format!("/W {w} /H {h} /BPC 8 /CS /G /F /Fl"), &flate);
+    let pic = page_picture(&pdf);
+    assert!(pic.whole_page && pic.page == Some(1));
+    let img = image::load_from_memory(&pic.bytes).expect("png").to_luma8();
+    assert_eq!((img.dimensions(), img.as_raw()), ((w, h), &grey));
+    // Unfiltered samples holding the bytes "EI" are read by their length, not cut there.
+    let raw: Vec<u8> = b" EI EI ".iter().copied().cycle().take(8 * 4).collect();
+    let pdf = inline_scan_pdf("/W 8 /H 4 /BPC 8 /CS /G", &raw);
+    let img = image::load_from_memory(&page_picture(&pdf).bytes)
+        .expect("png")
+        .to_luma8();
+    assert_eq!(img.as_raw(), &raw);
+}
