@@ -124,7 +124,7 @@ pub fn recognise_gray(
     } else {
         gray
     };
-    let bin = prep::sauvola(gray, win, 0.2);
+    let mut bin = prep::sauvola(gray, win, 0.2);
     if trace {
         eprintln!(
             "prep+skew({skew:.2}) {:?} {}x{}",
@@ -134,7 +134,6 @@ pub fn recognise_gray(
         );
     }
     let (grids, h_rulings, v_rulings) = detect_grids_and_rulings(&bin);
-    let mut bin = bin;
     erase_rulings(&mut bin, &h_rulings, &v_rulings);
     if trace {
         eprintln!("grids {:?}", t0.elapsed());
@@ -189,9 +188,9 @@ fn cell_interior(
     (x0, y0, x1.max(x0), y1.max(y0))
 }
 
-/// Ink bounding box inside a region, ignoring residual rulings along its edges (rows or
-/// columns mostly ink, long horizontal runs, thin stubs set apart) and tiny specks;
-/// `None` when the region is blank.
+/// Ink bounding box inside a region, ignoring what lies along its edges as rows or
+/// columns mostly ink (rulings the grid did not erase) or as thin stubs set apart, and
+/// tiny specks; `None` when the region is blank.
 pub fn ink_box(
     bin: &Bin,
     x0: usize,
@@ -204,35 +203,24 @@ pub fn ink_box(
     if w < 3 || h < 3 {
         return None;
     }
-    let mut ink: Vec<bool> = (y0..y1)
-        .flat_map(|y| bin.px[y * bin.w + x0..y * bin.w + x1].iter().copied())
-        .collect();
     // Residual rulings can only lie in a band along the edges of the interior.
     let band = 5;
     let in_band = |d: usize, n: usize| d < band || d + band >= n;
-    // Rows and columns mostly ink there are rulings the grid did not erase.
-    for dy in (0..h).filter(|&dy| in_band(dy, h)) {
-        let row = &mut ink[dy * w..(dy + 1) * w];
-        if row.iter().filter(|&&b| b).count() * 10 > w * 6 {
-            row.fill(false);
-        }
-    }
-    for dx in (0..w).filter(|&dx| in_band(dx, w)) {
-        if (0..h).filter(|&dy| ink[dy * w + dx]).count() * 10 > h * 6 {
-            (0..h).for_each(|dy| ink[dy * w + dx] = false);
-        }
-    }
+    let mut row_ok: Vec<bool> = (0..h)
+        .map(|dy| !in_band(dy, h) || bin.count(x0, y0 + dy, x1, y0 + dy + 1) * 10 <= w * 6)
+        .collect();
+    let mut col_ok: Vec<bool> = (0..w)
+        .map(|dx| !in_band(dx, w) || bin.count(x0 + dx, y0, x0 + dx + 1, y1) * 10 <= h * 6)
+        .collect();
     let mut rows = vec![0usize; h];
     let mut cols = vec![0usize; w];
-    let mut row_ok = vec![true; h];
-    let mut col_ok = vec![true; w];
     let count_ink = |row_ok: &[bool], col_ok: &[bool], rows: &mut [usize], cols: &mut [usize]| {
         rows.fill(0);
         cols.fill(0);
         let mut total = 0;
         for dy in (0..h).filter(|&dy| row_ok[dy]) {
-            for dx in 0..w {
-                if col_ok[dx] && ink[dy * w + dx] {
+            for dx in (0..w).filter(|&dx| col_ok[dx]) {
+                if bin.get(x0 + dx, y0 + dy) {
                     rows[dy] += 1;
                     cols[dx] += 1;
                     total += 1;
@@ -1091,15 +1079,14 @@ fn text_lines_outside(
         boxes.push((x0, start, x1, end));
     }
     let mut out = Vec::new();
-    // Whether the head still reads (title not complete yet), and the tail (lines of
-    // the tail after the date line: the agency above it is the last one wanted).
-    let (mut head_open, mut tail_left) = (true, usize::MAX);
-    // A title wraps: "…工作年度" then "报告".
+    // The head reads until the title is complete (it wraps: "…工作年度" then "报告");
+    // the tail upwards until the line above the date (the agency) has been read.
+    let (mut head_open, mut date_seen, mut tail_done) = (true, false, false);
     let mut head_text = String::new();
     for (i, part) in which.order(boxes.len()) {
         match part {
             LinePart::Head if !head_open => continue,
-            LinePart::Tail if tail_left == 0 => break,
+            LinePart::Tail if tail_done => break,
             _ => {}
         }
         let b = boxes[i];
@@ -1111,11 +1098,9 @@ fn text_lines_outside(
                 head_text.push_str(&text);
                 head_open = !crate::report::is_title_line(&head_text);
             }
-            LinePart::Tail if tail_left == usize::MAX && crate::report::has_date(&text) => {
-                tail_left = 1
-            }
-            LinePart::Tail => tail_left = tail_left.saturating_sub(1),
-            _ => {}
+            LinePart::Tail if date_seen => tail_done = true,
+            LinePart::Tail => date_seen = crate::report::has_date(&text),
+            LinePart::All => {}
         }
         if !text.trim().is_empty() {
             out.push((b.1 as f32, text));
@@ -1246,6 +1231,59 @@ mod tests {
         }
         // The block is read as the number it is, by the digits engine after all.
         assert_eq!(t.rows[0][2].text, "348");
+    }
+
+    /// Chinese lines told apart by their width: each bar width reads as one text.
+    struct Lines(Vec<(u32, &'static str)>, Vec<&'static str>);
+    impl OcrEngine for Lines {
+        fn recognise(&mut self, img: &GrayImage, _mode: OcrMode) -> Result<Vec<Word>, OcrError> {
+            let (w, h) = img.dimensions();
+            // The crop is a 30-px-high bar scaled to half the crop's height and padded
+            // by half that on each side: undo both.
+            let bar = (w - h / 2) * 60 / h;
+            let text = self
+                .0
+                .iter()
+                .min_by_key(|(bw, _)| bw.abs_diff(bar))
+                .map(|t| t.1);
+            self.1.extend(text);
+            Ok(vec![Word {
+                text: text.unwrap_or_default().into(),
+                bbox: [0.0, 0.0, w as f32, h as f32],
+                confidence: 0.9,
+            }])
+        }
+    }
+
+    #[test]
+    fn tail_lines_stop_at_the_agency_above_the_date() {
+        // Five lines of text, no table; the last one is a page number under the date.
+        let texts = [
+            (500, "正文最后一行"),
+            (420, "又一行正文"),
+            (300, "某某市某某局"),
+            (260, "2024年1月25日"),
+            (60, "- 5 -"),
+        ];
+        let mut g = GrayImage::from_pixel(700, 560, Luma([255]));
+        for (k, &(w, _)) in texts.iter().enumerate() {
+            let y0 = 40 + 100 * k as u32;
+            for y in y0..y0 + 30 {
+                for x in 60..60 + w {
+                    g.put_pixel(x, y, Luma([0]));
+                }
+            }
+        }
+        let mut e = Lines(texts.iter().map(|&(w, t)| (w, t)).collect(), Vec::new());
+        let sel = LineSelection {
+            head: 0,
+            tail: 4,
+            all: false,
+        };
+        let blocks = recognise_gray(&g, &mut e, sel, &[]).unwrap();
+        assert_eq!(e.1, ["- 5 -", "2024年1月25日", "某某市某某局"]);
+        let paras: Vec<&str> = blocks.iter().filter_map(Block::text).collect();
+        assert_eq!(paras, ["某某市某某局", "2024年1月25日", "- 5 -"]);
     }
 
     #[test]
