@@ -176,6 +176,32 @@ fn area_taps(n: usize, m: usize) -> Vec<(usize, Vec<u32>)> {
         .collect()
 }
 
+/// Scales `img` down by a whole factor (averaging k×k blocks; a partial block at the
+/// right or bottom edge is dropped).
+pub fn shrink_whole(img: &GrayImage, k: u32) -> GrayImage {
+    let (w, h) = img.dimensions();
+    let k = k.max(1) as usize;
+    let (nw, nh) = ((w as usize / k).max(1), (h as usize / k).max(1));
+    let (w, h) = (w as usize, h as usize);
+    let raw = img.as_raw();
+    let mut out = vec![0u8; nw * nh];
+    let mut sums = vec![0u32; nw];
+    let area = (k * k) as u32;
+    for (oy, out_row) in out.chunks_exact_mut(nw).enumerate() {
+        sums.fill(0);
+        for y in oy * k..(oy * k + k).min(h) {
+            let row = &raw[y * w..(y + 1) * w];
+            for (s, block) in sums.iter_mut().zip(row.chunks_exact(k)) {
+                *s += block.iter().map(|&v| v as u32).sum::<u32>();
+            }
+        }
+        for (o, &s) in out_row.iter_mut().zip(&sums) {
+            *o = (s / area) as u8;
+        }
+    }
+    GrayImage::from_raw(nw as u32, nh as u32, out).unwrap_or_else(|| img.clone())
+}
+
 /// True for a strongly red (seal) pixel: red dominant and saturated.
 #[inline]
 pub fn is_seal_red(r: u8, g: u8, b: u8) -> bool {
@@ -306,7 +332,7 @@ pub fn estimate_skew_gray(gray: &GrayImage, win: usize, max_deg: f64) -> f64 {
     let k = (gray.width().max(gray.height()) / 1000).max(1);
     let small;
     let g = if k > 1 {
-        small = shrink_by(gray, 1.0 / k as f64);
+        small = shrink_whole(gray, k);
         &small
     } else {
         gray
