@@ -2,6 +2,7 @@
 //! lines; tables as connected groups of lines; merged cells from missing boundaries.
 
 use super::prep::Bin;
+use super::scale::WORK_GLYPH_PX;
 
 /// A straight ruling segment. For a horizontal segment `pos` is its y and
 /// `[start, end)` its x extent; for a vertical one `pos` is x and the extent is in y.
@@ -22,27 +23,31 @@ impl Segment {
     }
 }
 
-/// Parameters derived from the image size.
+/// Sizes of ruling lines, as fractions of the picture's glyph height ([`super::scale`]):
+/// the same on every picture, whatever its resolution.
 #[derive(Debug, Clone, Copy)]
 pub struct GridParams {
-    /// Minimum run length of a ruling line.
+    /// Minimum run length of a ruling line: longer than any glyph stroke.
     pub min_len: usize,
     /// Gaps up to this long inside a run are closed (broken / faint lines).
     pub gap: usize,
-    /// Lines thicker than this are not rulings (filled areas, large glyph strokes).
+    /// Lines thicker than this are not rulings: filled areas, glyph strokes, strongly
+    /// curved strokes (a curve drifts across many scanlines).
     pub max_thick: usize,
     /// Positions closer than this are one line.
     pub tol: f32,
 }
 
 impl GridParams {
-    pub fn for_size(w: usize, h: usize) -> GridParams {
-        let side = w.max(h);
+    /// For a picture whose glyphs are `glyph` pixels high. A ruling is longer than two
+    /// glyphs (the vertical strokes of a label's two lines, joined over the gap between
+    /// them, are not); thinner than half of one.
+    pub fn for_glyph(glyph: f32) -> GridParams {
         GridParams {
-            min_len: (side / 45).max(24),
-            gap: (side / 600).clamp(2, 5),
-            max_thick: (side / 150).clamp(6, 20),
-            tol: (side as f32 / 250.0).clamp(4.0, 12.0),
+            min_len: (glyph * 2.2) as usize,
+            gap: ((glyph / 6.0) as usize).max(2),
+            max_thick: ((glyph / 2.0) as usize).max(4),
+            tol: (glyph / 3.0).max(3.0),
         }
     }
 }
@@ -146,7 +151,10 @@ pub fn find_segments(bin: &Bin, horizontal: bool, p: &GridParams) -> Vec<Segment
     }
     done.extend(open);
     done.into_iter()
-        .filter(|o| o.last - o.first < p.max_thick)
+        // A ruling crosses few scanlines: its width, and the drift of a residual skew
+        // (under 0.3°). Strokes of glyphs stacked over each other, linked into one
+        // run, wander over many more.
+        .filter(|o| o.last - o.first < p.max_thick + (o.seg_end - o.seg_start) / 200)
         .map(|o| Segment {
             pos: (o.wsum / o.n) as f32,
             start: o.seg_start,
@@ -413,13 +421,13 @@ fn drop_close(v: Vec<f32>, min_gap: f32) -> Vec<f32> {
 
 /// Full grid detection on a binary image: all ruled tables, top to bottom.
 pub fn detect_grids(bin: &Bin) -> Vec<Grid> {
-    detect_grids_and_rulings(bin).0
+    detect_grids_and_rulings(bin, WORK_GLYPH_PX).0
 }
 
 /// [`detect_grids`], with the segments that are the grids' rulings: (grids,
 /// horizontal, vertical). Other long runs (strokes of a bold title) are left out.
-pub fn detect_grids_and_rulings(bin: &Bin) -> (Vec<Grid>, Vec<Segment>, Vec<Segment>) {
-    let p = GridParams::for_size(bin.w, bin.h);
+pub fn detect_grids_and_rulings(bin: &Bin, glyph: f32) -> (Vec<Grid>, Vec<Segment>, Vec<Segment>) {
+    let p = GridParams::for_glyph(glyph);
     let h = find_segments(bin, true, &p);
     let v = find_segments(bin, false, &p);
     let grids: Vec<Grid> = group_tables(&h, &v, p.tol)
@@ -531,7 +539,7 @@ mod tests {
         for x in 20..200 {
             b.set(x, 150, true);
         }
-        let (grids, h, v) = detect_grids_and_rulings(&b);
+        let (grids, h, v) = detect_grids_and_rulings(&b, WORK_GLYPH_PX);
         assert_eq!(grids.len(), 1);
         erase_rulings(&mut b, &h, &v);
         assert_eq!(b.count(0, 0, b.w, 13), 0, "top ruling");

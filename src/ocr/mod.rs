@@ -2,17 +2,27 @@
 //! per-cell OCR → the same [`Table`](crate::document::Table) grid a DOCX table gives.
 //!
 //! - [`prep`]: bounded decoding, red-seal suppression, Sauvola binarisation, skew.
+//! - [`scale`]: the picture's glyph height measured from its ink, and the resampling to
+//!   one working scale, so every later pixel size is a fraction of a glyph.
 //! - [`grid`]: ruling lines by long runs, intersections, merged cells from missing lines.
+//! - [`cells`]: one cell's ink (stubs and specks dropped), its OCR crops and shape.
+//! - [`read`]: one cell read by OCR; a number goes out only when independent reads agree.
 //! - [`engine`]: the OCR trait (words with boxes and confidences) and libtesseract.
-//! - [`recognise`]: the whole way from picture bytes to blocks.
+//! - [`recognise`]: the whole way from picture bytes to blocks, and the grid walk.
+//!
+//! `NB_OCR_DUMP=DIR` writes each working picture and its binarisation with the grids
+//! drawn in red to `DIR` (a debugging aid).
 //!
 //! `NB_OCR_TRACE=1` prints every OCR call (mode, crop size, time, text) and the timing of
 //! each step to stderr.
 
+pub mod cells;
 pub mod engine;
 pub mod grid;
 pub mod prep;
+pub mod read;
 pub mod recognise;
+pub mod scale;
 
 pub use engine::{OcrEngine, OcrError, OcrMode, TesseractEngine, Word};
 pub use recognise::{recognise_picture, LineSelection, RecogniseError};

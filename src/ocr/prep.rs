@@ -89,28 +89,11 @@ pub fn decode_bounded(bytes: &[u8]) -> Result<Option<DynamicImage>, DecodeError>
     Ok(Some(img))
 }
 
-/// Resolution pictures are worked at: enough for 8-point digits in a table, and a
-/// 300-dpi scan costs half as much at it.
+/// Resolution scanned pages are worked at ([`super::scale::work_factor`]): enough for
+/// 8-point digits in a table, and a 300-dpi scan costs half as much at it.
 pub const WORK_DPI: f64 = 220.0;
-/// Pixel budget when the resolution is unknown (an A4 page at about 215 dpi).
+/// Pixel budget of a picture whose scale cannot be measured (an A4 page at about 215 dpi).
 pub const WORK_PIXELS_UNKNOWN_DPI: u64 = 4_500_000;
-
-/// The factor (≤ 1) a `w`×`h` picture is scaled by before clean-up: to [`WORK_DPI`] when
-/// its resolution is known, else to [`WORK_PIXELS_UNKNOWN_DPI`], and never above
-/// [`MAX_WORK_PIXELS`]. Scaling by less than 10 % is not worth a pass: 1.0.
-pub fn work_scale(w: u32, h: u32, dpi: Option<f32>) -> f64 {
-    let pixels = (w as f64 * h as f64).max(1.0);
-    let by_pixels = |budget: u64| (budget as f64 / pixels).sqrt();
-    let scale = match dpi.filter(|d| d.is_finite() && *d > 0.0) {
-        Some(d) => (WORK_DPI / d as f64).min(by_pixels(MAX_WORK_PIXELS)),
-        None => by_pixels(WORK_PIXELS_UNKNOWN_DPI),
-    };
-    if scale > 0.9 {
-        1.0
-    } else {
-        scale
-    }
-}
 
 /// Scales `img` down by `scale` (< 1), each output pixel the area-weighted mean of the
 /// input pixels it covers; separable, streaming one input row at a time.
@@ -329,15 +312,19 @@ pub fn downscale(bin: &Bin, f: usize) -> Bin {
 /// to 1000–2000 pixels a side, binarised with window `win` scaled alike: text lines
 /// and rulings stay lines at that size, and it costs a fraction of the full page.
 pub fn estimate_skew_gray(gray: &GrayImage, win: usize, max_deg: f64) -> f64 {
-    let k = (gray.width().max(gray.height()) / 1000).max(1);
-    let small;
-    let g = if k > 1 {
-        small = shrink_whole(gray, k);
-        &small
+    let (g, k) = shrunk_by_whole(gray, 1000);
+    estimate_skew(&sauvola(&g, (win / k as usize).max(7) | 1, 0.2), max_deg)
+}
+
+/// `gray` shrunk by the whole factor `k` that brings its longer side under `2 × side`
+/// ([`shrink_whole`]), with `k`; itself when it is small enough already.
+pub fn shrunk_by_whole(gray: &GrayImage, side: u32) -> (std::borrow::Cow<'_, GrayImage>, u32) {
+    let k = (gray.width().max(gray.height()) / side.max(1)).max(1);
+    if k > 1 {
+        (std::borrow::Cow::Owned(shrink_whole(gray, k)), k)
     } else {
-        gray
-    };
-    estimate_skew(&sauvola(g, (win / k as usize).max(7) | 1, 0.2), max_deg)
+        (std::borrow::Cow::Borrowed(gray), 1)
+    }
 }
 
 /// Estimates page skew in degrees (positive = content rotated clockwise, i.e. a line
@@ -514,18 +501,6 @@ mod tests {
         let g = to_gray_without_seal(&DynamicImage::ImageRgb8(rgb));
         assert!(g.get_pixel(0, 0).0[0] >= 230);
         assert!(g.get_pixel(1, 0).0[0] <= 40);
-    }
-
-    #[test]
-    fn pictures_are_worked_at_about_220_dpi() {
-        assert!((work_scale(2481, 3508, Some(300.0)) - 220.0 / 300.0).abs() < 1e-6);
-        assert_eq!(work_scale(1654, 2339, Some(200.0)), 1.0);
-        assert_eq!(work_scale(1985, 2807, Some(240.0)), 1.0);
-        assert_eq!(work_scale(1300, 1500, None), 1.0);
-        let s = work_scale(2481, 3508, None);
-        assert!((s - (4.5e6f64 / (2481.0 * 3508.0)).sqrt()).abs() < 1e-6);
-        // A declared resolution does not lift the pixel cap.
-        assert!(work_scale(10000, 10000, Some(100.0)) < 0.35);
     }
 
     #[test]

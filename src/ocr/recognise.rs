@@ -1,10 +1,15 @@
 //! Picture → table grids (+ text lines outside tables) via grid detection and OCR.
 
-use super::engine::{OcrEngine, OcrError, OcrMode, Word};
+use super::cells::{drop_specks, group_shapes, ink_box, ocr_crop, shape_distance, shape_of};
+use super::cells::{Shape, SAME_SHAPE};
+use super::engine::{OcrEngine, OcrError, OcrMode};
 use super::grid::{detect_grids_and_rulings, erase_rulings, Grid};
 use super::prep::{self, Bin, DecodeError};
+use super::read::{
+    confirm_number, han_count, join_words, number_like, read_cell, read_text, Reading,
+};
 use crate::document::{Block, Cell, Table, TableOrigin, UNREAD};
-use image::{imageops, GrayImage, Luma};
+use image::GrayImage;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecogniseError {
@@ -42,11 +47,13 @@ pub fn recognise_picture(
     };
     let mut gray = prep::to_gray_without_seal(&img);
     drop(img);
-    let scale = prep::work_scale(gray.width(), gray.height(), dpi);
-    if scale < 1.0 {
-        gray = prep::shrink_by(&gray, scale);
+    let measured = super::scale::glyph_height(&gray);
+    let factor = super::scale::work_factor(&gray, dpi, measured);
+    if factor != 1.0 {
+        gray = super::scale::resample(&gray, factor);
     }
-    recognise_gray(&gray, engine, lines, layouts)
+    let glyph = super::scale::work_glyph(measured, factor);
+    recognise_at(&gray, glyph, engine, lines, layouts)
 }
 
 /// Which text lines outside the tables of a picture are read (Chinese OCR costs about
@@ -97,9 +104,22 @@ enum LinePart {
     Tail,
 }
 
-/// The pipeline after decoding (exposed for tests on synthetic images).
+/// The pipeline after decoding, on a picture already at the working scale (exposed for
+/// tests on synthetic images).
 pub fn recognise_gray(
     gray: &GrayImage,
+    engine: &mut dyn OcrEngine,
+    lines: LineSelection,
+    layouts: &[Vec<usize>],
+) -> Result<Vec<Block>, RecogniseError> {
+    let glyph = super::scale::work_glyph(super::scale::glyph_height(gray), 1.0);
+    recognise_at(gray, glyph, engine, lines, layouts)
+}
+
+/// [`recognise_gray`] with the glyph height of `gray` in pixels known.
+fn recognise_at(
+    gray: &GrayImage,
+    glyph: f32,
     engine: &mut dyn OcrEngine,
     lines: LineSelection,
     layouts: &[Vec<usize>],
@@ -133,7 +153,23 @@ pub fn recognise_gray(
             gray.height()
         );
     }
-    let (grids, h_rulings, v_rulings) = detect_grids_and_rulings(&bin);
+    let (grids, h_rulings, v_rulings) =
+        detect_grids_and_rulings(&super::scale::without_glyphs(&bin, glyph), glyph);
+    if trace {
+        for g in &grids {
+            eprintln!(
+                "GRID ys {:?}",
+                g.ys.iter().map(|v| *v as i32).collect::<Vec<_>>()
+            );
+            eprintln!(
+                "GRID xs {:?}",
+                g.xs.iter().map(|v| *v as i32).collect::<Vec<_>>()
+            );
+        }
+    }
+    if let Some(dir) = std::env::var_os("NB_OCR_DUMP") {
+        dump_debug(std::path::Path::new(&dir), gray, &bin, &grids);
+    }
     erase_rulings(&mut bin, &h_rulings, &v_rulings);
     if trace {
         eprintln!("grids {:?}", t0.elapsed());
@@ -153,6 +189,44 @@ pub fn recognise_gray(
     }
     placed.sort_by(|a, b| a.0.total_cmp(&b.0));
     Ok(placed.into_iter().map(|(_, b)| b).collect())
+}
+
+/// Writes the working picture and its binarisation with the grids drawn in red, one
+/// numbered pair per picture, to `dir` (`NB_OCR_DUMP`, a debugging aid).
+fn dump_debug(dir: &std::path::Path, gray: &GrayImage, bin: &Bin, grids: &[Grid]) {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut rgb = image::RgbImage::from_fn(bin.w as u32, bin.h as u32, |x, y| {
+        if bin.get(x as usize, y as usize) {
+            image::Rgb([0, 0, 0])
+        } else {
+            image::Rgb([255, 255, 255])
+        }
+    });
+    for g in grids {
+        let (x0, x1) = (g.xs[0] as u32, *g.xs.last().unwrap_or(&0.0) as u32);
+        let (y0, y1) = (g.ys[0] as u32, *g.ys.last().unwrap_or(&0.0) as u32);
+        for &y in &g.ys {
+            for x in x0..x1.min(rgb.width()) {
+                rgb.put_pixel(
+                    x,
+                    (y as u32).min(rgb.height().saturating_sub(1)),
+                    image::Rgb([255, 0, 0]),
+                );
+            }
+        }
+        for &x in &g.xs {
+            for y in y0..y1.min(rgb.height()) {
+                rgb.put_pixel(
+                    (x as u32).min(rgb.width().saturating_sub(1)),
+                    y,
+                    image::Rgb([255, 0, 0]),
+                );
+            }
+        }
+    }
+    let _ = gray.save(dir.join(format!("{n:03}-gray.png")));
+    let _ = rgb.save(dir.join(format!("{n:03}-grid.png")));
 }
 
 fn sauvola_window(w: u32, h: u32) -> usize {
@@ -186,497 +260,6 @@ fn cell_interior(
     let x1 = ((x1 - inset).max(0.0) as usize).min(bin.w);
     let y1 = ((y1 - inset).max(0.0) as usize).min(bin.h);
     (x0, y0, x1.max(x0), y1.max(y0))
-}
-
-/// Ink bounding box inside a region, ignoring what lies along its edges as rows or
-/// columns mostly ink (rulings the grid did not erase) or as thin stubs set apart, and
-/// tiny specks; `None` when the region is blank.
-pub fn ink_box(
-    bin: &Bin,
-    x0: usize,
-    y0: usize,
-    x1: usize,
-    y1: usize,
-    row_h: usize,
-) -> Option<(usize, usize, usize, usize)> {
-    let (w, h) = (x1.saturating_sub(x0), y1.saturating_sub(y0));
-    if w < 3 || h < 3 {
-        return None;
-    }
-    // Residual rulings can only lie in a band along the edges of the interior.
-    let band = 5;
-    let in_band = |d: usize, n: usize| d < band || d + band >= n;
-    let mut row_ok: Vec<bool> = (0..h)
-        .map(|dy| !in_band(dy, h) || bin.count(x0, y0 + dy, x1, y0 + dy + 1) * 10 <= w * 6)
-        .collect();
-    let mut col_ok: Vec<bool> = (0..w)
-        .map(|dx| !in_band(dx, w) || bin.count(x0 + dx, y0, x0 + dx + 1, y1) * 10 <= h * 6)
-        .collect();
-    let mut rows = vec![0usize; h];
-    let mut cols = vec![0usize; w];
-    let count_ink = |row_ok: &[bool], col_ok: &[bool], rows: &mut [usize], cols: &mut [usize]| {
-        rows.fill(0);
-        cols.fill(0);
-        let mut total = 0;
-        for dy in (0..h).filter(|&dy| row_ok[dy]) {
-            for dx in (0..w).filter(|&dx| col_ok[dx]) {
-                if bin.get(x0 + dx, y0 + dy) {
-                    rows[dy] += 1;
-                    cols[dx] += 1;
-                    total += 1;
-                }
-            }
-        }
-        total
-    };
-    let mut total = count_ink(&row_ok, &col_ok, &mut rows, &mut cols);
-    // Vertical stubs first: they would join the rows of a line to a stroke above it.
-    if drop_edge_stubs(&cols, &mut col_ok, row_h / 3, row_h) {
-        total = count_ink(&row_ok, &col_ok, &mut rows, &mut cols);
-    }
-    if drop_edge_stubs(&rows, &mut row_ok, row_h / 5, row_h) {
-        total = count_ink(&row_ok, &col_ok, &mut rows, &mut cols);
-    }
-    // Blank: too little ink for a glyph at this cell height.
-    // A glyph (even "1" or ".") of a text line in a row `row_h` high has more ink.
-    let min_ink = (row_h * row_h / 150).max(10);
-    if total < min_ink {
-        return None;
-    }
-    // Trim sparse margins (noise specks): keep rows/cols with ink, cutting from the ends
-    // while the cumulative ink there is under 1 %.
-    let cut = |v: &[usize]| -> Option<(usize, usize)> {
-        let t: usize = v.iter().sum();
-        let lim = t / 100;
-        let mut a = 0;
-        let mut acc = 0;
-        while a < v.len() && acc + v[a] <= lim {
-            acc += v[a];
-            a += 1;
-        }
-        let mut b = v.len();
-        acc = 0;
-        while b > a && acc + v[b - 1] <= lim {
-            acc += v[b - 1];
-            b -= 1;
-        }
-        (b > a).then_some((a, b))
-    };
-    let (ry0, ry1) = cut(&rows)?;
-    let (cx0, cx1) = cut(&cols)?;
-    if ry1 - ry0 < 4 {
-        return None;
-    }
-    Some((x0 + cx0, y0 + ry0, x0 + cx1, y0 + ry1))
-}
-
-/// Marks as not ink a thin run of columns (or rows) at either edge of a cell, set apart
-/// from the rest of its ink by `gap`: a stub of a ruling line that the skew left inside
-/// the cell (short, so the mostly-ink test misses it) or a speck of noise. Read with the
-/// number beside it, it becomes "|0" or "10", or a crop twice the digit's height. The
-/// digits of one number never leave a gap of a third of the row height between them,
-/// nor the lines of a label a fifth. True when a run was dropped.
-fn drop_edge_stubs(cols: &[usize], col_ok: &mut [bool], gap: usize, row_h: usize) -> bool {
-    let gap = gap.max(4);
-    let thin = (row_h / 8).max(3);
-    let edge = (row_h / 4).max(6);
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    for (x, &n) in cols.iter().enumerate() {
-        if n == 0 {
-            continue;
-        }
-        match runs.last_mut() {
-            Some(run) if x < run.1 + gap => run.1 = x + 1,
-            _ => runs.push((x, x + 1)),
-        }
-    }
-    if runs.len() < 2 {
-        return false;
-    }
-    let ink = |r: (usize, usize)| -> usize { cols[r.0..r.1].iter().sum() };
-    // What stays must be the cell's main ink: a lone "1" beside a speck is kept.
-    let most = runs.iter().map(|&r| ink(r)).max().unwrap_or(0);
-    let (first, last) = (runs[0], runs[runs.len() - 1]);
-    let stubs = [
-        first.0 < edge && first.1 - first.0 <= thin,
-        last.1 + edge > cols.len() && last.1 - last.0 <= thin,
-    ];
-    let mut dropped = false;
-    for (run, is_stub) in [first, last].into_iter().zip(stubs) {
-        if is_stub && ink(run) < most {
-            col_ok[run.0..run.1].fill(false);
-            dropped = true;
-        }
-    }
-    dropped
-}
-
-/// A clean OCR crop: the binary ink of the box, padded and scaled so that the text is
-/// about `target_h` pixels high.
-pub fn ocr_crop(bin: &Bin, b: (usize, usize, usize, usize), target_h: f32) -> GrayImage {
-    let (x0, y0, x1, y1) = b;
-    let (w, h) = ((x1 - x0) as u32, (y1 - y0) as u32);
-    let mut crop = GrayImage::from_pixel(w, h, Luma([255]));
-    for y in 0..h {
-        for x in 0..w {
-            if bin.get(x0 + x as usize, y0 + y as usize) {
-                crop.put_pixel(x, y, Luma([0]));
-            }
-        }
-    }
-    scale_and_pad(crop, target_h)
-}
-
-/// Scales a crop so its text is about `target_h` pixels high (up to 4×) and pads it
-/// with white on every side by half its height: tesseract reads a line best so.
-fn scale_and_pad(crop: GrayImage, target_h: f32) -> GrayImage {
-    let (w, h) = crop.dimensions();
-    let scale = (target_h / h.max(1) as f32).clamp(1.0, 4.0);
-    let crop = if scale > 1.05 {
-        let nw = ((w as f32 * scale).round() as u32).max(1);
-        let nh = ((h as f32 * scale).round() as u32).max(1);
-        imageops::resize(&crop, nw, nh, imageops::FilterType::Triangle)
-    } else {
-        crop
-    };
-    let pad = (crop.height() / 2).max(10);
-    let mut out =
-        GrayImage::from_pixel(crop.width() + 2 * pad, crop.height() + 2 * pad, Luma([255]));
-    imageops::replace(&mut out, &crop, pad as i64, pad as i64);
-    out
-}
-
-/// The grey pixels of the box, contrast-stretched (background white, darkest ink black),
-/// scaled and padded exactly as [`ocr_crop`] does. Tesseract reads anti-aliased glyphs
-/// better than their binarisation: a clean isolated "5" binarised can read as "2".
-pub fn gray_crop(gray: &GrayImage, b: (usize, usize, usize, usize), target_h: f32) -> GrayImage {
-    let (x0, y0, x1, y1) = b;
-    let (w, h) = ((x1 - x0) as u32, (y1 - y0) as u32);
-    let crop = imageops::crop_imm(gray, x0 as u32, y0 as u32, w, h).to_image();
-    let mut hist = [0u32; 256];
-    for p in crop.pixels() {
-        hist[p.0[0] as usize] += 1;
-    }
-    let n = (w * h).max(1);
-    let quantile = |q: u32| -> u8 {
-        let mut acc = 0;
-        for (v, c) in hist.iter().enumerate() {
-            acc += c;
-            if acc * 100 >= n * q {
-                return v as u8;
-            }
-        }
-        255
-    };
-    let (lo, hi) = (quantile(1) as f32, quantile(80) as f32);
-    let span = (hi - lo).max(16.0);
-    let mut crop = crop;
-    for p in crop.pixels_mut() {
-        let v = ((p.0[0] as f32 - lo) / span * 255.0).clamp(0.0, 255.0);
-        p.0[0] = v as u8;
-    }
-    scale_and_pad(crop, target_h)
-}
-
-/// Joins words into a cell text and its confidence (the lowest word confidence).
-pub fn join_words(words: &[Word], sep: &str) -> (String, f32) {
-    let text = words
-        .iter()
-        .map(|w| w.text.as_str())
-        .collect::<Vec<_>>()
-        .join(sep);
-    let conf = words.iter().map(|w| w.confidence).fold(1.0f32, f32::min);
-    (text, if words.is_empty() { 0.0 } else { conf })
-}
-
-/// True when a digits-mode reading looks like a number (not a forced reading of CJK).
-pub fn looks_numeric(text: &str, conf: f32) -> bool {
-    conf >= 0.5 && number_like(text)
-}
-
-/// Digits, with the dots, dashes and slashes numbers are printed with.
-fn number_like(text: &str) -> bool {
-    text.chars().any(|c| c.is_ascii_digit())
-        && text
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '/'))
-}
-
-/// Fixed-height shape feature of a cell's ink (for grouping identical renderings).
-#[derive(Debug, Clone)]
-pub struct Shape {
-    pub w: usize,
-    pub feat: Vec<f32>,
-}
-
-pub const SHAPE_H: usize = 20;
-
-/// Confidence of a dash read from its shape alone: a solid bar is a bar.
-const DASH_CONFIDENCE: f32 = 0.9;
-
-/// True when the ink is a printed zero sign "-" or "—" (or two): a solid bar, low
-/// (under a fifth of the row) and at least twice as wide as high. The digits engine
-/// reads a lone dash with little confidence, and chi_sim as "一" or nothing.
-fn is_dash_bar(bin: &Bin, b: (usize, usize, usize, usize), row_h: usize) -> bool {
-    let (x0, y0, x1, y1) = b;
-    let (bw, bh) = (x1 - x0, y1 - y0);
-    bh * 5 <= row_h && bw >= 2 * bh && bin.count(x0, y0, x1, y1) * 10 >= bw * bh * 6
-}
-
-/// The widest run of inked columns in the box (a glyph, or glyphs that touch), over the
-/// box's height: about 0.5–0.7 for digits, 0.9–1.0 for most Chinese characters.
-fn widest_glyph(bin: &Bin, b: (usize, usize, usize, usize)) -> f32 {
-    let (x0, y0, x1, y1) = b;
-    let (mut widest, mut run) = (0usize, 0usize);
-    for x in x0..x1 {
-        if (y0..y1).any(|y| bin.get(x, y)) {
-            run += 1;
-            widest = widest.max(run);
-        } else {
-            run = 0;
-        }
-    }
-    widest as f32 / (y1 - y0).max(1) as f32
-}
-
-/// Area-averaged ink coverage of the box scaled to height [`SHAPE_H`], width by aspect.
-pub fn shape_of(bin: &Bin, b: (usize, usize, usize, usize)) -> Shape {
-    let (x0, y0, x1, y1) = b;
-    let (bw, bh) = ((x1 - x0).max(1) as f32, (y1 - y0).max(1) as f32);
-    let w = ((bw / bh * SHAPE_H as f32).round() as usize).clamp(4, 160);
-    let mut feat = vec![0f32; w * SHAPE_H];
-    let (sx, sy) = (w as f32 / bw, SHAPE_H as f32 / bh);
-    let mut cnt = vec![0f32; w * SHAPE_H];
-    for y in y0..y1 {
-        let fy = (((y - y0) as f32 + 0.5) * sy) as usize;
-        for x in x0..x1 {
-            let fx = (((x - x0) as f32 + 0.5) * sx) as usize;
-            let i = fy.min(SHAPE_H - 1) * w + fx.min(w - 1);
-            cnt[i] += 1.0;
-            if bin.get(x, y) {
-                feat[i] += 1.0;
-            }
-        }
-    }
-    for (f, c) in feat.iter_mut().zip(&cnt) {
-        if *c > 0.0 {
-            *f /= c;
-        }
-    }
-    Shape { w, feat }
-}
-
-/// Mean absolute difference of two shapes of the same width; `None` if widths differ.
-pub fn shape_distance(a: &Shape, b: &Shape) -> Option<f32> {
-    if a.w != b.w {
-        return None;
-    }
-    let s: f32 = a.feat.iter().zip(&b.feat).map(|(x, y)| (x - y).abs()).sum();
-    Some(s / a.feat.len() as f32)
-}
-
-/// Cells whose shapes differ by less than this are read once (same rendering).
-pub const SAME_SHAPE: f32 = 0.10;
-
-/// Groups shapes greedily around leaders; returns (leader index, members) per group.
-pub fn group_shapes(shapes: &[Shape], thr: f32) -> Vec<Vec<usize>> {
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    for (i, s) in shapes.iter().enumerate() {
-        let best = groups
-            .iter()
-            .enumerate()
-            .filter_map(|(gi, g)| shape_distance(&shapes[g[0]], s).map(|d| (gi, d)))
-            .filter(|&(_, d)| d < thr)
-            .min_by(|a, b| a.1.total_cmp(&b.1));
-        match best {
-            Some((gi, _)) => groups[gi].push(i),
-            None => groups.push(vec![i]),
-        }
-    }
-    groups
-}
-
-/// The readings of one cell crop.
-#[derive(Debug, Clone, Default)]
-struct Reading {
-    digits: (String, f32),
-    /// Whether the digits engine read the crop at all (text-shaped crops skip it).
-    tried_digits: bool,
-    /// The grey crop gave no digits and the binary crops were not read yet.
-    empty_grey: bool,
-    numeric: bool,
-    chinese: Option<(String, f32)>,
-}
-
-impl Reading {
-    fn best(&self) -> (String, f32) {
-        match (&self.chinese, self.numeric) {
-            (Some(c), false) => c.clone(),
-            _ => self.digits.clone(),
-        }
-    }
-}
-
-/// True when the words read cover the crop's ink and their count fits its width: a
-/// digits-mode reading that dropped CJK glyphs (e.g. "2." of "2.其他法律…") fails.
-fn digits_fit(
-    words: &[Word],
-    text: &str,
-    crop_ink: (f32, f32),
-    box_w: f32,
-    box_h: f32,
-    lines: usize,
-) -> bool {
-    let (l, r) = words.iter().fold((f32::MAX, 0f32), |(l, r), w| {
-        (l.min(w.bbox[0]), r.max(w.bbox[0] + w.bbox[2]))
-    });
-    let covered = if r > l {
-        (r - l) / (crop_ink.1 - crop_ink.0).max(1.0)
-    } else {
-        0.0
-    };
-    let n = text.chars().count() as f32;
-    // A digit is at most ~0.75 of the line height wide ('.' and '1' less).
-    let line_h = box_h / lines.max(1) as f32;
-    covered >= 0.7 && box_w <= line_h * (0.8 * n + 0.6) && lines == 1
-}
-
-/// Number of text lines in the ink box (row-profile runs separated by blank rows).
-fn count_lines(bin: &Bin, b: (usize, usize, usize, usize)) -> usize {
-    let (x0, y0, x1, y1) = b;
-    // Runs of inked rows, joined over gaps of one blank row.
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    for y in y0..y1 {
-        if bin.count(x0, y, x1, y + 1) == 0 {
-            continue;
-        }
-        match runs.last_mut() {
-            Some(run) if y <= run.1 + 2 => run.1 = y + 1,
-            _ => runs.push((y, y + 1)),
-        }
-    }
-    // A speck of noise above or below a number is not a line of its own.
-    let tallest = runs.iter().map(|r| r.1 - r.0).max().unwrap_or(0);
-    runs.iter().filter(|r| (r.1 - r.0) * 3 >= tallest).count()
-}
-
-/// Reads one crop with the digits engine: the grey crop, then when doubtful the binary
-/// one at two scales, keeping the most confident number. Not a number: see [`read_text`].
-/// `retry_empty`: read the binary crops too when the grey one gave no digits at all.
-/// Most such crops are labels (the digits engine sees nothing in 规章), so the first
-/// pass over a grid leaves them for [`ocr_grid`] to retry where numbers belong.
-fn read_cell(
-    gray: &GrayImage,
-    bin: &Bin,
-    b: (usize, usize, usize, usize),
-    row_h: usize,
-    engine: &mut dyn OcrEngine,
-    force_digits: bool,
-    retry_empty: bool,
-) -> Result<Reading, RecogniseError> {
-    if is_dash_bar(bin, b, row_h) {
-        return Ok(Reading {
-            digits: ("-".to_string(), DASH_CONFIDENCE),
-            tried_digits: true,
-            numeric: true,
-            ..Reading::default()
-        });
-    }
-    let target = 36.0;
-    let (bw, bh) = ((b.2 - b.0) as f32, (b.3 - b.1) as f32);
-    let lines = count_lines(bin, b);
-    // Word boxes of every reading are mapped onto the first crop's scale for the fit test.
-    let scale_of = |t: f32| (t / bh.max(1.0)).clamp(1.0, 4.0);
-    let pad_of = |t: f32| ((bh * scale_of(t)).round() as u32 / 2).max(10) as f32;
-    let (scale, pad) = (scale_of(target), pad_of(target));
-    let ink = (pad, pad + bw * scale);
-    // Numbers in these tables are single lines of at most ~8 characters: a wider or
-    // multi-line cell is text, read by chi_sim without trying digits first. So is a
-    // line with a glyph as wide as it is high: a digit is at most ~0.8 of its height
-    // (a dash is wider, but not a line's height: boxes under 10 px are not judged).
-    let square_glyph = bh >= 10.0 && widest_glyph(bin, b) > 0.9;
-    let maybe_number = force_digits || (lines == 1 && bw <= bh * 4.5 && !square_glyph);
-    let attempts: &[(bool, f32)] = if maybe_number {
-        &[(true, target), (false, target), (false, 56.0)]
-    } else {
-        &[]
-    };
-    let mut best: Option<(Vec<Word>, String, f32)> = None;
-    let mut rd_empty_grey = false;
-    for (k, &(grey, t)) in attempts.iter().enumerate() {
-        if k > 0 {
-            // Read again only a doubtful number, not text the digits engine garbled.
-            let doubtful_number = best.as_ref().is_some_and(|(_, t, c)| {
-                *c < 0.8 && ((t.is_empty() && retry_empty) || number_like(t))
-            });
-            if !doubtful_number {
-                rd_empty_grey = best.as_ref().is_some_and(|(_, t, _)| t.is_empty());
-                break;
-            }
-        }
-        let crop = if grey {
-            gray_crop(gray, b, t)
-        } else {
-            ocr_crop(bin, b, t)
-        };
-        let words = engine.recognise(&crop, OcrMode::Digits)?;
-        let (text, conf) = join_words(&words, "");
-        let better = match &best {
-            None => true,
-            Some((_, bt, bc)) => {
-                looks_numeric(&text, conf) && (conf > *bc || !looks_numeric(bt, *bc))
-            }
-        };
-        if better {
-            let (s2, p2) = (scale_of(t), pad_of(t));
-            let words = words
-                .into_iter()
-                .map(|mut w| {
-                    w.bbox[0] = (w.bbox[0] - p2) / s2 * scale + pad;
-                    w.bbox[2] = w.bbox[2] / s2 * scale;
-                    w
-                })
-                .collect();
-            best = Some((words, text, conf));
-        }
-    }
-    let (words, text, conf) = best.unwrap_or_default();
-    let (text, conf) = trim_stray_dashes(text, conf);
-    let mut rd = Reading {
-        digits: (text.clone(), conf),
-        tried_digits: maybe_number,
-        empty_grey: rd_empty_grey,
-        ..Reading::default()
-    };
-    if looks_numeric(&text, conf) && digits_fit(&words, &text, ink, bw, bh, lines) {
-        rd.numeric = true;
-    }
-    Ok(rd)
-}
-
-/// Reads a crop that is not a number with chi_sim (labels, headers), unless the digits
-/// engine's number is what chi_sim sees too, with dashes beside it.
-fn read_text(
-    rd: &mut Reading,
-    bin: &Bin,
-    b: (usize, usize, usize, usize),
-    engine: &mut dyn OcrEngine,
-) -> Result<(), RecogniseError> {
-    let crop = ocr_crop(bin, b, 36.0);
-    let words = engine.recognise(&crop, OcrMode::ChineseBlock)?;
-    let (zh, zh_conf) = join_words(&words, "");
-    // The digits engine dropped what chi_sim sees as dashes beside the number ("-0",
-    // "0—": a fragment of a ruling line): both agree on the digits, so it is the number,
-    // marked doubtful.
-    let (text, conf) = rd.digits.clone();
-    let digits_only: String = zh.chars().filter(|c| !is_dash(*c)).collect();
-    if looks_numeric(&text, conf) && digits_only == text && digits_only.len() < zh.len() {
-        rd.numeric = true;
-        rd.digits.1 = conf.min(zh_conf).min(LOW_CONFIDENCE - 0.05);
-        return Ok(());
-    }
-    rd.chinese = Some((zh, zh_conf));
-    Ok(())
 }
 
 /// What a grid position holds, after the numbers are read.
@@ -728,31 +311,6 @@ fn fits_layout(counts: &[usize], layouts: &[Vec<usize>]) -> bool {
             .any(|l| l.windows(counts.len()).any(|w| w == counts))
 }
 
-/// A dash after the digits ("12-"), or before a zero ("-0"), is a fragment of a ruling
-/// line, not part of the number (a change column of table 二 can be negative, "-1", and
-/// keeps its sign). It is dropped, and the reading marked doubtful.
-fn trim_stray_dashes(text: String, conf: f32) -> (String, f32) {
-    let mut trimmed = text.trim_end_matches('-');
-    let unsigned = trimmed.trim_start_matches('-');
-    if !unsigned.is_empty() && unsigned.chars().all(|c| c == '0') {
-        trimmed = unsigned;
-    }
-    if trimmed.len() == text.len() || !trimmed.chars().any(|c| c.is_ascii_digit()) {
-        return (text, conf);
-    }
-    (trimmed.to_string(), conf.min(LOW_CONFIDENCE - 0.05))
-}
-
-fn is_dash(c: char) -> bool {
-    matches!(c, '-' | '—' | '–' | '－' | '一' | '_' | '~' | '|')
-}
-
-fn han_count(s: &str) -> usize {
-    s.chars()
-        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
-        .count()
-}
-
 /// OCRs every merged cell of a grid into a `Table`. Cells of identical rendering (the
 /// many "0" cells) are grouped by shape and read once, with a check on the farthest
 /// member; a group whose check disagrees is read cell by cell.
@@ -778,6 +336,10 @@ fn ocr_grid(
             .collect();
     heights.sort_unstable();
     let row_h = heights.get(heights.len() / 2).copied().unwrap_or(20);
+    // Numbers are read from a copy without specks; text from the ink as it is (the
+    // dots of 计 and 为 are specks by size).
+    let mut clean = bin.clone();
+    let mut text_box: Vec<PxBox> = Vec::new();
     for &(r, c, rs, cs) in &g.cells {
         let (x0, y0, x1, y1) = g.cell_box(r, c, rs, cs);
         let mut cell = Cell::new("");
@@ -787,7 +349,10 @@ fn ocr_grid(
         cell.confidence = Some(1.0);
         let (ix0, iy0, ix1, iy1) = cell_interior(g, r, c, rs, cs, bin);
         if let Some(b) = ink_box(bin, ix0, iy0, ix1, iy1, row_h) {
-            inked.push((r, c, b));
+            if let Some(clean_box) = drop_specks(&mut clean, b) {
+                inked.push((r, c, clean_box));
+                text_box.push(b);
+            }
         }
         for (rr, row) in rows.iter_mut().enumerate().skip(r).take(rs) {
             for (cc, slot) in row.iter_mut().enumerate().skip(c).take(cs) {
@@ -803,6 +368,7 @@ fn ocr_grid(
         }
         rows[r][c] = cell;
     }
+    let (text_bin, bin) = (bin, &clean);
     let shapes: Vec<Shape> = inked.iter().map(|&(_, _, b)| shape_of(bin, b)).collect();
     let groups = group_shapes(&shapes, SAME_SHAPE);
     let mut result: Vec<Option<Reading>> = vec![None; inked.len()];
@@ -830,9 +396,14 @@ fn ocr_grid(
             if r2.numeric && r2.digits.0 == rd.digits.0 {
                 agreed = true;
                 let c = rd.digits.1.min(r2.digits.1);
+                // Two cells of one rendering read alike are one read twice: the group's
+                // number is confirmed only by reads of other crops.
+                let seen = confirm_number(gray, bin, inked[lead].2, engine, &rd.digits.0)?;
+                let confirmed = seen.as_deref() == Some(rd.digits.0.as_str());
                 for &m in grp {
                     let mut x = rd.clone();
                     x.digits.1 = c;
+                    x.confirmed = confirmed;
                     result[m] = Some(x);
                 }
             } else {
@@ -925,7 +496,7 @@ fn ocr_grid(
         anchors.push(0);
     }
     let mut unread = vec![false; inked.len()];
-    for (k, &(r, _, b)) in inked.iter().enumerate() {
+    for (k, &(r, _, _)) in inked.iter().enumerate() {
         let Some(rd) = result[k].as_mut() else {
             continue;
         };
@@ -936,7 +507,7 @@ fn ocr_grid(
             unread[k] = true;
             continue;
         }
-        read_text(rd, bin, b, engine)?;
+        read_text(rd, text_bin, text_box[k], engine)?;
     }
     // Columns that are mostly numbers: a cell there whose digits reading failed keeps
     // its digits reading (low confidence) unless chi_sim clearly saw words.
@@ -964,14 +535,38 @@ fn ocr_grid(
             }
         }
         let (mut text, mut conf) = rd.best();
-        if !rd.numeric && numeric_col && rows[r][c].col_span == 1 && zh < 2 {
+        let where_number = numeric_col && rows[r][c].col_span == 1 && zh < 2;
+        // chi_sim reading digits is no reading of a number: the digits engine must
+        // see the same number, or the cell is unreadable (a "0" read by chi_sim as
+        // "9" would otherwise reach the values through the label matcher).
+        let chinese_number = !rd.numeric && rd.chinese.as_ref().is_some_and(|z| number_like(&z.0));
+        if chinese_number {
+            rd.digits.0 = rd.chinese.as_ref().map(|z| z.0.clone()).unwrap_or_default();
+        }
+        if rd.numeric || chinese_number || (where_number && number_like(&rd.digits.0)) {
+            // A number goes out only when a second, independent read sees it too: one
+            // read of a blurred "0" can be a confident "9".
+            let seen = if rd.confirmed {
+                Some(rd.digits.0.clone())
+            } else {
+                confirm_number(gray, bin, b, engine, &rd.digits.0)?
+            };
+            match seen {
+                Some(n) => {
+                    if n != rd.digits.0 {
+                        conf = conf.min(LOW_CONFIDENCE - 0.05);
+                    }
+                    text = n;
+                }
+                None => {
+                    text = "\u{FFFD}".to_string();
+                    conf = conf.min(LOW_CONFIDENCE - 0.1);
+                }
+            }
+        } else if where_number {
             // Ink where a number belongs, but no number read: say so (U+FFFD, the
             // IR's "unreadable"), rather than let garbage pass for a label.
-            text = if number_like(&rd.digits.0) {
-                rd.digits.0.clone()
-            } else {
-                "\u{FFFD}".to_string()
-            };
+            text = "\u{FFFD}".to_string();
             conf = conf.min(rd.digits.1).min(LOW_CONFIDENCE - 0.1);
         }
         rows[r][c].text = text;
@@ -1111,7 +706,10 @@ fn text_lines_outside(
 
 #[cfg(test)]
 mod tests {
+    use super::super::cells::is_dash_bar;
+    use super::super::engine::Word;
     use super::*;
+    use image::Luma;
     use std::io::Cursor;
 
     /// A binary image with the given rectangles inked.
@@ -1143,6 +741,59 @@ mod tests {
             ],
         );
         assert_eq!(ink_box(&b, 0, 0, 80, 40, 40), Some((34, 10, 46, 30)));
+    }
+
+    #[test]
+    fn specks_beside_a_number_go_and_its_decimal_point_stays() {
+        // "0.0": two rings 20 high with a 3×3 point between them on the baseline, and
+        // specks of noise above and to the right.
+        let mut b = bin_with(
+            100,
+            40,
+            &[
+                (10, 10, 22, 12),
+                (10, 28, 22, 30),
+                (10, 10, 12, 30),
+                (20, 10, 22, 30),
+                (25, 27, 28, 30),
+                (31, 10, 43, 12),
+                (31, 28, 43, 30),
+                (31, 10, 33, 30),
+                (41, 10, 43, 30),
+                (26, 2, 28, 4),
+                (60, 20, 62, 22),
+            ],
+        );
+        assert_eq!(drop_specks(&mut b, (10, 2, 62, 30)), Some((10, 10, 43, 30)));
+        assert_eq!(b.count(25, 27, 28, 30), 9, "the point");
+        assert_eq!(
+            b.count(26, 2, 28, 4) + b.count(60, 20, 62, 22),
+            0,
+            "the specks"
+        );
+    }
+
+    #[test]
+    fn a_reading_with_fewer_digits_than_glyphs_or_without_its_minus_is_not_confirmed() {
+        // "11": two bars; the engine reads "7" every time, one digit for two glyphs.
+        let b = bin_with(60, 40, &[(10, 10, 14, 30), (30, 10, 34, 30)]);
+        let gray = GrayImage::from_pixel(60, 40, Luma([255]));
+        let mut e = Fake(0);
+        assert_eq!(
+            confirm_number(&gray, &b, (10, 10, 34, 30), &mut e, "7").unwrap(),
+            None
+        );
+        assert_eq!(e.0, 0, "no read needed to refuse it");
+        // "-7": a bar before the glyph, read as "7" without its sign.
+        let b = bin_with(60, 40, &[(4, 19, 12, 22), (20, 10, 24, 30)]);
+        assert_eq!(
+            confirm_number(&gray, &b, (4, 10, 24, 30), &mut e, "7").unwrap(),
+            None
+        );
+        // One glyph read "7" twice more: confirmed.
+        let b = bin_with(60, 40, &[(20, 10, 24, 30)]);
+        let seen = confirm_number(&gray, &b, (20, 10, 24, 30), &mut e, "7").unwrap();
+        assert_eq!(seen.as_deref(), Some("7"));
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub struct MatchResult {
     pub found: Vec<TableKind>,
     /// Problems worth telling the user: unreadable rows, missing keys.
     pub errors: Vec<String>,
+    /// Keys of the tables found that got no value.
+    pub missing: usize,
 }
 
 /// A value cell: grid column, what it reads as, its raw text.
@@ -884,7 +886,15 @@ pub fn match_tables(doc: &Document, templates: &Templates, year: Option<i32>) ->
         return match_with(doc, template);
     }
     let mut results: Vec<MatchResult> = templates.list.iter().map(|t| match_with(doc, t)).collect();
-    let score = |r: &MatchResult| (r.values.len(), usize::MAX - r.errors.len());
+    // The template the tables fit best: most values less the keys it expects but did
+    // not find. A 2019 table 三 read as 2021 puts its one (六)其他处理 row on 2021's
+    // 3.其他 and misses 2021's two other (六) rows: more values is not a better fit.
+    let score = |r: &MatchResult| {
+        (
+            r.values.len() as i64 - r.missing as i64,
+            usize::MAX - r.errors.len(),
+        )
+    };
     let best = results.iter().map(score).max();
     let leaders = results.iter().filter(|r| Some(score(r)) == best).count();
     // Templates are listed newest first: a tie goes to the newest.
@@ -937,6 +947,7 @@ fn match_with(doc: &Document, template: &Template) -> MatchResult {
                 .iter()
                 .filter(|k| k.starts_with(&prefix) && !seen.contains(*k))
                 .collect();
+            ctx.out.missing += missing.len();
             if !missing.is_empty() {
                 let shown: Vec<&str> = missing.iter().take(8).map(|s| s.as_str()).collect();
                 ctx.out.errors.push(format!(

@@ -1,0 +1,404 @@
+//! One cell's ink: its box without ruling stubs and specks, the crops handed to OCR,
+//! and the shape features that group cells of identical rendering. Pure functions over
+//! the binary and grey pictures; no OCR here.
+
+use super::prep::Bin;
+use super::recognise::PxBox;
+use image::{imageops, GrayImage, Luma};
+
+/// Ink bounding box inside a region, ignoring what lies along its edges as rows or
+/// columns mostly ink (rulings the grid did not erase) or as thin stubs set apart, and
+/// tiny specks; `None` when the region is blank.
+pub fn ink_box(
+    bin: &Bin,
+    x0: usize,
+    y0: usize,
+    x1: usize,
+    y1: usize,
+    row_h: usize,
+) -> Option<(usize, usize, usize, usize)> {
+    let (w, h) = (x1.saturating_sub(x0), y1.saturating_sub(y0));
+    if w < 3 || h < 3 {
+        return None;
+    }
+    // Residual rulings can only lie in a band along the edges of the interior.
+    let band = 5;
+    let in_band = |d: usize, n: usize| d < band || d + band >= n;
+    let mut row_ok: Vec<bool> = (0..h)
+        .map(|dy| !in_band(dy, h) || bin.count(x0, y0 + dy, x1, y0 + dy + 1) * 10 <= w * 6)
+        .collect();
+    let mut col_ok: Vec<bool> = (0..w)
+        .map(|dx| !in_band(dx, w) || bin.count(x0 + dx, y0, x0 + dx + 1, y1) * 10 <= h * 6)
+        .collect();
+    let mut rows = vec![0usize; h];
+    let mut cols = vec![0usize; w];
+    let count_ink = |row_ok: &[bool], col_ok: &[bool], rows: &mut [usize], cols: &mut [usize]| {
+        rows.fill(0);
+        cols.fill(0);
+        let mut total = 0;
+        for dy in (0..h).filter(|&dy| row_ok[dy]) {
+            for dx in (0..w).filter(|&dx| col_ok[dx]) {
+                if bin.get(x0 + dx, y0 + dy) {
+                    rows[dy] += 1;
+                    cols[dx] += 1;
+                    total += 1;
+                }
+            }
+        }
+        total
+    };
+    let mut total = count_ink(&row_ok, &col_ok, &mut rows, &mut cols);
+    // Vertical stubs first: they would join the rows of a line to a stroke above it.
+    if drop_edge_stubs(&cols, &mut col_ok, row_h / 3, row_h) {
+        total = count_ink(&row_ok, &col_ok, &mut rows, &mut cols);
+    }
+    if drop_edge_stubs(&rows, &mut row_ok, row_h / 5, row_h) {
+        total = count_ink(&row_ok, &col_ok, &mut rows, &mut cols);
+    }
+    // Blank: too little ink for a glyph at this cell height.
+    // A glyph (even "1" or ".") of a text line in a row `row_h` high has more ink.
+    let min_ink = (row_h * row_h / 150).max(10);
+    if total < min_ink {
+        return None;
+    }
+    // Trim sparse margins (noise specks): keep rows/cols with ink, cutting from the ends
+    // while the cumulative ink there is under 1 %.
+    let cut = |v: &[usize]| -> Option<(usize, usize)> {
+        let t: usize = v.iter().sum();
+        let lim = t / 100;
+        let mut a = 0;
+        let mut acc = 0;
+        while a < v.len() && acc + v[a] <= lim {
+            acc += v[a];
+            a += 1;
+        }
+        let mut b = v.len();
+        acc = 0;
+        while b > a && acc + v[b - 1] <= lim {
+            acc += v[b - 1];
+            b -= 1;
+        }
+        (b > a).then_some((a, b))
+    };
+    let (ry0, ry1) = cut(&rows)?;
+    let (cx0, cx1) = cut(&cols)?;
+    if ry1 - ry0 < 4 {
+        return None;
+    }
+    Some((x0 + cx0, y0 + ry0, x0 + cx1, y0 + ry1))
+}
+
+/// Marks as not ink a thin run of columns (or rows) at either edge of a cell, set apart
+/// from the rest of its ink by `gap`: a stub of a ruling line that the skew left inside
+/// the cell (short, so the mostly-ink test misses it) or a speck of noise. Read with the
+/// number beside it, it becomes "|0" or "10", or a crop twice the digit's height. The
+/// digits of one number never leave a gap of a third of the row height between them,
+/// nor the lines of a label a fifth. True when a run was dropped.
+pub(crate) fn drop_edge_stubs(
+    cols: &[usize],
+    col_ok: &mut [bool],
+    gap: usize,
+    row_h: usize,
+) -> bool {
+    let gap = gap.max(4);
+    let thin = (row_h / 8).max(3);
+    let edge = (row_h / 4).max(6);
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (x, &n) in cols.iter().enumerate() {
+        if n == 0 {
+            continue;
+        }
+        match runs.last_mut() {
+            Some(run) if x < run.1 + gap => run.1 = x + 1,
+            _ => runs.push((x, x + 1)),
+        }
+    }
+    if runs.len() < 2 {
+        return false;
+    }
+    let ink = |r: (usize, usize)| -> usize { cols[r.0..r.1].iter().sum() };
+    // What stays must be the cell's main ink: a lone "1" beside a speck is kept.
+    let most = runs.iter().map(|&r| ink(r)).max().unwrap_or(0);
+    let (first, last) = (runs[0], runs[runs.len() - 1]);
+    let stubs = [
+        first.0 < edge && first.1 - first.0 <= thin,
+        last.1 + edge > cols.len() && last.1 - last.0 <= thin,
+    ];
+    let mut dropped = false;
+    for (run, is_stub) in [first, last].into_iter().zip(stubs) {
+        if is_stub && ink(run) < most {
+            col_ok[run.0..run.1].fill(false);
+            dropped = true;
+        }
+    }
+    dropped
+}
+
+/// Erases from `bin` the specks of noise inside a cell's ink box and returns the box
+/// of what is left (`None`: nothing but specks). Scanner speckle and JPEG debris beside
+/// a number read as dots and commas ("0." "0:"), which make a number a label. A speck
+/// is a component under a third of the cell's tallest one on both sides; it is kept
+/// where a decimal point or a dash would be: between the glyphs, in the lower part of
+/// their band, or as the cell's only ink.
+pub fn drop_specks(bin: &mut Bin, b: PxBox) -> Option<PxBox> {
+    let (x0, y0, x1, y1) = b;
+    let (w, h) = (x1 - x0, y1 - y0);
+    let mut local = Vec::with_capacity(w * h);
+    for y in y0..y1 {
+        local.extend_from_slice(&bin.px[y * bin.w + x0..y * bin.w + x1]);
+    }
+    let comps = super::scale::components(&local, w, h, |v| v);
+    let tallest = comps.iter().map(|c| c.y1 - c.y0).max()?;
+    let small =
+        |c: &super::scale::Component| (c.y1 - c.y0) * 3 < tallest && (c.x1 - c.x0) * 3 < tallest;
+    let big: Vec<_> = comps.iter().filter(|c| !small(c)).collect();
+    if big.is_empty() {
+        return Some(b);
+    }
+    let left = big.iter().map(|c| c.x0).min().unwrap_or(0);
+    let right = big.iter().map(|c| c.x1).max().unwrap_or(w);
+    let top = big.iter().map(|c| c.y0).min().unwrap_or(0);
+    let bottom = big.iter().map(|c| c.y1).max().unwrap_or(h);
+    let decimal_point = |c: &super::scale::Component| {
+        let (cx, cy) = ((c.x0 + c.x1) / 2, (c.y0 + c.y1) / 2);
+        cx > left && cx < right && cy * 5 >= top * 5 + (bottom - top) * 3 && c.y1 <= bottom + 2
+    };
+    let mut kept: Option<PxBox> = None;
+    for c in &comps {
+        if small(c) && !decimal_point(c) {
+            // Its box may reach into a glyph's: only pixels outside every glyph's go.
+            for y in c.y0..c.y1 {
+                for x in c.x0..c.x1 {
+                    let in_glyph = big
+                        .iter()
+                        .any(|g| (g.x0..g.x1).contains(&x) && (g.y0..g.y1).contains(&y));
+                    if !in_glyph {
+                        bin.px[(y0 + y) * bin.w + x0 + x] = false;
+                    }
+                }
+            }
+            continue;
+        }
+        kept = Some(match kept {
+            None => (c.x0, c.y0, c.x1, c.y1),
+            Some(k) => (k.0.min(c.x0), k.1.min(c.y0), k.2.max(c.x1), k.3.max(c.y1)),
+        });
+    }
+    kept.map(|k| (x0 + k.0, y0 + k.1, x0 + k.2, y0 + k.3))
+}
+
+/// A clean OCR crop: the binary ink of the box, padded and scaled so that the text is
+/// about `target_h` pixels high.
+pub fn ocr_crop(bin: &Bin, b: (usize, usize, usize, usize), target_h: f32) -> GrayImage {
+    let (x0, y0, x1, y1) = b;
+    let (w, h) = ((x1 - x0) as u32, (y1 - y0) as u32);
+    let mut crop = GrayImage::from_pixel(w, h, Luma([255]));
+    for y in 0..h {
+        for x in 0..w {
+            if bin.get(x0 + x as usize, y0 + y as usize) {
+                crop.put_pixel(x, y, Luma([0]));
+            }
+        }
+    }
+    scale_and_pad(crop, target_h)
+}
+
+/// Scales a crop so its text is about `target_h` pixels high (up to 4×) and pads it
+/// with white on every side by half its height: tesseract reads a line best so.
+pub(crate) fn scale_and_pad(crop: GrayImage, target_h: f32) -> GrayImage {
+    let (w, h) = crop.dimensions();
+    let scale = (target_h / h.max(1) as f32).clamp(1.0, 4.0);
+    let crop = if scale > 1.05 {
+        let nw = ((w as f32 * scale).round() as u32).max(1);
+        let nh = ((h as f32 * scale).round() as u32).max(1);
+        imageops::resize(&crop, nw, nh, imageops::FilterType::Triangle)
+    } else {
+        crop
+    };
+    let pad = (crop.height() / 2).max(10);
+    let mut out =
+        GrayImage::from_pixel(crop.width() + 2 * pad, crop.height() + 2 * pad, Luma([255]));
+    imageops::replace(&mut out, &crop, pad as i64, pad as i64);
+    out
+}
+
+/// The grey pixels of the box, contrast-stretched (background white, darkest ink black),
+/// scaled and padded exactly as [`ocr_crop`] does. Tesseract reads anti-aliased glyphs
+/// better than their binarisation: a clean isolated "5" binarised can read as "2".
+/// Pixels farther than two from any ink of `bin` are set to white first: the noise,
+/// specks and erased rulings the binarisation dropped do not come back through the grey.
+pub fn gray_crop(
+    gray: &GrayImage,
+    bin: &Bin,
+    b: (usize, usize, usize, usize),
+    target_h: f32,
+) -> GrayImage {
+    let (x0, y0, x1, y1) = b;
+    let (w, h) = ((x1 - x0) as u32, (y1 - y0) as u32);
+    let mut crop = imageops::crop_imm(gray, x0 as u32, y0 as u32, w, h).to_image();
+    let near_ink = |x: usize, y: usize| {
+        let (ya, yb) = (y.saturating_sub(2), (y + 3).min(bin.h));
+        let (xa, xb) = (x.saturating_sub(2), (x + 3).min(bin.w));
+        (ya..yb).any(|yy| bin.px[yy * bin.w + xa..yy * bin.w + xb].contains(&true))
+    };
+    for (x, y, p) in crop.enumerate_pixels_mut() {
+        if !near_ink(x0 + x as usize, y0 + y as usize) {
+            p.0[0] = 255;
+        }
+    }
+    let mut hist = [0u32; 256];
+    for p in crop.pixels() {
+        hist[p.0[0] as usize] += 1;
+    }
+    let n = (w * h).max(1);
+    let quantile = |q: u32| -> u8 {
+        let mut acc = 0;
+        for (v, c) in hist.iter().enumerate() {
+            acc += c;
+            if acc * 100 >= n * q {
+                return v as u8;
+            }
+        }
+        255
+    };
+    let (lo, hi) = (quantile(1) as f32, quantile(80) as f32);
+    let span = (hi - lo).max(16.0);
+    for p in crop.pixels_mut() {
+        let v = ((p.0[0] as f32 - lo) / span * 255.0).clamp(0.0, 255.0);
+        p.0[0] = v as u8;
+    }
+    scale_and_pad(crop, target_h)
+}
+
+/// Fixed-height shape feature of a cell's ink (for grouping identical renderings).
+#[derive(Debug, Clone)]
+pub struct Shape {
+    pub w: usize,
+    pub feat: Vec<f32>,
+}
+
+pub const SHAPE_H: usize = 20;
+
+/// True when the ink is a printed zero sign "-" or "—" (or two): a solid bar, low
+/// (under a fifth of the row) and at least twice as wide as high. The digits engine
+/// reads a lone dash with little confidence, and chi_sim as "一" or nothing.
+pub(crate) fn is_dash_bar(bin: &Bin, b: (usize, usize, usize, usize), row_h: usize) -> bool {
+    let (x0, y0, x1, y1) = b;
+    let (bw, bh) = (x1 - x0, y1 - y0);
+    bh * 5 <= row_h && bw >= 2 * bh && bin.count(x0, y0, x1, y1) * 10 >= bw * bh * 6
+}
+
+/// The widest run of inked columns in the box (a glyph, or glyphs that touch), over the
+/// box's height: about 0.5–0.7 for digits, 0.9–1.0 for most Chinese characters.
+pub(crate) fn widest_glyph(bin: &Bin, b: (usize, usize, usize, usize)) -> f32 {
+    let (x0, y0, x1, y1) = b;
+    let (mut widest, mut run) = (0usize, 0usize);
+    for x in x0..x1 {
+        if (y0..y1).any(|y| bin.get(x, y)) {
+            run += 1;
+            widest = widest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    widest as f32 / (y1 - y0).max(1) as f32
+}
+
+/// Area-averaged ink coverage of the box scaled to height [`SHAPE_H`], width by aspect.
+pub fn shape_of(bin: &Bin, b: (usize, usize, usize, usize)) -> Shape {
+    let (x0, y0, x1, y1) = b;
+    let (bw, bh) = ((x1 - x0).max(1) as f32, (y1 - y0).max(1) as f32);
+    let w = ((bw / bh * SHAPE_H as f32).round() as usize).clamp(4, 160);
+    let mut feat = vec![0f32; w * SHAPE_H];
+    let (sx, sy) = (w as f32 / bw, SHAPE_H as f32 / bh);
+    let mut cnt = vec![0f32; w * SHAPE_H];
+    for y in y0..y1 {
+        let fy = (((y - y0) as f32 + 0.5) * sy) as usize;
+        for x in x0..x1 {
+            let fx = (((x - x0) as f32 + 0.5) * sx) as usize;
+            let i = fy.min(SHAPE_H - 1) * w + fx.min(w - 1);
+            cnt[i] += 1.0;
+            if bin.get(x, y) {
+                feat[i] += 1.0;
+            }
+        }
+    }
+    for (f, c) in feat.iter_mut().zip(&cnt) {
+        if *c > 0.0 {
+            *f /= c;
+        }
+    }
+    Shape { w, feat }
+}
+
+/// Mean absolute difference of two shapes of the same width; `None` if widths differ.
+pub fn shape_distance(a: &Shape, b: &Shape) -> Option<f32> {
+    if a.w != b.w {
+        return None;
+    }
+    let s: f32 = a.feat.iter().zip(&b.feat).map(|(x, y)| (x - y).abs()).sum();
+    Some(s / a.feat.len() as f32)
+}
+
+/// Cells whose shapes differ by less than this are read once (same rendering).
+pub const SAME_SHAPE: f32 = 0.10;
+
+/// Groups shapes greedily around leaders; returns (leader index, members) per group.
+pub fn group_shapes(shapes: &[Shape], thr: f32) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, s) in shapes.iter().enumerate() {
+        let best = groups
+            .iter()
+            .enumerate()
+            .filter_map(|(gi, g)| shape_distance(&shapes[g[0]], s).map(|d| (gi, d)))
+            .filter(|&(_, d)| d < thr)
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        match best {
+            Some((gi, _)) => groups[gi].push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    groups
+}
+
+/// Number of text lines in the ink box (row-profile runs separated by blank rows).
+pub(crate) fn count_lines(bin: &Bin, b: (usize, usize, usize, usize)) -> usize {
+    let (x0, y0, x1, y1) = b;
+    // Runs of inked rows, joined over gaps of one blank row.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for y in y0..y1 {
+        if bin.count(x0, y, x1, y + 1) == 0 {
+            continue;
+        }
+        match runs.last_mut() {
+            Some(run) if y <= run.1 + 2 => run.1 = y + 1,
+            _ => runs.push((y, y + 1)),
+        }
+    }
+    // A speck of noise above or below a number is not a line of its own.
+    let tallest = runs.iter().map(|r| r.1 - r.0).max().unwrap_or(0);
+    runs.iter().filter(|r| (r.1 - r.0) * 3 >= tallest).count()
+}
+
+/// The glyphs in a box: its connected components at least half as high as the tallest
+/// (a dash or a decimal point is not one); and whether a bar (wider than high, low)
+/// stands before them all, as a minus sign does.
+pub(crate) fn glyph_count(bin: &Bin, b: PxBox) -> (usize, bool) {
+    let (x0, y0, x1, y1) = b;
+    let mut local = Vec::with_capacity((x1 - x0) * (y1 - y0));
+    for y in y0..y1 {
+        local.extend_from_slice(&bin.px[y * bin.w + x0..y * bin.w + x1]);
+    }
+    let comps = super::scale::components(&local, x1 - x0, y1 - y0, |v| v);
+    let tallest = comps.iter().map(|c| c.y1 - c.y0).max().unwrap_or(0);
+    let glyphs: Vec<_> = comps
+        .iter()
+        .filter(|c| (c.y1 - c.y0) * 2 >= tallest)
+        .collect();
+    let first = glyphs.iter().map(|c| c.x0).min().unwrap_or(0);
+    let minus = comps.iter().any(|c| {
+        let (cw, ch) = (c.x1 - c.x0, c.y1 - c.y0);
+        ch * 3 < tallest && cw * 2 >= ch * 3 && c.x1 <= first
+    });
+    (glyphs.len(), minus)
+}

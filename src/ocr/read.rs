@@ -1,0 +1,267 @@
+//! Reading one cell with OCR: the digits engine on the cleaned crops, a number confirmed
+//! by independent reads, text read by chi_sim.
+
+use super::cells::{count_lines, glyph_count, gray_crop, is_dash_bar, ocr_crop, widest_glyph};
+use super::engine::{OcrEngine, OcrMode, Word};
+use super::prep::Bin;
+use super::recognise::{PxBox, RecogniseError, LOW_CONFIDENCE};
+use image::GrayImage;
+
+/// Joins words into a cell text and its confidence (the lowest word confidence).
+pub fn join_words(words: &[Word], sep: &str) -> (String, f32) {
+    let text = words
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(sep);
+    let conf = words.iter().map(|w| w.confidence).fold(1.0f32, f32::min);
+    (text, if words.is_empty() { 0.0 } else { conf })
+}
+
+/// True when a digits-mode reading looks like a number (not a forced reading of CJK).
+pub fn looks_numeric(text: &str, conf: f32) -> bool {
+    conf >= 0.5 && number_like(text)
+}
+
+/// Digits, with the dots, dashes and slashes numbers are printed with.
+pub(crate) fn number_like(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '/'))
+}
+
+/// Confidence of a dash read from its shape alone: a solid bar is a bar.
+pub(crate) const DASH_CONFIDENCE: f32 = 0.9;
+
+/// The readings of one cell crop.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Reading {
+    pub(crate) digits: (String, f32),
+    /// Whether the digits engine read the crop at all (text-shaped crops skip it).
+    pub(crate) tried_digits: bool,
+    /// The grey crop gave no digits and the binary crops were not read yet.
+    pub(crate) empty_grey: bool,
+    pub(crate) numeric: bool,
+    /// The number was seen by two independent reads (two crops, two scales, or two
+    /// cells of the same rendering), or is a dash read from its shape.
+    pub(crate) confirmed: bool,
+    pub(crate) chinese: Option<(String, f32)>,
+}
+
+impl Reading {
+    pub(crate) fn best(&self) -> (String, f32) {
+        match (&self.chinese, self.numeric) {
+            (Some(c), false) => c.clone(),
+            _ => self.digits.clone(),
+        }
+    }
+}
+
+/// True when the words read cover the crop's ink and their count fits its width: a
+/// digits-mode reading that dropped CJK glyphs (e.g. "2." of "2.其他法律…") fails.
+pub(crate) fn digits_fit(
+    words: &[Word],
+    text: &str,
+    crop_ink: (f32, f32),
+    box_w: f32,
+    box_h: f32,
+    lines: usize,
+) -> bool {
+    let (l, r) = words.iter().fold((f32::MAX, 0f32), |(l, r), w| {
+        (l.min(w.bbox[0]), r.max(w.bbox[0] + w.bbox[2]))
+    });
+    let covered = if r > l {
+        (r - l) / (crop_ink.1 - crop_ink.0).max(1.0)
+    } else {
+        0.0
+    };
+    let n = text.chars().count() as f32;
+    // A digit is at most ~0.75 of the line height wide ('.' and '1' less).
+    let line_h = box_h / lines.max(1) as f32;
+    covered >= 0.5 && box_w <= line_h * (0.8 * n + 0.6) && lines == 1
+}
+
+/// Reads one crop with the digits engine: the grey crop, then when doubtful the binary
+/// one at two scales, keeping the most confident number. Not a number: see [`read_text`].
+/// `retry_empty`: read the binary crops too when the grey one gave no digits at all.
+/// Most such crops are labels (the digits engine sees nothing in 规章), so the first
+/// pass over a grid leaves them for [`ocr_grid`] to retry where numbers belong.
+pub(crate) fn read_cell(
+    gray: &GrayImage,
+    bin: &Bin,
+    b: (usize, usize, usize, usize),
+    row_h: usize,
+    engine: &mut dyn OcrEngine,
+    force_digits: bool,
+    retry_empty: bool,
+) -> Result<Reading, RecogniseError> {
+    if is_dash_bar(bin, b, row_h) {
+        return Ok(Reading {
+            digits: ("-".to_string(), DASH_CONFIDENCE),
+            tried_digits: true,
+            numeric: true,
+            confirmed: true,
+            ..Reading::default()
+        });
+    }
+    let target = 36.0;
+    let (bw, bh) = ((b.2 - b.0) as f32, (b.3 - b.1) as f32);
+    let lines = count_lines(bin, b);
+    // Word boxes of every reading are mapped onto the first crop's scale for the fit test.
+    let scale_of = |t: f32| (t / bh.max(1.0)).clamp(1.0, 4.0);
+    let pad_of = |t: f32| ((bh * scale_of(t)).round() as u32 / 2).max(10) as f32;
+    let (scale, pad) = (scale_of(target), pad_of(target));
+    let ink = (pad, pad + bw * scale);
+    // Numbers in these tables are single lines of at most ~8 characters: a wider or
+    // multi-line cell is text, read by chi_sim without trying digits first. So is a
+    // line with a glyph as wide as it is high: a digit is at most ~0.8 of its height
+    // (a dash is wider, but not a line's height: boxes under 10 px are not judged).
+    let square_glyph = bh >= 10.0 && widest_glyph(bin, b) > 0.9;
+    let maybe_number = force_digits || (lines == 1 && bw <= bh * 4.5 && !square_glyph);
+    let attempts: &[(bool, f32)] = if maybe_number {
+        &[(true, target), (false, target), (false, 56.0)]
+    } else {
+        &[]
+    };
+    let mut best: Option<(Vec<Word>, String, f32)> = None;
+    let mut rd_empty_grey = false;
+    for (k, &(grey, t)) in attempts.iter().enumerate() {
+        if k > 0 {
+            // Read again only a doubtful number, not text the digits engine garbled.
+            let doubtful_number = best.as_ref().is_some_and(|(_, t, c)| {
+                *c < 0.8 && ((t.is_empty() && retry_empty) || number_like(t))
+            });
+            if !doubtful_number {
+                rd_empty_grey = best.as_ref().is_some_and(|(_, t, _)| t.is_empty());
+                break;
+            }
+        }
+        let crop = if grey {
+            gray_crop(gray, bin, b, t)
+        } else {
+            ocr_crop(bin, b, t)
+        };
+        let words = engine.recognise(&crop, OcrMode::Digits)?;
+        let (text, conf) = join_words(&words, "");
+        let better = match &best {
+            None => true,
+            Some((_, bt, bc)) => {
+                looks_numeric(&text, conf) && (conf > *bc || !looks_numeric(bt, *bc))
+            }
+        };
+        if better {
+            let (s2, p2) = (scale_of(t), pad_of(t));
+            let words = words
+                .into_iter()
+                .map(|mut w| {
+                    w.bbox[0] = (w.bbox[0] - p2) / s2 * scale + pad;
+                    w.bbox[2] = w.bbox[2] / s2 * scale;
+                    w
+                })
+                .collect();
+            best = Some((words, text, conf));
+        }
+    }
+    let (words, text, conf) = best.unwrap_or_default();
+    let (text, conf) = trim_stray_dashes(text, conf);
+    let mut rd = Reading {
+        digits: (text.clone(), conf),
+        tried_digits: maybe_number,
+        empty_grey: rd_empty_grey,
+        ..Reading::default()
+    };
+    if looks_numeric(&text, conf) && digits_fit(&words, &text, ink, bw, bh, lines) {
+        rd.numeric = true;
+    }
+    Ok(rd)
+}
+
+/// Reads a number cell twice more, from crops unlike the first read's (the binary ink
+/// at another size, the grey at a third), and returns the number that two of the three
+/// reads agree on; `None` when they all differ.
+pub(crate) fn confirm_number(
+    gray: &GrayImage,
+    bin: &Bin,
+    b: PxBox,
+    engine: &mut dyn OcrEngine,
+    first: &str,
+) -> Result<Option<String>, RecogniseError> {
+    let mut read = |crop: GrayImage| -> Result<Option<String>, RecogniseError> {
+        let (text, conf) = join_words(&engine.recognise(&crop, OcrMode::Digits)?, "");
+        let (text, _) = trim_stray_dashes(text, conf);
+        Ok(number_like(&text).then_some(text))
+    };
+    // Each digit is a glyph of its own (touching ones may be one): a reading with
+    // fewer digits than the crop has glyphs dropped one ("11" read as "1").
+    // A bar before them is a minus sign (table 二's change column), which the engine
+    // drops from "-2" as easily as it reads it.
+    let (glyphs, minus) = glyph_count(bin, b);
+    let whole = |n: &str| {
+        n.chars().filter(|c| c.is_ascii_digit()).count().max(1) >= glyphs
+            && (!minus || n.starts_with('-'))
+    };
+    if !whole(first) {
+        return Ok(None);
+    }
+    let second = read(ocr_crop(bin, b, 46.0))?;
+    if second.as_deref() == Some(first) {
+        return Ok(Some(first.to_string()));
+    }
+    let third = read(gray_crop(gray, bin, b, 28.0))?;
+    Ok(match (second, third) {
+        (_, Some(t)) if t == first => Some(t),
+        (Some(s), Some(t)) if s == t && whole(&s) => Some(s),
+        _ => None,
+    })
+}
+
+/// Reads a crop that is not a number with chi_sim (labels, headers), unless the digits
+/// engine's number is what chi_sim sees too, with dashes beside it.
+pub(crate) fn read_text(
+    rd: &mut Reading,
+    bin: &Bin,
+    b: (usize, usize, usize, usize),
+    engine: &mut dyn OcrEngine,
+) -> Result<(), RecogniseError> {
+    let crop = ocr_crop(bin, b, 36.0);
+    let words = engine.recognise(&crop, OcrMode::ChineseBlock)?;
+    let (zh, zh_conf) = join_words(&words, "");
+    // The digits engine dropped what chi_sim sees as dashes beside the number ("-0",
+    // "0—": a fragment of a ruling line): both agree on the digits, so it is the number,
+    // marked doubtful.
+    let (text, conf) = rd.digits.clone();
+    let digits_only: String = zh.chars().filter(|c| !is_dash(*c)).collect();
+    if looks_numeric(&text, conf) && digits_only == text && digits_only.len() < zh.len() {
+        rd.numeric = true;
+        rd.digits.1 = conf.min(zh_conf).min(LOW_CONFIDENCE - 0.05);
+        return Ok(());
+    }
+    rd.chinese = Some((zh, zh_conf));
+    Ok(())
+}
+
+/// A dash after the digits ("12-"), or before a zero ("-0"), is a fragment of a ruling
+/// line, not part of the number (a change column of table 二 can be negative, "-1", and
+/// keeps its sign). It is dropped, and the reading marked doubtful.
+pub(crate) fn trim_stray_dashes(text: String, conf: f32) -> (String, f32) {
+    let mut trimmed = text.trim_end_matches('-');
+    let unsigned = trimmed.trim_start_matches('-');
+    if !unsigned.is_empty() && unsigned.chars().all(|c| c == '0') {
+        trimmed = unsigned;
+    }
+    if trimmed.len() == text.len() || !trimmed.chars().any(|c| c.is_ascii_digit()) {
+        return (text, conf);
+    }
+    (trimmed.to_string(), conf.min(LOW_CONFIDENCE - 0.05))
+}
+
+pub(crate) fn is_dash(c: char) -> bool {
+    matches!(c, '-' | '—' | '–' | '－' | '一' | '_' | '~' | '|')
+}
+
+pub(crate) fn han_count(s: &str) -> usize {
+    s.chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count()
+}

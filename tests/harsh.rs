@@ -1,0 +1,128 @@
+//! Pictures and scans at real-world quality (issue #9): low-resolution JPEG table
+//! pictures and a 150-dpi greyscale scan with a seal over its table, from `samples/harsh`,
+//! and one table rendered at several resolutions. What they must show: no number that
+//! disagrees with the truth (a cell left out is an error in the record, a wrong one is
+//! the worst defect), and at least the share of the table read today.
+
+use image::{imageops, DynamicImage, ImageFormat};
+use nianbao::extract::extract_bytes;
+use nianbao::ocr::LazyEngine;
+use nianbao::record::Record;
+use nianbao::template::Templates;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::path::Path;
+
+fn extract(name: &str, bytes: Vec<u8>) -> Record {
+    let templates = Templates::builtin().expect("templates");
+    let mut engine = LazyEngine::new();
+    extract_bytes(name, bytes, &templates, &mut engine)
+}
+
+fn truth(rel: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(rel);
+    serde_json::from_str(&std::fs::read_to_string(path).expect("truth")).expect("truth json")
+}
+
+/// Every value of `rec` is one of the truth's and equal to it; returns how many there are.
+fn no_wrong_number(rec: &Record, truth: &Value, what: &str) -> usize {
+    let want = truth["values"].as_object().expect("truth values");
+    for (key, got) in &rec.values {
+        let Some(w) = want.get(key) else {
+            panic!("{what}: {key} is not a key of this report's tables");
+        };
+        assert_eq!(Some(got.as_f64()), w.as_f64(), "{what}: {key}");
+    }
+    rec.values.len()
+}
+
+#[test]
+fn low_resolution_jpegs_and_a_grey_scan_with_a_seal_read_no_wrong_number() {
+    // (sample, what it is, values read at least: the truth has 15, 15, 161 and 198)
+    let cases = [
+        ("hv-026.jpg", "91-dpi table 四, JPEG q50", 14),
+        (
+            "hv-038.jpg",
+            "104-dpi table 四 in full-width digits, JPEG q40",
+            15,
+        ),
+        ("hv-039.jpg", "102-dpi table 三, JPEG q45", 110),
+        (
+            "hv-013.pdf",
+            "150-dpi grey scan, seal over table 三, JPEG q39",
+            75,
+        ),
+    ];
+    for (file, what, floor) in cases {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/harsh");
+        let bytes = std::fs::read(dir.join(file)).expect("sample");
+        let rec = extract(file, bytes);
+        let stem = file.rsplit_once('.').map_or(file, |s| s.0);
+        let t = truth(&format!("harsh/{stem}.truth.json"));
+        let read = no_wrong_number(&rec, &t, what);
+        assert!(
+            read >= floor,
+            "{what}: {read} values read, {floor} expected"
+        );
+        // What was not read is named in the errors.
+        if read < t["values"].as_object().map_or(0, |v| v.len()) {
+            assert!(
+                !rec.errors.is_empty(),
+                "{what}: values missing without an error"
+            );
+        }
+    }
+}
+
+/// `png` scaled by `factor`: area averaging down, bilinear up, as a screenshot or a
+/// re-scan at another resolution would give it.
+fn rescaled(png: &[u8], factor: f64) -> Vec<u8> {
+    let img = image::load_from_memory(png).expect("png").to_luma8();
+    let (w, h) = img.dimensions();
+    let (nw, nh) = (
+        (w as f64 * factor).round() as u32,
+        (h as f64 * factor).round() as u32,
+    );
+    let filter = if factor < 1.0 {
+        imageops::FilterType::Triangle
+    } else {
+        imageops::FilterType::CatmullRom
+    };
+    let out = imageops::resize(&img, nw, nh, filter);
+    let mut bytes = Vec::new();
+    DynamicImage::ImageLuma8(out)
+        .write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
+        .expect("encode");
+    bytes
+}
+
+#[test]
+fn one_table_at_90_150_and_300_dpi_gives_one_grid_and_the_same_numbers() {
+    // samples/png/dev-004.png is table 三 at about 180 dpi.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/png");
+    let png = std::fs::read(root.join("dev-004.png")).expect("sample");
+    let t = truth("png/dev-004.truth.json");
+    let all = t["values"].as_object().map_or(0, |v| v.len());
+    let mut grids: Vec<BTreeMap<String, (usize, usize, usize)>> = Vec::new();
+    // (scale, resolution, values read at least)
+    for (factor, dpi, floor) in [(0.5, 90, 110), (0.83, 150, 150), (1.67, 300, all)] {
+        let rec = extract("dev-004.png", rescaled(&png, factor));
+        let read = no_wrong_number(&rec, &t, &format!("{dpi} dpi"));
+        assert!(read >= floor, "{dpi} dpi: {read} of {all} values read");
+        grids.push(
+            rec.cells
+                .iter()
+                .map(|c| (c.key.clone(), (c.table, c.row, c.col)))
+                .collect(),
+        );
+    }
+    // Every value read at two resolutions sits in the same grid cell at both.
+    for g in &grids[..2] {
+        for (key, at) in g {
+            assert_eq!(grids[2].get(key), Some(at), "{key} moved");
+        }
+    }
+}
