@@ -398,8 +398,10 @@ fn ocr_grid(
                 let c = rd.digits.1.min(r2.digits.1);
                 // Two cells of one rendering read alike are one read twice: the group's
                 // number is confirmed only by reads of other crops.
-                let seen = confirm_number(gray, bin, inked[lead].2, engine, &rd.digits.0)?;
-                let confirmed = seen.as_deref() == Some(rd.digits.0.as_str());
+                // A dash read from its shape needs no other read.
+                let confirmed = rd.confirmed
+                    || confirm_number(gray, bin, inked[lead].2, engine, &rd.digits.0)?.as_deref()
+                        == Some(rd.digits.0.as_str());
                 for &m in grp {
                     let mut x = rd.clone();
                     x.digits.1 = c;
@@ -985,6 +987,40 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+        assert_eq!(e.0, 0);
+    }
+
+    #[test]
+    fn a_row_of_dashes_reads_as_printed_zeros_without_the_engine() {
+        // One row of three cells, each with a solid dash: one group of one rendering,
+        // read from its shape. The engine would read "7"; it must not be asked.
+        let mut g = GrayImage::from_pixel(640, 200, Luma([255]));
+        for &y in &[20u32, 80] {
+            for x in 20..=620 {
+                g.put_pixel(x, y, Luma([0]));
+                g.put_pixel(x, y + 1, Luma([0]));
+            }
+        }
+        for &x in &[20u32, 220, 420, 620] {
+            for y in 20..=81 {
+                g.put_pixel(x, y, Luma([0]));
+                g.put_pixel(x + 1, y, Luma([0]));
+            }
+        }
+        for x0 in [110u32, 310, 510] {
+            for y in 48..53 {
+                for x in x0..x0 + 20 {
+                    g.put_pixel(x, y, Luma([0]));
+                }
+            }
+        }
+        let mut e = Fake(0);
+        let blocks = recognise_picture(&png(&g), None, &mut e, LineSelection::NONE, &[]).unwrap();
+        let Some(Block::Table(t)) = blocks.first() else {
+            panic!("no table: {blocks:?}")
+        };
+        let texts: Vec<&str> = t.rows[0].iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["-", "-", "-"]);
         assert_eq!(e.0, 0);
     }
 
