@@ -183,7 +183,8 @@ fn recognise_at(
         eprintln!("cells {:?}", t0.elapsed());
     }
     if lines != LineSelection::NONE {
-        for (y, text) in text_lines_outside(&bin, &grids, lines, engine)? {
+        let text_bin = super::scale::without_specks(&bin, glyph);
+        for (y, text) in text_lines_outside(gray, &text_bin, glyph, &grids, lines, engine)? {
             placed.push((y, Block::Paragraph(text)));
         }
     }
@@ -611,43 +612,31 @@ fn mostly_numbers((numeric, all): (usize, usize)) -> bool {
 
 /// Text lines outside the table grids, OCR'd with chi_sim: (y, text).
 fn text_lines_outside(
+    gray: &GrayImage,
     bin: &Bin,
+    glyph: f32,
     grids: &[Grid],
     which: LineSelection,
     engine: &mut dyn OcrEngine,
 ) -> Result<Vec<(f32, String)>, RecogniseError> {
-    // Table areas, 4 px beyond their outer rulings: (x0, y0, x1, y1), inclusive.
-    let areas: Vec<(f32, f32, f32, f32)> = grids
-        .iter()
-        .map(|g| {
-            let (x0, y0) = (g.xs[0] - 4.0, g.ys[0] - 4.0);
-            let (x1, y1) = (g.xs[g.xs.len() - 1] + 4.0, g.ys[g.ys.len() - 1] + 4.0);
-            (x0, y0, x1, y1)
-        })
-        .collect();
-    // Row profile of ink outside tables, ignoring a margin band at the page edges.
-    let mx = bin.w / 50;
-    let mut prof = vec![0usize; bin.h];
-    let mut xr = vec![(usize::MAX, 0usize); bin.h];
-    for (y, p) in prof.iter_mut().enumerate() {
-        let yf = y as f32;
-        let row_areas: Vec<_> = areas.iter().filter(|a| yf >= a.1 && yf <= a.3).collect();
-        let row = &bin.px[y * bin.w..(y + 1) * bin.w];
-        let inner = row
-            .iter()
-            .enumerate()
-            .take(bin.w.saturating_sub(mx))
-            .skip(mx);
-        for (x, &ink) in inner {
-            let xf = x as f32;
-            if ink && !row_areas.iter().any(|a| xf >= a.0 && xf <= a.2) {
-                *p += 1;
-                xr[y].0 = xr[y].0.min(x);
-                xr[y].1 = xr[y].1.max(x);
-            }
-        }
-    }
+    // A band of rows too tall for a line of text is lines run together by something
+    // printed over them: a seal over the signature and the date, which on a grey scan
+    // is not red and stays. Its ink is lighter than the text's: keep only the darker
+    // class of the band's ink (Otsu) and look for the lines again.
     let min_row_ink = 2;
+    let bands = ink_bands(bin, grids, min_row_ink);
+    let tall = (glyph * 4.0) as usize;
+    let mut own;
+    let mut bin = bin;
+    if bands.iter().any(|&(a, b)| b - a > tall) {
+        own = bin.clone();
+        for &(a, b) in bands.iter().filter(|&&(a, b)| b - a > tall) {
+            keep_darkest_ink(gray, &mut own, a, b);
+        }
+        bin = &own;
+    }
+    let bin = bin;
+    let (prof, xr) = row_profile(bin, grids);
     let mut boxes: Vec<PxBox> = Vec::new();
     let mut y = 0;
     while y < bin.h {
@@ -704,6 +693,115 @@ fn text_lines_outside(
         }
     }
     Ok(out)
+}
+
+/// Row bands of ink outside the table areas (rows with at least `min_row_ink` ink
+/// pixels, page margins left out), top to bottom: [start, end).
+fn ink_bands(bin: &Bin, grids: &[Grid], min_row_ink: usize) -> Vec<(usize, usize)> {
+    let (prof, _) = row_profile(bin, grids);
+    let mut out = Vec::new();
+    let mut y = 0;
+    while y < bin.h {
+        if prof[y] < min_row_ink {
+            y += 1;
+            continue;
+        }
+        let start = y;
+        while y < bin.h && prof[y] >= min_row_ink {
+            y += 1;
+        }
+        out.push((start, y));
+    }
+    out
+}
+
+/// Clears the lighter ink of rows [a, b): ink pixels whose grey is above the Otsu
+/// threshold of the band's ink, when the band's ink has two classes well apart.
+fn keep_darkest_ink(gray: &GrayImage, bin: &mut Bin, a: usize, b: usize) {
+    let mut hist = [0u64; 256];
+    for y in a..b.min(bin.h) {
+        for x in 0..bin.w {
+            if bin.px[y * bin.w + x] {
+                hist[gray.get_pixel(x as u32, y as u32).0[0] as usize] += 1;
+            }
+        }
+    }
+    let Some(t) = otsu(&hist) else {
+        return;
+    };
+    for y in a..b.min(bin.h) {
+        for x in 0..bin.w {
+            if bin.px[y * bin.w + x] && gray.get_pixel(x as u32, y as u32).0[0] > t {
+                bin.px[y * bin.w + x] = false;
+            }
+        }
+    }
+}
+
+/// Otsu's threshold of a histogram, when its two classes' means are 40 levels apart or
+/// more and the lighter holds a tenth of the pixels at least; else `None`.
+fn otsu(hist: &[u64; 256]) -> Option<u8> {
+    let n: u64 = hist.iter().sum();
+    if n == 0 {
+        return None;
+    }
+    let total: f64 = hist
+        .iter()
+        .enumerate()
+        .map(|(v, &c)| v as f64 * c as f64)
+        .sum();
+    let (mut w0, mut s0) = (0f64, 0f64);
+    let mut best = (0usize, 0f64, 0f64, 0f64, 0f64);
+    for (t, &c) in hist.iter().enumerate() {
+        w0 += c as f64;
+        s0 += t as f64 * c as f64;
+        let w1 = n as f64 - w0;
+        if w0 == 0.0 || w1 == 0.0 {
+            continue;
+        }
+        let (m0, m1) = (s0 / w0, (total - s0) / w1);
+        let between = w0 * w1 * (m0 - m1) * (m0 - m1);
+        if between > best.1 {
+            best = (t, between, m0, m1, w1);
+        }
+    }
+    let (t, _, m0, m1, w1) = best;
+    (m1 - m0 >= 40.0 && w1 * 10.0 >= n as f64).then_some(t as u8)
+}
+
+/// Per row: ink pixels outside the table areas (4 px beyond their outer rulings) and
+/// a margin at the page edges, and the x range of that ink.
+fn row_profile(bin: &Bin, grids: &[Grid]) -> (Vec<usize>, Vec<(usize, usize)>) {
+    let areas: Vec<(f32, f32, f32, f32)> = grids
+        .iter()
+        .map(|g| {
+            let (x0, y0) = (g.xs[0] - 4.0, g.ys[0] - 4.0);
+            let (x1, y1) = (g.xs[g.xs.len() - 1] + 4.0, g.ys[g.ys.len() - 1] + 4.0);
+            (x0, y0, x1, y1)
+        })
+        .collect();
+    let mx = bin.w / 50;
+    let mut prof = vec![0usize; bin.h];
+    let mut xr = vec![(usize::MAX, 0usize); bin.h];
+    for (y, p) in prof.iter_mut().enumerate() {
+        let yf = y as f32;
+        let row_areas: Vec<_> = areas.iter().filter(|a| yf >= a.1 && yf <= a.3).collect();
+        let row = &bin.px[y * bin.w..(y + 1) * bin.w];
+        let inner = row
+            .iter()
+            .enumerate()
+            .take(bin.w.saturating_sub(mx))
+            .skip(mx);
+        for (x, &ink) in inner {
+            let xf = x as f32;
+            if ink && !row_areas.iter().any(|a| xf >= a.0 && xf <= a.2) {
+                *p += 1;
+                xr[y].0 = xr[y].0.min(x);
+                xr[y].1 = xr[y].1.max(x);
+            }
+        }
+    }
+    (prof, xr)
 }
 
 #[cfg(test)]
@@ -1022,6 +1120,20 @@ mod tests {
         let texts: Vec<&str> = t.rows[0].iter().map(|c| c.text.as_str()).collect();
         assert_eq!(texts, ["-", "-", "-"]);
         assert_eq!(e.0, 0);
+    }
+
+    #[test]
+    fn a_seals_lighter_ink_is_told_from_the_texts() {
+        // Text ink around 30, a grey seal's around 160: the threshold falls between.
+        let mut hist = [0u64; 256];
+        hist[20..40].fill(10);
+        hist[150..170].fill(6);
+        let t = otsu(&hist).expect("two classes");
+        assert!((39..150).contains(&(t as usize)), "{t}");
+        // One class of ink (text only, anti-aliased edges a little lighter): no split.
+        let mut one = [0u64; 256];
+        one[20..60].fill(10);
+        assert_eq!(otsu(&one), None);
     }
 
     #[test]
