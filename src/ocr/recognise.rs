@@ -638,17 +638,7 @@ fn text_lines_outside(
     let bin = bin;
     let (prof, xr) = row_profile(bin, grids);
     let mut boxes: Vec<PxBox> = Vec::new();
-    let mut y = 0;
-    while y < bin.h {
-        if prof[y] < min_row_ink {
-            y += 1;
-            continue;
-        }
-        let start = y;
-        while y < bin.h && prof[y] >= min_row_ink {
-            y += 1;
-        }
-        let end = y;
+    for (start, end) in bands_of(&prof, min_row_ink) {
         let hgt = end - start;
         if hgt < 8 || hgt > bin.h / 8 {
             continue;
@@ -698,16 +688,20 @@ fn text_lines_outside(
 /// Row bands of ink outside the table areas (rows with at least `min_row_ink` ink
 /// pixels, page margins left out), top to bottom: [start, end).
 fn ink_bands(bin: &Bin, grids: &[Grid], min_row_ink: usize) -> Vec<(usize, usize)> {
-    let (prof, _) = row_profile(bin, grids);
+    bands_of(&row_profile(bin, grids).0, min_row_ink)
+}
+
+/// Runs of rows of a profile with at least `min` ink each: [start, end).
+fn bands_of(prof: &[usize], min: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut y = 0;
-    while y < bin.h {
-        if prof[y] < min_row_ink {
+    while y < prof.len() {
+        if prof[y] < min {
             y += 1;
             continue;
         }
         let start = y;
-        while y < bin.h && prof[y] >= min_row_ink {
+        while y < prof.len() && prof[y] >= min {
             y += 1;
         }
         out.push((start, y));
