@@ -143,11 +143,7 @@ pub(crate) fn drop_edge_stubs(
 pub fn drop_specks(bin: &mut Bin, b: PxBox) -> Option<PxBox> {
     let (x0, y0, x1, y1) = b;
     let (w, h) = (x1 - x0, y1 - y0);
-    let mut local = Vec::with_capacity(w * h);
-    for y in y0..y1 {
-        local.extend_from_slice(&bin.px[y * bin.w + x0..y * bin.w + x1]);
-    }
-    let comps = super::scale::components(&local, w, h, |v| v);
+    let comps = components_in(bin, b);
     let tallest = comps.iter().map(|c| c.y1 - c.y0).max()?;
     let small =
         |c: &super::scale::Component| (c.y1 - c.y0) * 3 < tallest && (c.x1 - c.x0) * 3 < tallest;
@@ -384,12 +380,7 @@ pub(crate) fn count_lines(bin: &Bin, b: (usize, usize, usize, usize)) -> usize {
 /// (a dash or a decimal point is not one); and whether a bar (wider than high, low)
 /// stands before them all, as a minus sign does.
 pub(crate) fn glyph_count(bin: &Bin, b: PxBox) -> (usize, bool) {
-    let (x0, y0, x1, y1) = b;
-    let mut local = Vec::with_capacity((x1 - x0) * (y1 - y0));
-    for y in y0..y1 {
-        local.extend_from_slice(&bin.px[y * bin.w + x0..y * bin.w + x1]);
-    }
-    let comps = super::scale::components(&local, x1 - x0, y1 - y0, |v| v);
+    let comps = components_in(bin, b);
     let tallest = comps.iter().map(|c| c.y1 - c.y0).max().unwrap_or(0);
     let glyphs: Vec<_> = comps
         .iter()
@@ -401,4 +392,14 @@ pub(crate) fn glyph_count(bin: &Bin, b: PxBox) -> (usize, bool) {
         ch * 3 < tallest && cw * 2 >= ch * 3 && c.x1 <= first
     });
     (glyphs.len(), minus)
+}
+
+/// The connected components of the ink inside box `b`, in the box's coordinates.
+fn components_in(bin: &Bin, b: PxBox) -> Vec<super::scale::Component> {
+    let (x0, y0, x1, y1) = b;
+    let mut local = Vec::with_capacity((x1 - x0) * (y1 - y0));
+    for y in y0..y1 {
+        local.extend_from_slice(&bin.px[y * bin.w + x0..y * bin.w + x1]);
+    }
+    super::scale::components(&local, x1 - x0, y1 - y0, |v| v)
 }

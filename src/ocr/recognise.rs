@@ -175,8 +175,19 @@ fn recognise_at(
         eprintln!("grids {:?}", t0.elapsed());
     }
     let mut placed: Vec<(f32, Block)> = Vec::new();
+    // Numbers are read from a copy whose cells lose their specks (grids' cells are
+    // disjoint, so one copy serves them all); text from the ink as it is (the dots of
+    // 计 and 为 are specks by size).
+    let mut numbers_bin = if grids.is_empty() {
+        None
+    } else {
+        Some(bin.clone())
+    };
     for g in &grids {
-        let t = ocr_grid(gray, &bin, g, layouts, engine)?;
+        let Some(clean) = numbers_bin.as_mut() else {
+            break;
+        };
+        let t = ocr_grid(gray, &bin, clean, g, layouts, engine)?;
         placed.push((g.ys[0], Block::Table(t)));
     }
     if trace {
@@ -324,6 +335,7 @@ fn fits_layout(counts: &[usize], layouts: &[Vec<usize>]) -> bool {
 fn ocr_grid(
     gray: &GrayImage,
     bin: &Bin,
+    clean: &mut Bin,
     g: &Grid,
     layouts: &[Vec<usize>],
     engine: &mut dyn OcrEngine,
@@ -337,9 +349,6 @@ fn ocr_grid(
             .collect();
     heights.sort_unstable();
     let row_h = heights.get(heights.len() / 2).copied().unwrap_or(20);
-    // Numbers are read from a copy without specks; text from the ink as it is (the
-    // dots of 计 and 为 are specks by size).
-    let mut clean = bin.clone();
     let mut text_box: Vec<PxBox> = Vec::new();
     for &(r, c, rs, cs) in &g.cells {
         let (x0, y0, x1, y1) = g.cell_box(r, c, rs, cs);
@@ -350,7 +359,7 @@ fn ocr_grid(
         cell.confidence = Some(1.0);
         let (ix0, iy0, ix1, iy1) = cell_interior(g, r, c, rs, cs, bin);
         if let Some(b) = ink_box(bin, ix0, iy0, ix1, iy1, row_h) {
-            if let Some(clean_box) = drop_specks(&mut clean, b) {
+            if let Some(clean_box) = drop_specks(clean, b) {
                 inked.push((r, c, clean_box));
                 text_box.push(b);
             }
@@ -369,7 +378,7 @@ fn ocr_grid(
         }
         rows[r][c] = cell;
     }
-    let (text_bin, bin) = (bin, &clean);
+    let (text_bin, bin) = (bin, &*clean);
     let shapes: Vec<Shape> = inked.iter().map(|&(_, _, b)| shape_of(bin, b)).collect();
     let groups = group_shapes(&shapes, SAME_SHAPE);
     let mut result: Vec<Option<Reading>> = vec![None; inked.len()];
@@ -624,19 +633,20 @@ fn text_lines_outside(
     // is not red and stays. Its ink is lighter than the text's: keep only the darker
     // class of the band's ink (Otsu) and look for the lines again.
     let min_row_ink = 2;
-    let bands = ink_bands(bin, grids, min_row_ink);
+    let (mut prof, mut xr) = row_profile(bin, grids);
     let tall = (glyph * 4.0) as usize;
-    let mut own;
-    let mut bin = bin;
-    if bands.iter().any(|&(a, b)| b - a > tall) {
-        own = bin.clone();
-        for &(a, b) in bands.iter().filter(|&&(a, b)| b - a > tall) {
-            keep_darkest_ink(gray, &mut own, a, b);
+    let too_tall: Vec<(usize, usize)> = bands_of(&prof, min_row_ink)
+        .into_iter()
+        .filter(|&(a, b)| b - a > tall)
+        .collect();
+    let mut bin = std::borrow::Cow::Borrowed(bin);
+    if !too_tall.is_empty() {
+        let own = bin.to_mut();
+        for &(a, b) in &too_tall {
+            keep_darkest_ink(gray, own, a, b);
         }
-        bin = &own;
+        (prof, xr) = row_profile(&bin, grids);
     }
-    let bin = bin;
-    let (prof, xr) = row_profile(bin, grids);
     let mut boxes: Vec<PxBox> = Vec::new();
     for (start, end) in bands_of(&prof, min_row_ink) {
         let hgt = end - start;
@@ -666,7 +676,7 @@ fn text_lines_outside(
             _ => {}
         }
         let b = boxes[i];
-        let crop = ocr_crop(bin, b, 36.0);
+        let crop = ocr_crop(&bin, b, 36.0);
         let words = engine.recognise(&crop, OcrMode::Chinese)?;
         let (text, _) = join_words(&words, "");
         match part {
@@ -683,12 +693,6 @@ fn text_lines_outside(
         }
     }
     Ok(out)
-}
-
-/// Row bands of ink outside the table areas (rows with at least `min_row_ink` ink
-/// pixels, page margins left out), top to bottom: [start, end).
-fn ink_bands(bin: &Bin, grids: &[Grid], min_row_ink: usize) -> Vec<(usize, usize)> {
-    bands_of(&row_profile(bin, grids).0, min_row_ink)
 }
 
 /// Runs of rows of a profile with at least `min` ink each: [start, end).

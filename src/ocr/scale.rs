@@ -145,27 +145,25 @@ pub fn resample(gray: &GrayImage, factor: f64) -> GrayImage {
 /// same character grid in row after row, bridged over the rulings between the rows,
 /// read as one long vertical line.
 pub fn without_glyphs(bin: &Bin, glyph: f32) -> Bin {
-    let mut out = bin.clone();
     let (big, thin) = ((glyph * 1.6) as usize, (glyph / 4.0) as usize);
-    for c in components(&bin.px, bin.w, bin.h, |v| v) {
-        let (cw, ch) = (c.x1 - c.x0, c.y1 - c.y0);
-        if cw <= big && ch <= big && cw.min(ch) >= thin {
-            for y in c.y0..c.y1 {
-                out.px[y * bin.w + c.x0..y * bin.w + c.x1].fill(false);
-            }
-        }
-    }
-    out
+    without_components(bin, |cw, ch| cw <= big && ch <= big && cw.min(ch) >= thin)
 }
 
 /// `bin` without specks: components under a sixth of a glyph on both sides (scanner
 /// speckle, JPEG debris). Text lines are found and read on it: on a noisy scan every
 /// row of the page has a few specks, and the lines of the title drown in them.
 pub fn without_specks(bin: &Bin, glyph: f32) -> Bin {
-    let mut out = bin.clone();
     let speck = (glyph / 6.0).max(2.0) as usize;
+    without_components(bin, |cw, ch| cw < speck && ch < speck)
+}
+
+/// `bin` with the boxes of the components whose (width, height) `erase` accepts
+/// cleared. Boxes, not pixels: what such a box overlaps of another component is small
+/// beside a ruling or a glyph.
+fn without_components(bin: &Bin, erase: impl Fn(usize, usize) -> bool) -> Bin {
+    let mut out = bin.clone();
     for c in components(&bin.px, bin.w, bin.h, |v| v) {
-        if c.x1 - c.x0 < speck && c.y1 - c.y0 < speck {
+        if erase(c.x1 - c.x0, c.y1 - c.y0) {
             for y in c.y0..c.y1 {
                 out.px[y * bin.w + c.x0..y * bin.w + c.x1].fill(false);
             }
