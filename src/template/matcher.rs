@@ -602,12 +602,17 @@ fn pick_row(
             return Some(j);
         }
     }
+    // A weak row (3.其他) is named by its short word alone; in a long OCR'd label that
+    // word is chance: the 其他情形 of (二)部分公开's note.
+    let own_hans = view
+        .own_label
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count();
     let start = last.map(|l| l + 1).unwrap_or(0);
     rows.iter().enumerate().skip(start).find_map(|(j, row)| {
-        (row.weak
-            && !assigned[j]
-            && best_word_len(&row.words, &view.own_label, view.fuzzy).is_some())
-        .then_some(j)
+        let len = best_word_len(&row.words, &view.own_label, view.fuzzy)?;
+        (row.weak && !assigned[j] && !(view.fuzzy && own_hans > len + 3)).then_some(j)
     })
 }
 
@@ -1125,6 +1130,39 @@ mod tests {
         let result = match_tables(&ocr_requests_with_unread_labels(t, None), &templates, None);
         assert_eq!(result.template.as_deref(), Some("gov-2021"));
         assert_all(&result, &want);
+    }
+
+    #[test]
+    fn a_long_garbled_label_does_not_land_on_the_row_named_by_its_stray_qita() {
+        // Every label of table 三 read by OCR; (二)部分公开's label garbled past matching,
+        // except for the 其他 of its note (其他情形). Its numbers must not become
+        // 3.其他's (a weak row, named by that word alone): they are left out.
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let (_, requests, _, want) = report_rows(t);
+        let mut rows = requests;
+        let partly = rows
+            .iter()
+            .position(|r| r[0].text.contains("部分公开"))
+            .expect("partly disclosed row");
+        rows[partly][0] = Cell::new("二、媳分公才《区分处理的另计这一情形，不计其他情");
+        let doc = Document {
+            blocks: vec![Block::Table(Table::from_spanned_rows(
+                rows,
+                TableOrigin::Ocr,
+                None,
+            ))],
+            ..Document::default()
+        };
+        let result = match_tables(&doc, &templates, None);
+        for v in &result.values {
+            let expected = want.iter().find(|(k, _)| *k == v.key).map(|w| w.1);
+            assert_eq!(Some(v.value), expected.map(Number::Int), "{}", v.key);
+        }
+        assert!(!result
+            .values
+            .iter()
+            .any(|v| v.key.contains("partly_disclosed")));
     }
 
     #[test]
