@@ -76,10 +76,15 @@ pub(crate) fn digits_fit(
     } else {
         0.0
     };
+    covered >= 0.5 && width_fits(text, box_w, box_h, lines) && lines == 1
+}
+
+/// True when a box is no wider than `text`'s characters can be: a digit is at most
+/// ~0.75 of the line height wide ('.' and '1' less).
+fn width_fits(text: &str, box_w: f32, box_h: f32, lines: usize) -> bool {
     let n = text.chars().count() as f32;
-    // A digit is at most ~0.75 of the line height wide ('.' and '1' less).
     let line_h = box_h / lines.max(1) as f32;
-    covered >= 0.5 && box_w <= line_h * (0.8 * n + 0.6) && lines == 1
+    box_w <= line_h * (0.8 * n + 0.6)
 }
 
 /// Reads one crop with the digits engine: the grey crop, then when doubtful the binary
@@ -171,7 +176,15 @@ pub(crate) fn read_cell(
         empty_grey: rd_empty_grey,
         ..Reading::default()
     };
-    if looks_numeric(&text, conf) && digits_fit(&words, &text, ink, bw, bh, lines) {
+    // The engine's word box can be a blurred glyph's core, half its width; a reading
+    // with one digit per glyph of the crop dropped nothing either.
+    let one_per_glyph = || {
+        let digits = text.chars().filter(|c| c.is_ascii_digit()).count();
+        lines == 1 && glyph_count(bin, b).0 == digits && width_fits(&text, bw, bh, lines)
+    };
+    if looks_numeric(&text, conf)
+        && (digits_fit(&words, &text, ink, bw, bh, lines) || one_per_glyph())
+    {
         rd.numeric = true;
     }
     Ok(rd)

@@ -481,18 +481,24 @@ fn ocr_grid(
         _ => 0..0,
     };
     let mut numbers_in_row = vec![false; nr];
+    let mut first_number: Vec<Option<usize>> = vec![None; nr];
     for (k, &(r, c, _)) in inked.iter().enumerate() {
-        if c >= values_at && result[k].as_ref().is_some_and(|rd| rd.numeric) {
-            numbers_in_row[r] = true;
+        if result[k].as_ref().is_some_and(|rd| rd.numeric) {
+            numbers_in_row[r] |= c >= values_at;
+            first_number[r] = Some(first_number[r].map_or(c, |f| f.min(c)));
         }
     }
+    // Labels stand left of a row's values: text right of a number is a misread number,
+    // and a column of them shortens every row's count of values to a known layout's
+    // (a table 三 read as rows of one value).
     let clean = !inked.iter().enumerate().any(|(k, &(r, c, _))| {
         let Some(rd) = result[k].as_ref() else {
             return false;
         };
-        c >= values_at
-            && !rd.numeric
-            && (numbers_in_row[r] || (rows_between.contains(&r) && rd.tried_digits))
+        !rd.numeric
+            && (first_number[r].is_some_and(|f| c > f)
+                || (c >= values_at
+                    && (numbers_in_row[r] || (rows_between.contains(&r) && rd.tried_digits))))
     });
     let known_layout = clean && fits_layout(&counts, layouts);
     if super::tracing() {

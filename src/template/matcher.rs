@@ -81,6 +81,9 @@ struct RowView {
     /// Its label cells hold ink that recognition chose not to read ([`UNREAD`]): the row
     /// is placed by its position among rows whose labels were read.
     unread: bool,
+    /// Its last label cell spans other rows too: a ruling between two rows' labels was
+    /// not found, and the merged text names both rows, or neither clearly.
+    shared_label: bool,
 }
 
 impl RowView {
@@ -141,12 +144,17 @@ fn analyze_row(table: &Table, r: usize) -> RowView {
     }
     // Its own label cells unread; a merged group label above may have been read.
     let unread = !own.is_empty() && own.chars().all(|c| c == UNREAD);
+    let shared_label = last_label.is_some_and(|l| {
+        let anchor = row[l].continuation_of.unwrap_or((r, l));
+        anchor.0 != r || table.rows[anchor.0][anchor.1].row_span > 1
+    });
     RowView {
         own_label: own,
         full_label: full,
         values,
         fuzzy: table.origin == TableOrigin::Ocr,
         unread,
+        shared_label,
     }
 }
 
@@ -703,7 +711,9 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
             if view.values.is_empty() {
                 continue;
             }
-            if view.unread {
+            // Of an OCR'd label cell spanning rows that each have values, which words name
+            // which row is not known: its rows are placed by their position.
+            if view.unread || (view.fuzzy && view.shared_label && view.has_printed_value()) {
                 met.push(Met::Unread(UnreadRow {
                     at: (ti, r),
                     view,
@@ -1220,6 +1230,39 @@ mod tests {
                 "本机关不掌握",
             ],
         );
+        assert_all(&match_tables(&doc, &templates, None), &want);
+    }
+
+    #[test]
+    fn a_label_cell_spanning_two_rows_of_values_names_neither() {
+        // OCR missed the ruling between 一、本年新收 and 二、上年结转: one label cell spans
+        // both rows, and 新收 was misread, so its text names only 上年结转. The first row's
+        // numbers must not become carried_in's: both rows are placed by their order.
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let (_, requests, _, want) = report_rows(t);
+        let mut rows = requests;
+        let new = rows
+            .iter()
+            .position(|r| r[0].text.contains("新收"))
+            .expect("row 一");
+        let mut merged =
+            Cell::new("一、本年狐收政府信息公开申请数量二、上年结转政府信息公开申请数量");
+        merged.row_span = 2;
+        rows[new][0] = merged;
+        rows[new + 1].remove(0);
+        let doc = Document {
+            blocks: vec![Block::Table(Table::from_spanned_rows(
+                rows,
+                TableOrigin::Ocr,
+                None,
+            ))],
+            ..Document::default()
+        };
+        let want: Vec<(String, i64)> = want
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("requests/"))
+            .collect();
         assert_all(&match_tables(&doc, &templates, None), &want);
     }
 
