@@ -276,12 +276,13 @@ pub struct Shape {
 pub const SHAPE_H: usize = 20;
 
 /// True when the ink is a printed zero sign "-" or "—" (or two): a solid bar, low
-/// (under a fifth of the row) and at least twice as wide as high. The digits engine
-/// reads a lone dash with little confidence, and chi_sim as "一" or nothing.
+/// (under a fifth of the row) and at least 1.5 times as wide as high (blur thickens a
+/// short hyphen of a small picture to 7 × 4 px). The digits engine reads a lone dash
+/// with little confidence, and chi_sim as "一" or nothing.
 pub(crate) fn is_dash_bar(bin: &Bin, b: (usize, usize, usize, usize), row_h: usize) -> bool {
     let (x0, y0, x1, y1) = b;
     let (bw, bh) = (x1 - x0, y1 - y0);
-    bh * 5 <= row_h && bw >= 2 * bh && bin.count(x0, y0, x1, y1) * 10 >= bw * bh * 6
+    bh * 5 <= row_h && bw * 2 >= bh * 3 && bin.count(x0, y0, x1, y1) * 10 >= bw * bh * 6
 }
 
 /// The widest run of inked columns in the box (a glyph, or glyphs that touch), over the

@@ -432,6 +432,7 @@ fn ocr_grid(
             }
         }
     }
+    drop_numbers_too_small(&inked, &mut result);
     // Crops the grey reading left empty get the binary readings where numbers belong:
     // in a column (or row) that is mostly numbers, on a row with a number (a row of
     // column headers has none). A row whose every number read empty is caught below.
@@ -587,6 +588,12 @@ fn ocr_grid(
             text = "\u{FFFD}".to_string();
             conf = conf.min(rd.digits.1).min(LOW_CONFIDENCE - 0.1);
         }
+        if text.trim().is_empty() {
+            // Ink that no engine read is not a blank cell: a blank reads as zero, and
+            // this one may hold any number (a faint 38).
+            text = "\u{FFFD}".to_string();
+            conf = conf.min(LOW_CONFIDENCE - 0.1);
+        }
         rows[r][c].text = text;
         rows[r][c].confidence = Some(conf);
     }
@@ -595,6 +602,33 @@ fn ocr_grid(
         origin: TableOrigin::Ocr,
         page: None,
     })
+}
+
+/// Numbers read from ink much lower than the grid's digits are no numbers: a fragment
+/// of a faint dash read as "4". Their reading is dropped, so the cell ends unreadable
+/// where numbers belong. A dash is low by nature and keeps its reading.
+fn drop_numbers_too_small(inked: &[(usize, usize, PxBox)], result: &mut [Option<Reading>]) {
+    let is_digits = |rd: &Reading| rd.numeric && rd.digits.0.chars().any(|c| c.is_ascii_digit());
+    let mut heights: Vec<usize> = inked
+        .iter()
+        .zip(result.iter())
+        .filter(|(_, rd)| rd.as_ref().is_some_and(is_digits))
+        .map(|(&(_, _, b), _)| b.3 - b.1)
+        .collect();
+    if heights.len() < 3 {
+        return;
+    }
+    heights.sort_unstable();
+    let digit_h = heights[heights.len() / 2];
+    for (&(_, _, b), rd) in inked.iter().zip(result.iter_mut()) {
+        if let Some(rd) = rd.as_mut().filter(|rd| is_digits(rd)) {
+            if (b.3 - b.1) * 2 < digit_h {
+                rd.numeric = false;
+                rd.confirmed = false;
+                rd.digits = (String::new(), 0.0);
+            }
+        }
+    }
 }
 
 /// Per column and per row of a grid: (cells read as numbers, single cells read).
