@@ -404,3 +404,126 @@ fn components_in(bin: &Bin, b: PxBox) -> Vec<super::scale::Component> {
     }
     super::scale::components(&local, x1 - x0, y1 - y0, |v| v)
 }
+
+/// True when a faint bar stands just left of the number in `ink`, at the digits' middle
+/// height, inside the cell `interior`, with nothing else around it: a minus sign whose
+/// thin stroke the binarisation dropped (a 1-px "-" of a small picture, enlarged, is
+/// mid-grey). Read from the grey picture: darker than paper by 30 % of the ink's
+/// contrast, 1/4 to 1 1/4 digit heights long, at most a fifth of one thick.
+pub(crate) fn faint_minus_before(gray: &GrayImage, interior: PxBox, ink: PxBox) -> bool {
+    let (ix0, iy0, ix1, iy1) = interior;
+    let (x0, y0, _, y1) = ink;
+    let h = y1.saturating_sub(y0);
+    let (gw, gh) = (gray.width() as usize, gray.height() as usize);
+    if h < 8 || x0 <= ix0 || ix1 > gw || iy1 > gh || y1 > gh {
+        return false;
+    }
+    let px = |x: usize, y: usize| gray.get_pixel(x as u32, y as u32).0[0];
+    let mut hist = [0u32; 256];
+    for y in iy0..iy1 {
+        for x in ix0..ix1 {
+            hist[px(x, y) as usize] += 1;
+        }
+    }
+    let n: u32 = hist.iter().sum();
+    let mut acc = 0;
+    let paper = hist
+        .iter()
+        .position(|&c| {
+            acc += c;
+            acc * 10 >= n * 9
+        })
+        .unwrap_or(255) as f32;
+    let dark = (y0..y1)
+        .flat_map(|y| (x0..ink.2.min(gw)).map(move |x| (x, y)))
+        .map(|(x, y)| px(x, y))
+        .min()
+        .unwrap_or(255) as f32;
+    if paper - dark < 60.0 {
+        return false;
+    }
+    let t = (paper - 0.3 * (paper - dark)) as u8;
+    let xa = ix0.max(x0.saturating_sub(h * 3 / 2));
+    // The binary ink box leaves out the digits' anti-aliased fringe: 2 px of it.
+    let xb = x0.saturating_sub(2).max(xa);
+    // Per row of the digits' height: the darker-than-t pixels left of the digits.
+    let mut bar_rows = Vec::new();
+    for y in y0..y1 {
+        let dark_px: Vec<usize> = (xa..xb).filter(|&x| px(x, y) < t).collect();
+        let Some((&first, &last)) = dark_px.first().zip(dark_px.last()) else {
+            continue;
+        };
+        let solid = dark_px.len() == last - first + 1;
+        let long = dark_px.len() * 4 >= h && dark_px.len() * 4 <= h * 5;
+        let near = x0 - last <= h / 2 + 1;
+        if !(solid && long && near) {
+            return false; // other ink beside the number: not a clean minus sign
+        }
+        bar_rows.push(y);
+    }
+    let (Some(&top), Some(&bottom)) = (bar_rows.first(), bar_rows.last()) else {
+        return false;
+    };
+    let middle = (top + bottom) / 2;
+    bottom - top + 1 == bar_rows.len()
+        && bar_rows.len() * 5 <= h + 4
+        && middle >= y0 + h / 3
+        && middle <= y0 + h * 4 / 5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cell 120 × 40 px: a dark "digit" block 12 × 22 at x 70, and, when `bar` is
+    /// given, a bar of that grey, 9 × 2 px, ending 5 px left of it at middle height.
+    fn cell_with(bar: Option<u8>, extra: Option<(u32, u32, u8)>) -> GrayImage {
+        let mut g = GrayImage::from_pixel(120, 40, Luma([255]));
+        for y in 9..31 {
+            for x in 70..82 {
+                if !(73..79).contains(&x) || !(13..27).contains(&y) {
+                    g.put_pixel(x, y, Luma([10]));
+                }
+            }
+        }
+        if let Some(v) = bar {
+            for y in 20..22 {
+                for x in 56..65 {
+                    g.put_pixel(x, y, Luma([v]));
+                }
+            }
+        }
+        if let Some((x, y, v)) = extra {
+            g.put_pixel(x, y, Luma([v]));
+            g.put_pixel(x + 1, y, Luma([v]));
+        }
+        g
+    }
+
+    #[test]
+    fn a_faint_bar_before_a_number_is_a_minus_and_other_ink_is_not() {
+        let (interior, ink) = ((3, 3, 117, 37), (70, 9, 82, 31));
+        // A mid-grey 1-px minus enlarged: found.
+        assert!(faint_minus_before(
+            &cell_with(Some(140), None),
+            interior,
+            ink
+        ));
+        // No bar, or one too faint to be ink (JPEG haze): none.
+        assert!(!faint_minus_before(&cell_with(None, None), interior, ink));
+        assert!(!faint_minus_before(
+            &cell_with(Some(225), None),
+            interior,
+            ink
+        ));
+        // A speck above the bar's row: the ink beside the number is not a clean bar.
+        let specked = cell_with(Some(140), Some((60, 12, 60)));
+        assert!(!faint_minus_before(&specked, interior, ink));
+        // A bar at the digits' foot is an underline, not a minus.
+        let mut low = cell_with(None, None);
+        for x in 56..65 {
+            low.put_pixel(x, 29, Luma([140]));
+        }
+        assert!(!faint_minus_before(&low, interior, ink));
+    }
+}

@@ -1,6 +1,7 @@
 //! Picture → table grids (+ text lines outside tables) via grid detection and OCR.
 
-use super::cells::{drop_specks, group_shapes, ink_box, ocr_crop, shape_distance, shape_of};
+use super::cells::{drop_specks, faint_minus_before, group_shapes, ink_box, ocr_crop};
+use super::cells::{shape_distance, shape_of};
 use super::cells::{Shape, SAME_SHAPE};
 use super::engine::{OcrEngine, OcrError, OcrMode};
 use super::grid::{detect_grids_and_rulings, erase_rulings, Grid};
@@ -575,7 +576,16 @@ fn ocr_grid(
                     if n != rd.digits.0 {
                         conf = conf.min(LOW_CONFIDENCE - 0.05);
                     }
-                    text = n;
+                    let cell = &rows[r][c];
+                    let (rs, cs) = (cell.row_span as usize, cell.col_span as usize);
+                    let interior = cell_interior(g, r, c, rs, cs, bin);
+                    text = if !n.starts_with('-') && faint_minus_before(gray, interior, b) {
+                        // Seen in the grey only: the number is that, marked doubtful.
+                        conf = conf.min(LOW_CONFIDENCE - 0.05);
+                        format!("-{n}")
+                    } else {
+                        n
+                    };
                 }
                 None => {
                     text = "\u{FFFD}".to_string();
