@@ -2,7 +2,7 @@
 //! template's `[[checks]]` and `[[text_checks]]`. A failed check is reported, never fixed.
 
 use crate::record::{Check, Facts, Number};
-use crate::template::Template;
+use crate::template::{CheckSpec, Template};
 use std::collections::BTreeMap;
 
 fn fmt_num(n: f64) -> String {
@@ -24,16 +24,22 @@ fn sum_keys(values: &BTreeMap<String, Number>, keys: &[String]) -> Option<(f64, 
     Some((total, parts))
 }
 
-fn close(a: f64, b: f64) -> bool {
+pub(crate) fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-6
 }
 
-/// Runs every rule of the template whose keys the record has.
-pub fn run_checks(
-    template: &Template,
-    values: &BTreeMap<String, Number>,
-    facts: &Facts,
-) -> Vec<Check> {
+/// One instance of an arithmetic rule: the keys whose sum on each side must agree.
+pub struct Equation<'a> {
+    pub spec: &'a CheckSpec,
+    /// Where the instance applies ("row new", "col total"; empty for a single rule).
+    pub place: String,
+    pub lhs: Vec<String>,
+    pub rhs: Vec<String>,
+}
+
+/// Every instance of the template's arithmetic rules: per row or per column of its
+/// table, or once.
+pub fn equations(template: &Template) -> Vec<Equation<'_>> {
     let mut out = Vec::new();
     for spec in &template.checks {
         let table = match spec.table.as_str() {
@@ -66,24 +72,42 @@ pub fn run_checks(
                     })
                     .collect()
             };
-            let (lhs, rhs) = (subst(&spec.lhs), subst(&spec.rhs));
-            let (Some((l, lp)), Some((r, rp))) = (sum_keys(values, &lhs), sum_keys(values, &rhs))
-            else {
-                continue; // the table, or a cell of it, is not in the record
-            };
-            let ok = close(l, r);
-            let detail = if ok {
-                format!("{place}: {} = {}", lp.join("+"), rp.join("+"))
-            } else {
-                format!("{place}: {} != {}", lp.join("+"), rp.join("+"))
-            };
-            out.push(Check {
-                rule: spec.rule.clone(),
-                id: spec.id.clone(),
-                ok,
-                detail: detail.trim_start_matches(": ").to_string(),
+            out.push(Equation {
+                spec,
+                place,
+                lhs: subst(&spec.lhs),
+                rhs: subst(&spec.rhs),
             });
         }
+    }
+    out
+}
+
+/// Runs every rule of the template whose keys the record has.
+pub fn run_checks(
+    template: &Template,
+    values: &BTreeMap<String, Number>,
+    facts: &Facts,
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    for eq in equations(template) {
+        let (Some((l, lp)), Some((r, rp))) = (sum_keys(values, &eq.lhs), sum_keys(values, &eq.rhs))
+        else {
+            continue; // the table, or a cell of it, is not in the record
+        };
+        let ok = close(l, r);
+        let place = eq.place;
+        let detail = if ok {
+            format!("{place}: {} = {}", lp.join("+"), rp.join("+"))
+        } else {
+            format!("{place}: {} != {}", lp.join("+"), rp.join("+"))
+        };
+        out.push(Check {
+            rule: eq.spec.rule.clone(),
+            id: eq.spec.id.clone(),
+            ok,
+            detail: detail.trim_start_matches(": ").to_string(),
+        });
     }
     for spec in &template.text_checks {
         let stated = match spec.fact.as_str() {

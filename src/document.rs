@@ -110,6 +110,8 @@ pub struct Cell {
     /// Recognition confidence 0..1, for OCR'd cells.
     pub confidence: Option<f32>,
     pub page: Option<u32>,
+    /// Other readings recognition made of the cell, when they disagreed (OCR only).
+    pub alternatives: Vec<String>,
 }
 
 impl Cell {

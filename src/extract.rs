@@ -1,14 +1,17 @@
 //! One document's way from bytes to a checked record, as separate steps the pipeline runs
 //! in separate stages: [`decode`], [`recognise`], [`interpret`], [`check`].
 
-use crate::checks::run_checks;
-use crate::document::Document;
+use crate::checks::{equations, run_checks};
+use crate::document::{Document, TableOrigin};
 use crate::formats::{self, Format};
 use crate::ocr::LazyEngine;
-use crate::record::{CellProvenance, Record, Source, Status};
+use crate::ocr::LOW_CONFIDENCE;
+use crate::record::{CellProvenance, Number, Record, Source, Status};
+use crate::referee::referee;
 use crate::report;
-use crate::template::{match_tables, Templates};
+use crate::template::{match_tables, CellRef, MatchResult, Template, Templates};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// A file's bytes as read, with its name and hash.
 pub struct Input {
@@ -122,20 +125,13 @@ pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Recor
     rec.facts = report::read_facts(doc);
     for v in &matched.values {
         rec.values.insert(v.key.clone(), v.value);
-        rec.cells.push(CellProvenance {
-            key: v.key.clone(),
-            raw: v.raw.clone(),
-            origin: v.origin.to_string(),
-            confidence: v.confidence,
-            page: v.page,
-            bbox: v.bbox,
-            table: v.table,
-            row: v.row,
-            col: v.col,
-        });
+        rec.cells.push(provenance(&v.key, &v.at));
     }
-    for e in matched.errors {
-        rec.error("interpret", e);
+    for e in &matched.errors {
+        rec.error("interpret", e.clone());
+    }
+    if let Some(t) = rec.template.as_deref().and_then(|id| templates.get(id)) {
+        judge_ocr_cells(&mut rec, t, &matched);
     }
     if matched.found.len() < 3 {
         let missing: Vec<&str> = crate::template::TableKind::ALL
@@ -163,15 +159,92 @@ pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Recor
     rec
 }
 
+fn provenance(key: &str, at: &CellRef) -> CellProvenance {
+    CellProvenance {
+        key: key.to_string(),
+        raw: at.raw.clone(),
+        origin: at.origin.to_string(),
+        confidence: at.confidence,
+        page: at.page,
+        bbox: at.bbox,
+        table: at.table,
+        row: at.row,
+        col: at.col,
+        decided_by: None,
+    }
+}
+
+/// The report's arithmetic as a referee over the OCR'd cells ([`referee`]): misreads
+/// that break their row and column sums are left out (or take the reading the sums
+/// require), unread cells take a reading the sums pin down. Each is said in the record.
+fn judge_ocr_cells(rec: &mut Record, t: &Template, matched: &MatchResult) {
+    let ocr_origin = TableOrigin::Ocr.as_str();
+    let ocr: BTreeMap<String, Vec<Number>> = matched
+        .values
+        .iter()
+        .filter(|v| v.at.origin == ocr_origin)
+        .map(|v| (v.key.clone(), v.at.alternatives.clone()))
+        .collect();
+    let unread: BTreeMap<String, Vec<Number>> = matched
+        .unread
+        .iter()
+        .map(|u| (u.key.clone(), u.at.alternatives.clone()))
+        .collect();
+    if ocr.is_empty() && unread.is_empty() {
+        return;
+    }
+    let verdicts = referee(&equations(t), &mut rec.values, &ocr, &unread);
+    for (key, read, need) in &verdicts.withdrawn {
+        rec.cells.retain(|c| &c.key != key);
+        rec.withdrawn.insert(key.clone(), *read);
+        let need = need
+            .map(|n| format!(" (they require {n})"))
+            .unwrap_or_default();
+        rec.error(
+            "interpret",
+            format!(
+                "{key}: read as {read}, which breaks every sum it is in{need}; \
+                 a misread, or a misprint: its value is left out"
+            ),
+        );
+    }
+    for (key, value) in &verdicts.decided {
+        let at = matched
+            .unread
+            .iter()
+            .find(|u| &u.key == key)
+            .map(|u| &u.at)
+            .or_else(|| matched.values.iter().find(|v| &v.key == key).map(|v| &v.at));
+        rec.cells.retain(|c| &c.key != key);
+        if let Some(at) = at {
+            let mut cell = provenance(key, at);
+            cell.decided_by = Some("arithmetic");
+            cell.confidence = cell.confidence.map(|c| c.min(LOW_CONFIDENCE - 0.05));
+            rec.cells.push(cell);
+        }
+        rec.error(
+            "interpret",
+            format!("{key}: OCR's readings disagreed; the report's sums chose {value}"),
+        );
+    }
+    rec.decided_by_arithmetic = verdicts.decided.len();
+}
+
 /// Stage check: the template's arithmetic and text-against-table rules.
 pub fn checks_for(rec: &Record, templates: &Templates) -> Vec<crate::record::Check> {
     if rec.status == Status::Failed {
         return Vec::new();
     }
-    match rec.template.as_deref().and_then(|id| templates.get(id)) {
-        Some(t) => run_checks(t, &rec.values, &rec.facts),
-        None => Vec::new(),
+    let Some(t) = rec.template.as_deref().and_then(|id| templates.get(id)) else {
+        return Vec::new();
+    };
+    if rec.withdrawn.is_empty() {
+        return run_checks(t, &rec.values, &rec.facts);
     }
+    // The sums as printed, with the readings left out for breaking them.
+    let mut as_read = rec.values.clone();
+    as_read.extend(rec.withdrawn.iter().map(|(k, v)| (k.clone(), *v)));
+    run_checks(t, &as_read, &rec.facts)
 }
 
 /// Runs the checks and stores them in the record.

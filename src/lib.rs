@@ -13,6 +13,7 @@ pub mod formats;
 pub mod ocr;
 pub mod pipeline;
 pub mod record;
+pub mod referee;
 pub mod report;
 pub mod sinks;
 pub mod sources;

@@ -87,6 +87,10 @@ pub struct CellProvenance {
     pub table: usize,
     pub row: usize,
     pub col: usize,
+    /// `"arithmetic"` when the report's sums chose this value among the cell's
+    /// disagreeing OCR readings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -134,7 +138,13 @@ pub struct Record {
     pub sections: Vec<Section>,
     pub facts: Facts,
     pub checks: Vec<Check>,
+    /// Cells whose value the report's arithmetic chose among their OCR readings.
+    pub decided_by_arithmetic: usize,
     pub errors: Vec<RecordError>,
+    /// OCR readings left out of `values` because they break every sum they are in: the
+    /// checks still run on them, so a report's own arithmetic error is still reported.
+    #[serde(skip)]
+    pub withdrawn: BTreeMap<String, Number>,
 }
 
 impl Record {
@@ -153,7 +163,9 @@ impl Record {
             sections: Vec::new(),
             facts: Facts::default(),
             checks: Vec::new(),
+            decided_by_arithmetic: 0,
             errors: Vec::new(),
+            withdrawn: BTreeMap::new(),
         }
     }
 

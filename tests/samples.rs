@@ -96,20 +96,40 @@ fn values_match_the_truth() {
                 rec.errors
             );
         }
+        let mut withdrawn = 0;
         for (key, want) in values {
             let got = rec.values.get(key).map(|n| n.as_f64());
+            // A picture's misprint (dev-012's grand total) breaks every sum it is in, as
+            // a misread would: it is left out, read right, and its checks still fail.
+            let left_out_as_read = format!("{key}: read as {want}, which breaks every sum");
+            if got.is_none() && is_picture_format(truth) {
+                assert!(
+                    rec.errors.iter().any(|e| e.message.starts_with(&left_out_as_read)),
+                    "{}: {key} missing: {:?}",
+                    path.display(),
+                    rec.errors
+                );
+                assert!(rec.checks.iter().any(|c| !c.ok), "{}", path.display());
+                withdrawn += 1;
+                continue;
+            }
             assert_eq!(got, Some(num(want)), "{}: {key}", path.display());
             checked += 1;
         }
         assert_eq!(
-            rec.values.len(),
+            rec.values.len() + withdrawn,
             values.len(),
             "{}: extra values",
             path.display()
         );
         if is_picture_format(truth) {
             let ocr = rec.cells.iter().filter(|c| c.origin == "ocr").count();
-            assert_eq!(ocr, values.len(), "{}: origin of values", path.display());
+            assert_eq!(
+                ocr + withdrawn,
+                values.len(),
+                "{}: origin of values",
+                path.display()
+            );
             // Every OCR'd value says how sure it is and where it was read.
             assert!(rec
                 .cells

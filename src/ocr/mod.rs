@@ -25,7 +25,7 @@ pub mod recognise;
 pub mod scale;
 
 pub use engine::{OcrEngine, OcrError, OcrMode, TesseractEngine, Word};
-pub use recognise::{recognise_picture, LineSelection, RecogniseError};
+pub use recognise::{recognise_picture, LineSelection, RecogniseError, LOW_CONFIDENCE};
 
 use crate::document::{Block, Document};
 use crate::template::Templates;

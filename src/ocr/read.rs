@@ -190,16 +190,25 @@ pub(crate) fn read_cell(
     Ok(rd)
 }
 
+/// What the reads of a number cell agreed on, and every number they saw.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Confirmation {
+    /// The number two of the reads agree on.
+    pub(crate) number: Option<String>,
+    /// The distinct numbers read, the first read's first.
+    pub(crate) reads: Vec<String>,
+}
+
 /// Reads a number cell twice more, from crops unlike the first read's (the binary ink
 /// at another size, the grey at a third), and returns the number that two of the three
-/// reads agree on; `None` when they all differ.
+/// reads agree on (`None` when they all differ) with all they read.
 pub(crate) fn confirm_number(
     gray: &GrayImage,
     bin: &Bin,
     b: PxBox,
     engine: &mut dyn OcrEngine,
     first: &str,
-) -> Result<Option<String>, RecogniseError> {
+) -> Result<Confirmation, RecogniseError> {
     let mut read = |crop: GrayImage| -> Result<Option<String>, RecogniseError> {
         let (text, conf) = join_words(&engine.recognise(&crop, OcrMode::Digits)?, "");
         let (text, _) = trim_stray_dashes(text, conf);
@@ -214,19 +223,36 @@ pub(crate) fn confirm_number(
         n.chars().filter(|c| c.is_ascii_digit()).count().max(1) >= glyphs
             && (!minus || n.starts_with('-'))
     };
+    let mut reads = vec![first.to_string()];
+    let seen = |n: &Option<String>, reads: &mut Vec<String>| {
+        if let Some(n) = n.as_ref().filter(|n| !reads.contains(n)) {
+            reads.push(n.clone());
+        }
+    };
     if !whole(first) {
-        return Ok(None);
+        return Ok(Confirmation {
+            number: None,
+            reads: Vec::new(),
+        });
     }
     let second = read(ocr_crop(bin, b, 46.0))?;
+    seen(&second, &mut reads);
     if second.as_deref() == Some(first) {
-        return Ok(Some(first.to_string()));
+        return Ok(Confirmation {
+            number: Some(first.to_string()),
+            reads,
+        });
     }
     let third = read(gray_crop(gray, bin, b, 28.0))?;
-    Ok(match (second, third) {
+    seen(&third, &mut reads);
+    let number = match (second, third) {
         (_, Some(t)) if t == first => Some(t),
         (Some(s), Some(t)) if s == t && whole(&s) => Some(s),
         _ => None,
-    })
+    };
+    // A reading with a digit too few is no candidate either.
+    reads.retain(|n| whole(n));
+    Ok(Confirmation { number, reads })
 }
 
 /// Reads a crop that is not a number with chi_sim (labels, headers), unless the digits

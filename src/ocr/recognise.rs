@@ -411,7 +411,9 @@ fn ocr_grid(
                 // number is confirmed only by reads of other crops.
                 // A dash read from its shape needs no other read.
                 let confirmed = rd.confirmed
-                    || confirm_number(gray, bin, inked[lead].2, engine, &rd.digits.0)?.as_deref()
+                    || confirm_number(gray, bin, inked[lead].2, engine, &rd.digits.0)?
+                        .number
+                        .as_deref()
                         == Some(rd.digits.0.as_str());
                 for &m in grp {
                     let mut x = rd.clone();
@@ -566,11 +568,18 @@ fn ocr_grid(
         if rd.numeric || chinese_number || (where_number && number_like(&rd.digits.0)) {
             // A number goes out only when a second, independent read sees it too: one
             // read of a blurred "0" can be a confident "9".
-            let seen = if rd.confirmed {
-                Some(rd.digits.0.clone())
+            let (seen, reads) = if rd.confirmed {
+                (Some(rd.digits.0.clone()), Vec::new())
             } else {
-                confirm_number(gray, bin, b, engine, &rd.digits.0)?
+                let c = confirm_number(gray, bin, b, engine, &rd.digits.0)?;
+                (c.number, c.reads)
             };
+            // The readings that disagreed stay with the cell: candidates the report's
+            // arithmetic may choose between, never values by themselves.
+            rows[r][c].alternatives = reads
+                .into_iter()
+                .filter(|n| seen.as_ref() != Some(n))
+                .collect();
             match seen {
                 Some(n) => {
                     if n != rd.digits.0 {
@@ -928,20 +937,24 @@ mod tests {
         let gray = GrayImage::from_pixel(60, 40, Luma([255]));
         let mut e = Fake(0);
         assert_eq!(
-            confirm_number(&gray, &b, (10, 10, 34, 30), &mut e, "7").unwrap(),
+            confirm_number(&gray, &b, (10, 10, 34, 30), &mut e, "7")
+                .unwrap()
+                .number,
             None
         );
         assert_eq!(e.0, 0, "no read needed to refuse it");
         // "-7": a bar before the glyph, read as "7" without its sign.
         let b = bin_with(60, 40, &[(4, 19, 12, 22), (20, 10, 24, 30)]);
         assert_eq!(
-            confirm_number(&gray, &b, (4, 10, 24, 30), &mut e, "7").unwrap(),
+            confirm_number(&gray, &b, (4, 10, 24, 30), &mut e, "7")
+                .unwrap()
+                .number,
             None
         );
         // One glyph read "7" twice more: confirmed.
         let b = bin_with(60, 40, &[(20, 10, 24, 30)]);
         let seen = confirm_number(&gray, &b, (20, 10, 24, 30), &mut e, "7").unwrap();
-        assert_eq!(seen.as_deref(), Some("7"));
+        assert_eq!(seen.number.as_deref(), Some("7"));
     }
 
     #[test]

@@ -618,6 +618,7 @@ mod tests {
                 table: 1,
                 row: i / 7,
                 col: i % 7,
+                decided_by: None,
             });
         }
         r.values = values;

@@ -32,11 +32,9 @@ impl TableKind {
     }
 }
 
-/// One value found for a key, with where it came from.
+/// Where a value's cell is, and how it was read.
 #[derive(Debug, Clone)]
-pub struct MatchedValue {
-    pub key: String,
-    pub value: Number,
+pub struct CellRef {
     pub raw: String,
     /// Index of the table among the document's tables.
     pub table: usize,
@@ -46,6 +44,24 @@ pub struct MatchedValue {
     pub confidence: Option<f32>,
     pub page: Option<u32>,
     pub bbox: Option<[f32; 4]>,
+    /// Other numbers recognition read in the cell (its doubtful readings).
+    pub alternatives: Vec<Number>,
+}
+
+/// One value found for a key, with where it came from.
+#[derive(Debug, Clone)]
+pub struct MatchedValue {
+    pub key: String,
+    pub value: Number,
+    pub at: CellRef,
+}
+
+/// A cell placed on a key whose reading recognition refused (unconfirmed), with the
+/// numbers it saw there: candidates for the report's arithmetic to choose between.
+#[derive(Debug, Clone)]
+pub struct UnreadValue {
+    pub key: String,
+    pub at: CellRef,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -57,6 +73,8 @@ pub struct MatchResult {
     pub found: Vec<TableKind>,
     /// Problems worth telling the user: unreadable rows, missing keys.
     pub errors: Vec<String>,
+    /// Cells placed on a key but not read, that hold candidate numbers.
+    pub unread: Vec<UnreadValue>,
     /// Keys of the tables found that got no value.
     pub missing: usize,
 }
@@ -524,15 +542,7 @@ impl Ctx<'_> {
     fn push(&mut self, key: String, ti: usize, r: usize, v: &ValueCell) {
         let table = self.tables[ti];
         let cell = &table.rows[r][v.0];
-        let Some(value) = v.1.number() else {
-            self.out.errors.push(format!(
-                "{key}: the cell could not be read; its value is left out"
-            ));
-            return;
-        };
-        self.out.values.push(MatchedValue {
-            key,
-            value,
+        let at = CellRef {
             raw: v.2.clone(),
             table: ti,
             row: r,
@@ -541,7 +551,22 @@ impl Ctx<'_> {
             confidence: cell.confidence,
             page: cell.page.or(table.page),
             bbox: cell.bbox,
-        });
+            alternatives: cell
+                .alternatives
+                .iter()
+                .filter_map(|a| parse_value(a).and_then(|t| t.number()))
+                .collect(),
+        };
+        let Some(value) = v.1.number() else {
+            self.out.errors.push(format!(
+                "{key}: the cell could not be read; its value is left out"
+            ));
+            if !at.alternatives.is_empty() {
+                self.out.unread.push(UnreadValue { key, at });
+            }
+            return;
+        };
+        self.out.values.push(MatchedValue { key, value, at });
     }
 }
 

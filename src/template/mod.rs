@@ -4,7 +4,7 @@
 mod matcher;
 mod value;
 
-pub use matcher::{match_tables, MatchResult, MatchedValue, TableKind};
+pub use matcher::{match_tables, CellRef, MatchResult, MatchedValue, TableKind, UnreadValue};
 pub use value::{parse_value, ValueToken};
 
 use serde::Deserialize;
