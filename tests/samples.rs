@@ -104,7 +104,9 @@ fn values_match_the_truth() {
             let left_out_as_read = format!("{key}: read as {want}, which breaks every sum");
             if got.is_none() && is_picture_format(truth) {
                 assert!(
-                    rec.errors.iter().any(|e| e.message.starts_with(&left_out_as_read)),
+                    rec.errors
+                        .iter()
+                        .any(|e| e.message.starts_with(&left_out_as_read)),
                     "{}: {key} missing: {:?}",
                     path.display(),
                     rec.errors

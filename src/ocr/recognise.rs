@@ -486,10 +486,14 @@ fn ocr_grid(
     };
     let mut numbers_in_row = vec![false; nr];
     let mut first_number: Vec<Option<usize>> = vec![None; nr];
+    let mut first_value: Vec<Option<usize>> = vec![None; nr];
     for (k, &(r, c, _)) in inked.iter().enumerate() {
         if result[k].as_ref().is_some_and(|rd| rd.numeric) {
             numbers_in_row[r] |= c >= values_at;
             first_number[r] = Some(first_number[r].map_or(c, |f| f.min(c)));
+            if c >= values_at {
+                first_value[r] = Some(first_value[r].map_or(c, |f| f.min(c)));
+            }
         }
     }
     // Labels stand left of a row's values: text right of a number is a misread number,
@@ -557,7 +561,10 @@ fn ocr_grid(
             }
         }
         let (mut text, mut conf) = rd.best();
-        let where_number = numeric_col && rows[r][c].col_span == 1 && zh < 2;
+        // Labels stand left of a row's values: a glyph or two right of a number in the
+        // value columns is a misread number too (a label's "1." is left of them).
+        let right_of_number = first_value[r].is_some_and(|f| c > f) && zh <= 2;
+        let where_number = (numeric_col && rows[r][c].col_span == 1 && zh < 2) || right_of_number;
         // chi_sim reading digits is no reading of a number: the digits engine must
         // see the same number, or the cell is unreadable (a "0" read by chi_sim as
         // "9" would otherwise reach the values through the label matcher).

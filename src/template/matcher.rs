@@ -111,6 +111,19 @@ impl RowView {
             .any(|(_, t, raw)| matches!(t, ValueToken::Number(_)) && !raw.trim().is_empty())
     }
 
+    /// Of an OCR'd label cell spanning rows that each have values, which words name
+    /// which row is not known: such a row is placed by its position.
+    fn label_names_no_single_row(&self) -> bool {
+        self.fuzzy && self.shared_label && self.has_printed_value()
+    }
+
+    /// An OCR'd label of a row of values that names no row of the template is misread,
+    /// not absent: the row is placed by its position like an unread one (the printed
+    /// order is fixed; labels only confirm it).
+    fn misread_label(&self) -> bool {
+        self.fuzzy && self.has_printed_value()
+    }
+
     /// A number or a printed zero sign ("-", "—"): a row of values, even all zero.
     fn has_printed_value(&self) -> bool {
         self.values.iter().any(|(_, t, raw)| {
@@ -315,13 +328,21 @@ fn classify(text: &str, fuzzy: bool, t: &Template) -> Option<(TableKind, usize)>
         .filter(|(_, n)| *n >= 2)
 }
 
-/// For a piece of a table whose labels recognition mostly left unread: the one table
-/// whose rows, in printed order, have the piece's counts of value cells (a 7-value run
-/// is table 三, 3-3-1-1-1-1 table 二, one row of 15 table 四). `None` for a piece with
-/// its labels read, or whose shape more than one table has.
-fn kind_by_shape(table: &Table, rows: &std::ops::Range<usize>, t: &Template) -> Option<TableKind> {
-    // Only pieces with unread cells (so never a born-digital table) are looked at.
-    if table.origin != TableOrigin::Ocr || !text_of_rows(table, rows.clone()).contains(UNREAD) {
+/// For a piece of an OCR'd table whose labels recognition left unread, or read so
+/// badly that no table's words are in them (`words_failed`): the one table whose rows,
+/// in printed order, have the piece's counts of value cells (a 7-value run is table 三,
+/// 3-3-1-1-1-1 table 二, one row of 15 table 四). `None` for a piece with its labels
+/// read, or whose shape more than one table has.
+fn kind_by_shape(
+    table: &Table,
+    rows: &std::ops::Range<usize>,
+    t: &Template,
+    words_failed: bool,
+) -> Option<TableKind> {
+    // Never a born-digital table: its labels are what is printed.
+    if table.origin != TableOrigin::Ocr
+        || !(words_failed || text_of_rows(table, rows.clone()).contains(UNREAD))
+    {
         return None;
     }
     let views: Vec<RowView> = rows
@@ -448,7 +469,7 @@ fn classify_tables(doc: &Document, t: &Template) -> Vec<Segment> {
                     if !forced {
                         let fuzzy = table.origin == TableOrigin::Ocr;
                         let by_words = classify(&text_of_rows(table, seg.rows.clone()), fuzzy, t);
-                        let by_shape = kind_by_shape(table, &seg.rows, t);
+                        let by_shape = kind_by_shape(table, &seg.rows, t, by_words.is_none());
                         seg.kind = match by_words {
                             _ if by_shape.is_some() => by_shape,
                             Some((k, n)) if n >= 3 => Some(k),
@@ -736,9 +757,7 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
             if view.values.is_empty() {
                 continue;
             }
-            // Of an OCR'd label cell spanning rows that each have values, which words name
-            // which row is not known: its rows are placed by their position.
-            if view.unread || (view.fuzzy && view.shared_label && view.has_printed_value()) {
+            if view.unread || view.label_names_no_single_row() {
                 met.push(Met::Unread(UnreadRow {
                     at: (ti, r),
                     view,
@@ -747,9 +766,7 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
                 continue;
             }
             let Some(j) = pick_row(&spec.rows, &assigned, last, &view) else {
-                // An OCR'd label that names no row is misread, not absent: the row is
-                // placed by its position like an unread one (the printed order is fixed).
-                if view.fuzzy && view.has_printed_value() {
+                if view.misread_label() {
                     met.push(Met::Unread(UnreadRow {
                         at: (ti, r),
                         view,
@@ -849,7 +866,7 @@ fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
             if view.values.is_empty() {
                 continue;
             }
-            if view.unread {
+            if view.unread || view.label_names_no_single_row() {
                 met.push(Met::Unread(UnreadRow {
                     at: (ti, r),
                     view,
@@ -858,6 +875,13 @@ fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
                 continue;
             }
             let Some(j) = pick_row(&spec.rows, &assigned, None, &view) else {
+                if view.misread_label() {
+                    met.push(Met::Unread(UnreadRow {
+                        at: (ti, r),
+                        view,
+                        header: header.clone(),
+                    }));
+                }
                 continue;
             };
             let row = &spec.rows[j];
@@ -1289,6 +1313,43 @@ mod tests {
             .filter(|(k, _)| k.starts_with("requests/"))
             .collect();
         assert_all(&match_tables(&doc, &templates, None), &want);
+    }
+
+    #[test]
+    fn a_picture_of_table_two_with_every_label_garbled_is_known_by_its_shape() {
+        // A 90-dpi picture of table 二 alone: chi_sim read no word of any label or header,
+        // the numbers were read. Its rows' counts of values (3-3-1-1-1-1) are table 二's.
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let (active, _, _, want) = report_rows(t);
+        let rows: Vec<Vec<Cell>> = active
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let single = row.len() == 2;
+                row.into_iter()
+                    .map(|c| match parse_value(&c.text) {
+                        // A row of one value: its cell spans the three value columns.
+                        Some(ValueToken::Number(_)) if single => Cell { col_span: 3, ..c },
+                        Some(ValueToken::Number(_)) => c,
+                        _ => Cell::new(format!("人{i}凡门刀")),
+                    })
+                    .collect()
+            })
+            .collect();
+        let doc = Document {
+            blocks: vec![Block::Table(Table::from_spanned_rows(
+                rows,
+                TableOrigin::Ocr,
+                None,
+            ))],
+            ..Document::default()
+        };
+        let want: Vec<(String, i64)> = want
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("active/"))
+            .collect();
+        assert_all(&match_tables(&doc, &templates, Some(2023)), &want);
     }
 
     #[test]
