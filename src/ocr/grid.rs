@@ -268,6 +268,17 @@ impl Grid {
     pub fn n_cols(&self) -> usize {
         self.xs.len().saturating_sub(1)
     }
+    /// The median height of its rows in pixels: the size cell ink is judged by.
+    pub fn median_row_height(&self) -> usize {
+        let mut heights: Vec<usize> = self
+            .ys
+            .windows(2)
+            .map(|w| (w[1] - w[0]).max(0.0) as usize)
+            .collect();
+        heights.sort_unstable();
+        heights.get(heights.len() / 2).copied().unwrap_or(20)
+    }
+
     /// Pixel box (x0, y0, x1, y1) of a merged cell.
     pub fn cell_box(&self, r: usize, c: usize, rs: usize, cs: usize) -> (f32, f32, f32, f32) {
         (self.xs[c], self.ys[r], self.xs[c + cs], self.ys[r + rs])
@@ -405,6 +416,97 @@ pub fn build_grid(g: &LineGroup, tol: f32) -> Option<Grid> {
         }
     }
     Some(Grid { ys, xs, cells })
+}
+
+/// The grid with column line `k` (an inner one) removed: the cells either side of it
+/// in a row become one. `None` when they cannot (their row spans differ).
+pub fn without_column_line(g: &Grid, k: usize) -> Option<Grid> {
+    let nc = g.n_cols();
+    if k == 0 || k >= nc {
+        return None;
+    }
+    let to_new = |c: usize| if c >= k { c - 1 } else { c };
+    // New extents (row, first col, row span, last col) of each old cell, merged when two
+    // meet at the removed line.
+    let mut merged: Vec<(usize, usize, usize, usize)> = Vec::new();
+    for &(r, c, rs, cs) in &g.cells {
+        let (c0, c1) = (to_new(c), to_new(c + cs - 1));
+        match merged
+            .iter_mut()
+            .find(|m| m.0 < r + rs && r < m.0 + m.2 && m.1 <= c1 && c0 <= m.3)
+        {
+            Some(m) if m.0 == r && m.2 == rs => {
+                m.1 = m.1.min(c0);
+                m.3 = m.3.max(c1);
+            }
+            Some(_) => return None,
+            None => merged.push((r, c0, rs, c1)),
+        }
+    }
+    let mut cells: Vec<(usize, usize, usize, usize)> = merged
+        .into_iter()
+        .map(|(r, c0, rs, c1)| (r, c0, rs, c1 - c0 + 1))
+        .collect();
+    cells.sort_unstable();
+    let mut xs = g.xs.clone();
+    xs.remove(k);
+    Some(Grid {
+        ys: g.ys.clone(),
+        xs,
+        cells,
+    })
+}
+
+/// Removes column lines that are drawn in fewer than half of a grid's rows and leave,
+/// for half the cells they part or more, one side without ink once the rulings are erased:
+/// not a ruling but a stroke across the table (the arc of a seal over it, whose ring
+/// may ink a header cell), which would split a cell into a number and a blank (a blank
+/// reads as zero). A real column's
+/// ruling runs the table's height, even where all its cells are blank; a section's own
+/// columns (table 二) have header text on both sides.
+pub fn drop_stray_column_lines(
+    mut g: Grid,
+    has_ink: impl Fn((f32, f32, f32, f32), usize) -> bool,
+) -> Grid {
+    let row_h = g.median_row_height();
+    let mut k = 1;
+    while k < g.n_cols() {
+        let (nr, nc) = (g.n_rows(), g.n_cols());
+        let mut at = vec![usize::MAX; nr * nc];
+        for (i, &(r, c, rs, cs)) in g.cells.iter().enumerate() {
+            for rr in r..r + rs {
+                for cc in c..c + cs {
+                    at[rr * nc + cc] = i;
+                }
+            }
+        }
+        // Rows where the line is drawn, and the pairs of cells it parts there.
+        let mut drawn = 0;
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        for r in 0..nr {
+            let (left, right) = (at[r * nc + k - 1], at[r * nc + k]);
+            if left != right && left != usize::MAX && right != usize::MAX {
+                drawn += 1;
+                if !pairs.contains(&(left, right)) {
+                    pairs.push((left, right));
+                }
+            }
+        }
+        let inked = |i: usize| {
+            let (cr, cc, rs, cs) = g.cells[i];
+            has_ink(g.cell_box(cr, cc, rs, cs), row_h)
+        };
+        let one_sided = pairs
+            .iter()
+            .filter(|&&(l, r)| !(inked(l) && inked(r)))
+            .count();
+        let stray = drawn * 2 < nr && one_sided > 0 && one_sided * 2 >= pairs.len();
+        match stray.then(|| without_column_line(&g, k)).flatten() {
+            Some(merged) => g = merged,
+            None => k += 1,
+        }
+    }
+    g
 }
 
 /// Drops positions closer than `min_gap` to the previous one (double rulings).
@@ -546,6 +648,38 @@ mod tests {
         assert_eq!(b.count(108, 0, 114, 100), 0, "a column ruling");
         assert_eq!(b.count(150, 25, 160, 35), 100, "the glyph");
         assert_eq!(b.count(20, 150, 200, 151), 180, "the stroke outside");
+    }
+
+    #[test]
+    fn a_stroke_across_a_few_rows_that_parts_a_number_from_a_blank_is_no_column() {
+        // Six rows, three columns; a line at x 150 drawn only in row 2, parting that
+        // row's cell into its number (left) and nothing (right).
+        let xs = [10, 110, 210, 310];
+        let ys = [10, 80, 150, 220, 290, 360, 430];
+        let mut b = draw(&xs, &ys, &[], &[]);
+        for y in 150..=220 {
+            b.set(150, y, true);
+            b.set(151, y, true);
+        }
+        let (grids, ..) = detect_grids_and_rulings(&b, WORK_GLYPH_PX);
+        assert_eq!(grids[0].n_cols(), 4, "the stroke is found as a line");
+        // Ink: every cell has a number, left of x 150 in the row the stroke crosses.
+        let inked_left_of_stroke = |(x0, y0, x1, _): (f32, f32, f32, f32), _: usize| {
+            x1 <= 151.5 || x0 >= 209.0 || (y0 - 150.0).abs() > 1.0
+        };
+        let g = drop_stray_column_lines(grids[0].clone(), inked_left_of_stroke);
+        assert_eq!(g.xs.len(), 4, "{:?}", g.xs);
+        assert_eq!(g.n_cols(), 3);
+        assert!(g.cells.contains(&(2, 1, 1, 1)), "{:?}", g.cells);
+        assert_eq!(g.cells.len(), 18);
+        // A column all blank but for its header keeps its ruling, drawn in every row.
+        let blank_column = |(x0, y0, _, _): (f32, f32, f32, f32), _: usize| {
+            !(209.0..215.0).contains(&x0) || y0 < 11.0
+        };
+        let full = draw(&xs, &ys, &[], &[]);
+        let (grids, ..) = detect_grids_and_rulings(&full, WORK_GLYPH_PX);
+        let g = drop_stray_column_lines(grids[0].clone(), blank_column);
+        assert_eq!(g, grids[0]);
     }
 
     #[test]

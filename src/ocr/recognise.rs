@@ -4,7 +4,7 @@ use super::cells::{drop_specks, faint_minus_before, group_shapes, ink_box, ocr_c
 use super::cells::{shape_distance, shape_of};
 use super::cells::{Shape, SAME_SHAPE};
 use super::engine::{OcrEngine, OcrError, OcrMode};
-use super::grid::{detect_grids_and_rulings, erase_rulings, Grid};
+use super::grid::{detect_grids_and_rulings, drop_stray_column_lines, erase_rulings, Grid};
 use super::prep::{self, Bin, DecodeError};
 use super::read::{
     confirm_number, han_count, join_words, number_like, read_cell, read_text, Reading,
@@ -156,6 +156,7 @@ fn recognise_at(
     }
     let (grids, h_rulings, v_rulings) =
         detect_grids_and_rulings(&super::scale::without_glyphs(&bin, glyph), glyph);
+
     if trace {
         for g in &grids {
             eprintln!(
@@ -172,6 +173,17 @@ fn recognise_at(
         dump_debug(std::path::Path::new(&dir), gray, &bin, &grids);
     }
     erase_rulings(&mut bin, &h_rulings, &v_rulings);
+    let has_ink = |(x0, y0, x1, y1): (f32, f32, f32, f32), row_h: usize| {
+        let inset = 3.0;
+        let px = |v: f32, limit: usize| (v.max(0.0) as usize).min(limit);
+        let (x0, y0) = (px(x0 + inset, bin.w), px(y0 + inset, bin.h));
+        let (x1, y1) = (px(x1 - inset, bin.w), px(y1 - inset, bin.h));
+        x1 > x0 && y1 > y0 && ink_box(&bin, x0, y0, x1, y1, row_h).is_some()
+    };
+    let grids: Vec<Grid> = grids
+        .into_iter()
+        .map(|g| drop_stray_column_lines(g, has_ink))
+        .collect();
     if trace {
         eprintln!("grids {:?}", t0.elapsed());
     }
@@ -344,12 +356,7 @@ fn ocr_grid(
     let (nr, nc) = (g.n_rows(), g.n_cols());
     let mut rows: Vec<Vec<Cell>> = vec![vec![Cell::new(""); nc]; nr];
     let mut inked: Vec<(usize, usize, PxBox)> = Vec::new();
-    let mut heights: Vec<usize> =
-        g.ys.windows(2)
-            .map(|w| (w[1] - w[0]).max(0.0) as usize)
-            .collect();
-    heights.sort_unstable();
-    let row_h = heights.get(heights.len() / 2).copied().unwrap_or(20);
+    let row_h = g.median_row_height();
     let mut text_box: Vec<PxBox> = Vec::new();
     for &(r, c, rs, cs) in &g.cells {
         let (x0, y0, x1, y1) = g.cell_box(r, c, rs, cs);
