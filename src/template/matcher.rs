@@ -111,6 +111,23 @@ impl RowView {
             .any(|(_, t, raw)| matches!(t, ValueToken::Number(_)) && !raw.trim().is_empty())
     }
 
+    /// With more value cells than `cols`, the table's value columns: drops those in
+    /// other columns when they hold no number (ink of a label recognition could not
+    /// read, a blank left of the values), so a row is not lost for them.
+    fn keep_value_columns(&mut self, cols: &[usize]) {
+        if self.values.len() <= cols.len()
+            || !cols.iter().all(|c| self.values.iter().any(|v| v.0 == *c))
+        {
+            return;
+        }
+        let extra_hold_numbers = self.values.iter().any(|(c, t, raw)| {
+            !cols.contains(c) && !(matches!(t, ValueToken::Unreadable) || raw.is_empty())
+        });
+        if !extra_hold_numbers {
+            self.values.retain(|v| cols.contains(&v.0));
+        }
+    }
+
     /// Of an OCR'd label cell spanning rows that each have values, which words name
     /// which row is not known: such a row is placed by its position.
     fn label_names_no_single_row(&self) -> bool {
@@ -739,6 +756,34 @@ fn place_unread(
     }
 }
 
+/// The grid columns most rows of an OCR'd piece hold their `want` values in, when
+/// most of its rows with that many values agree on them.
+fn common_value_columns(
+    table: &Table,
+    rows: &std::ops::Range<usize>,
+    want: usize,
+) -> Option<Vec<usize>> {
+    if table.origin != TableOrigin::Ocr {
+        return None;
+    }
+    let mut seen: Vec<(Vec<usize>, usize)> = Vec::new();
+    let mut total = 0;
+    for r in rows.clone() {
+        let view = analyze_row(table, r);
+        if view.values.len() != want || !view.has_printed_value() {
+            continue;
+        }
+        total += 1;
+        let cols: Vec<usize> = view.values.iter().map(|v| v.0).collect();
+        match seen.iter_mut().find(|(c, _)| *c == cols) {
+            Some((_, n)) => *n += 1,
+            None => seen.push((cols, 1)),
+        }
+    }
+    let (cols, n) = seen.into_iter().max_by_key(|(_, n)| *n)?;
+    (n >= 3 && n * 2 > total).then_some(cols)
+}
+
 fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Segment]) {
     let name = kind.name();
     let mut assigned = vec![false; spec.rows.len()];
@@ -747,8 +792,12 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
     let mut met: Vec<Met> = Vec::new();
     for seg in members {
         let (ti, table) = (seg.table, ctx.tables[seg.table]);
+        let value_cols = common_value_columns(table, &seg.rows, spec.cols.len());
         for r in seg.rows.clone() {
-            let view = analyze_row(table, r);
+            let mut view = analyze_row(table, r);
+            if let Some(cols) = &value_cols {
+                view.keep_value_columns(cols);
+            }
             let hdr_hits = count_words(&spec.header_words, &view.own_label, view.fuzzy);
             if hdr_hits > 0 && !view.has_printed_number() {
                 collect_header(table, r, &spec.cols, &mut header);
@@ -1348,6 +1397,41 @@ mod tests {
         let want: Vec<(String, i64)> = want
             .into_iter()
             .filter(|(k, _)| k.starts_with("active/"))
+            .collect();
+        assert_all(&match_tables(&doc, &templates, Some(2023)), &want);
+    }
+
+    #[test]
+    fn an_unreadable_cell_left_of_a_rows_values_does_not_lose_the_row() {
+        // A label column split in two by a ruling OCR found; in row 一 its right half
+        // holds ink recognition could not read (U+FFFD). The values are in the columns
+        // every other row has them in: the row keeps its seven values.
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let (_, requests, _, want) = report_rows(t);
+        let rows: Vec<Vec<Cell>> = requests
+            .into_iter()
+            .skip(3)
+            .map(|mut row| {
+                if row[0].text.contains("新收") {
+                    row.insert(1, Cell::new("\u{FFFD}"));
+                } else {
+                    row[0].col_span = 2;
+                }
+                row
+            })
+            .collect();
+        let doc = Document {
+            blocks: vec![Block::Table(Table::from_spanned_rows(
+                rows,
+                TableOrigin::Ocr,
+                None,
+            ))],
+            ..Document::default()
+        };
+        let want: Vec<(String, i64)> = want
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("requests/"))
             .collect();
         assert_all(&match_tables(&doc, &templates, Some(2023)), &want);
     }
