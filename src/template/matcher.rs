@@ -121,7 +121,8 @@ impl RowView {
             return;
         }
         let extra_hold_numbers = self.values.iter().any(|(c, t, raw)| {
-            !cols.contains(c) && !(matches!(t, ValueToken::Unreadable) || raw.is_empty())
+            let no_number = matches!(t, ValueToken::Unreadable) || raw.is_empty();
+            !cols.contains(c) && !no_number
         });
         if !extra_hold_numbers {
             self.values.retain(|v| cols.contains(&v.0));
