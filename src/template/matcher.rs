@@ -380,11 +380,25 @@ fn kind_by_shape(
             TableKind::Appeals => vec![spec.cols.len() * spec.rows.len()],
         }
     };
-    let mut fits = TableKind::ALL
+    // Rows in step with a table's printed order, at the best offset: one misread row
+    // (a "0." taken for a label) does not hide a table's shape.
+    let in_step = |k: TableKind| -> usize {
+        layout(k)
+            .windows(counts.len())
+            .map(|w| w.iter().zip(&counts).filter(|(a, b)| a == b).count())
+            .max()
+            .unwrap_or(0)
+    };
+    let mut scores: Vec<(usize, TableKind)> = TableKind::ALL
         .into_iter()
-        .filter(|k| layout(*k).windows(counts.len()).any(|w| w == counts));
-    let kind = fits.next()?;
-    fits.next().is_none().then_some(kind)
+        .map(|k| (in_step(k), k))
+        .collect();
+    scores.sort_by(|a, b| b.0.cmp(&a.0));
+    let (best, kind) = scores[0];
+    let runner_up = scores.get(1).map_or(0, |s| s.0);
+    let all_fit = best == counts.len();
+    let mostly = counts.len() >= 4 && best * 4 >= counts.len() * 3;
+    ((all_fit || mostly) && best > runner_up).then_some(kind)
 }
 
 /// The table a row introduces when it is a section heading inside a grid: one cell of
@@ -1435,6 +1449,36 @@ mod tests {
             .filter(|(k, _)| k.starts_with("requests/"))
             .collect();
         assert_all(&match_tables(&doc, &templates, Some(2023)), &want);
+    }
+
+    #[test]
+    fn a_piece_of_table_three_is_known_by_its_shape_despite_one_misread_row() {
+        // Every label unread, and in one row a "0." that is no number: that row shows
+        // two values, the other rows table 三's seven.
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let (_, requests, _, _) = report_rows(t);
+        let mut rows: Vec<Vec<Cell>> = requests[3..15].to_vec();
+        for row in rows.iter_mut() {
+            row[0] = Cell::new(UNREAD.to_string());
+        }
+        rows[6][3] = Cell::new("0.");
+        let doc = Document {
+            blocks: vec![Block::Table(Table::from_spanned_rows(
+                rows,
+                TableOrigin::Ocr,
+                None,
+            ))],
+            ..Document::default()
+        };
+        let result = match_tables(&doc, &templates, Some(2023));
+        // Taken as table 三; with no label read, no row has its place, so none is kept.
+        assert!(result.values.is_empty());
+        assert!(
+            !result.errors.is_empty() && result.errors.iter().all(|e| e.starts_with("requests:")),
+            "{:?}",
+            result.errors
+        );
     }
 
     #[test]
