@@ -393,7 +393,7 @@ fn kind_by_shape(
         .into_iter()
         .map(|k| (in_step(k), k))
         .collect();
-    scores.sort_by(|a, b| b.0.cmp(&a.0));
+    scores.sort_by_key(|s| std::cmp::Reverse(s.0));
     let (best, kind) = scores[0];
     let runner_up = scores.get(1).map_or(0, |s| s.0);
     let all_fit = best == counts.len();
