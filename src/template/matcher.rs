@@ -1178,6 +1178,25 @@ mod tests {
         assert_eq!(result.values.len(), want.len());
     }
 
+    /// A document of one OCR'd table.
+    fn ocr_doc(rows: Vec<Vec<Cell>>) -> Document {
+        Document {
+            blocks: vec![Block::Table(Table::from_spanned_rows(
+                rows,
+                TableOrigin::Ocr,
+                None,
+            ))],
+            ..Document::default()
+        }
+    }
+
+    /// The expected values of one table (`prefix` "requests/").
+    fn only(want: Vec<(String, i64)>, prefix: &str) -> Vec<(String, i64)> {
+        want.into_iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .collect()
+    }
+
     fn table(rows: Vec<Vec<Cell>>) -> Block {
         Block::Table(Table::from_spanned_rows(rows, TableOrigin::HtmlTable, None))
     }
@@ -1241,14 +1260,7 @@ mod tests {
                 rows.push(r);
             }
         }
-        Document {
-            blocks: vec![Block::Table(Table::from_spanned_rows(
-                rows,
-                TableOrigin::Ocr,
-                None,
-            ))],
-            ..Document::default()
-        }
+        ocr_doc(rows)
     }
 
     #[test]
@@ -1256,10 +1268,7 @@ mod tests {
         let templates = Templates::builtin().expect("templates");
         let t = templates.get("gov-2021").expect("gov-2021");
         let (_, _, _, want) = report_rows(t);
-        let want: Vec<(String, i64)> = want
-            .into_iter()
-            .filter(|(k, _)| k.starts_with("requests/"))
-            .collect();
+        let want = only(want, "requests/");
         let result = match_tables(&ocr_requests_with_unread_labels(t, None), &templates, None);
         assert_eq!(result.template.as_deref(), Some("gov-2021"));
         assert_all(&result, &want);
@@ -1284,14 +1293,7 @@ mod tests {
                 .collect();
             rows[at][0] = Cell::new(junk);
         }
-        Document {
-            blocks: vec![Block::Table(Table::from_spanned_rows(
-                rows,
-                TableOrigin::Ocr,
-                None,
-            ))],
-            ..Document::default()
-        }
+        ocr_doc(rows)
     }
 
     #[test]
@@ -1308,18 +1310,8 @@ mod tests {
             .position(|r| r[0].text.contains("部分公开"))
             .expect("partly disclosed row");
         rows[partly][0] = Cell::new("二、媳分公才《区分处理的另计这一情形，不计其他情");
-        let doc = Document {
-            blocks: vec![Block::Table(Table::from_spanned_rows(
-                rows,
-                TableOrigin::Ocr,
-                None,
-            ))],
-            ..Document::default()
-        };
-        let want: Vec<(String, i64)> = want
-            .into_iter()
-            .filter(|(k, _)| k.starts_with("requests/"))
-            .collect();
+        let doc = ocr_doc(rows);
+        let want = only(want, "requests/");
         assert_all(&match_tables(&doc, &templates, None), &want);
     }
 
@@ -1328,10 +1320,7 @@ mod tests {
         let templates = Templates::builtin().expect("templates");
         let t = templates.get("gov-2021").expect("gov-2021");
         let (_, _, _, want) = report_rows(t);
-        let want: Vec<(String, i64)> = want
-            .into_iter()
-            .filter(|(k, _)| k.starts_with("requests/"))
-            .collect();
+        let want = only(want, "requests/");
         // Three neighbouring rows and two lone ones garbled past matching.
         let doc = ocr_requests_with_garbled_labels(
             t,
@@ -1364,18 +1353,8 @@ mod tests {
         merged.row_span = 2;
         rows[new][0] = merged;
         rows[new + 1].remove(0);
-        let doc = Document {
-            blocks: vec![Block::Table(Table::from_spanned_rows(
-                rows,
-                TableOrigin::Ocr,
-                None,
-            ))],
-            ..Document::default()
-        };
-        let want: Vec<(String, i64)> = want
-            .into_iter()
-            .filter(|(k, _)| k.starts_with("requests/"))
-            .collect();
+        let doc = ocr_doc(rows);
+        let want = only(want, "requests/");
         assert_all(&match_tables(&doc, &templates, None), &want);
     }
 
@@ -1401,18 +1380,8 @@ mod tests {
                     .collect()
             })
             .collect();
-        let doc = Document {
-            blocks: vec![Block::Table(Table::from_spanned_rows(
-                rows,
-                TableOrigin::Ocr,
-                None,
-            ))],
-            ..Document::default()
-        };
-        let want: Vec<(String, i64)> = want
-            .into_iter()
-            .filter(|(k, _)| k.starts_with("active/"))
-            .collect();
+        let doc = ocr_doc(rows);
+        let want = only(want, "active/");
         assert_all(&match_tables(&doc, &templates, Some(2023)), &want);
     }
 
@@ -1436,18 +1405,8 @@ mod tests {
                 row
             })
             .collect();
-        let doc = Document {
-            blocks: vec![Block::Table(Table::from_spanned_rows(
-                rows,
-                TableOrigin::Ocr,
-                None,
-            ))],
-            ..Document::default()
-        };
-        let want: Vec<(String, i64)> = want
-            .into_iter()
-            .filter(|(k, _)| k.starts_with("requests/"))
-            .collect();
+        let doc = ocr_doc(rows);
+        let want = only(want, "requests/");
         assert_all(&match_tables(&doc, &templates, Some(2023)), &want);
     }
 
@@ -1463,14 +1422,7 @@ mod tests {
             row[0] = Cell::new(UNREAD.to_string());
         }
         rows[6][3] = Cell::new("0.");
-        let doc = Document {
-            blocks: vec![Block::Table(Table::from_spanned_rows(
-                rows,
-                TableOrigin::Ocr,
-                None,
-            ))],
-            ..Document::default()
-        };
+        let doc = ocr_doc(rows);
         let result = match_tables(&doc, &templates, Some(2023));
         // Taken as table 三; with no label read, no row has its place, so none is kept.
         assert!(result.values.is_empty());
@@ -1503,14 +1455,7 @@ mod tests {
     #[test]
     fn a_row_of_dashes_is_table_four_and_a_piece_without_values_is_nothing() {
         let templates = Templates::builtin().expect("templates");
-        let ocr = |rows: Vec<Vec<Cell>>| Document {
-            blocks: vec![Block::Table(Table::from_spanned_rows(
-                rows,
-                TableOrigin::Ocr,
-                None,
-            ))],
-            ..Document::default()
-        };
+        let ocr = |rows: Vec<Vec<Cell>>| ocr_doc(rows);
         // Table 四 as OCR leaves it: headers unread, a printed zero sign in every cell.
         let headers = vec![Cell::new(UNREAD.to_string()); 15];
         let dashes = vec![Cell::new("-"); 15];
