@@ -11,7 +11,7 @@ use super::value::{parse_value, ValueToken};
 use super::{ColumnSpec, RowSpec, TableSpec, Template, Templates};
 use crate::document::{Block, Document, Table, TableOrigin, UNREAD};
 use crate::record::Number;
-use crate::text::norm_label;
+use crate::text::{fold_width, norm_label};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableKind {
@@ -137,9 +137,12 @@ impl RowView {
 
     /// An OCR'd label of a row of values that names no row of the template is misread,
     /// not absent: the row is placed by its position like an unread one (the printed
-    /// order is fixed; labels only confirm it).
-    fn misread_label(&self) -> bool {
-        self.fuzzy && self.has_printed_value()
+    /// order is fixed; labels only confirm it). A labelled row of blank cells is such a
+    /// row too in a table that prints its zeros as blanks (`blank_zeros`); elsewhere a
+    /// blank row is a row cut in two.
+    fn misread_label(&self, blank_zeros: bool) -> bool {
+        let blank_row = blank_zeros && !self.own_label.is_empty() && !self.values.is_empty();
+        self.fuzzy && (self.has_printed_value() || blank_row)
     }
 
     /// A number or a printed zero sign ("-", "—"): a row of values, even all zero.
@@ -771,6 +774,14 @@ fn place_unread(
     }
 }
 
+/// True when a piece of a table prints no "0": its zeros are blank cells.
+fn prints_zeros_as_blanks(table: &Table, rows: &std::ops::Range<usize>) -> bool {
+    !table.rows[rows.clone()]
+        .iter()
+        .flatten()
+        .any(|c| fold_width(c.text.trim()) == "0")
+}
+
 /// The grid columns most rows of an OCR'd piece hold their `want` values in, when
 /// most of its rows with that many values agree on them.
 fn common_value_columns(
@@ -808,6 +819,7 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
     for seg in members {
         let (ti, table) = (seg.table, ctx.tables[seg.table]);
         let value_cols = common_value_columns(table, &seg.rows, spec.cols.len());
+        let blank_zeros = prints_zeros_as_blanks(table, &seg.rows);
         for r in seg.rows.clone() {
             let mut view = analyze_row(table, r);
             if let Some(cols) = &value_cols {
@@ -830,7 +842,7 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
                 continue;
             }
             let Some(j) = pick_row(&spec.rows, &assigned, last, &view) else {
-                if view.misread_label() {
+                if view.misread_label(blank_zeros) {
                     met.push(Met::Unread(UnreadRow {
                         at: (ti, r),
                         view,
@@ -912,6 +924,7 @@ fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
         .collect();
     for seg in members {
         let (ti, table) = (seg.table, ctx.tables[seg.table]);
+        let blank_zeros = prints_zeros_as_blanks(table, &seg.rows);
         let mut header: Vec<(usize, String)> = Vec::new();
         for r in seg.rows.clone() {
             let view = analyze_row(table, r);
@@ -939,7 +952,7 @@ fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
                 continue;
             }
             let Some(j) = pick_row(&spec.rows, &assigned, None, &view) else {
-                if view.misread_label() {
+                if view.misread_label(blank_zeros) {
                     met.push(Met::Unread(UnreadRow {
                         at: (ti, r),
                         view,
@@ -1431,6 +1444,30 @@ mod tests {
             "{:?}",
             result.errors
         );
+    }
+
+    #[test]
+    fn a_garbled_row_of_blanks_is_placed_where_zeros_print_as_blanks() {
+        // Table 三 printing its zeros as blank cells: 属于国家秘密's row all blank, its
+        // label garbled past matching. It is placed by its order: seven zeros.
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let (_, mut rows, _, want) = report_rows(t);
+        let at = rows
+            .iter()
+            .position(|r| r[0].text.contains("国家秘密"))
+            .expect("row");
+        rows[at] = std::iter::once(Cell::new("年下收府AAi并伐"))
+            .chain((0..7).map(|_| Cell::new("")))
+            .collect();
+        let want: Vec<(String, i64)> = only(want, "requests/")
+            .into_iter()
+            .map(|(k, n)| {
+                let zero = k.starts_with("requests/withheld.state_secret/");
+                (k, if zero { 0 } else { n })
+            })
+            .collect();
+        assert_all(&match_tables(&ocr_doc(rows), &templates, None), &want);
     }
 
     #[test]
