@@ -924,7 +924,6 @@ fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
         .collect();
     for seg in members {
         let (ti, table) = (seg.table, ctx.tables[seg.table]);
-        let blank_zeros = prints_zeros_as_blanks(table, &seg.rows);
         let mut header: Vec<(usize, String)> = Vec::new();
         for r in seg.rows.clone() {
             let view = analyze_row(table, r);
@@ -952,7 +951,8 @@ fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
                 continue;
             }
             let Some(j) = pick_row(&spec.rows, &assigned, None, &view) else {
-                if view.misread_label(blank_zeros) {
+                // Table 二's heading rows hold blanks beside their label: no row of zeros.
+                if view.misread_label(false) {
                     met.push(Met::Unread(UnreadRow {
                         at: (ti, r),
                         view,
