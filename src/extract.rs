@@ -216,6 +216,9 @@ fn judge_ocr_cells(rec: &mut Record, t: &Template, matched: &MatchResult) {
             .map(|u| &u.at)
             .or_else(|| matched.values.iter().find(|v| &v.key == key).map(|v| &v.at));
         rec.cells.retain(|c| &c.key != key);
+        // It was read after all: the matcher's "could not be read" no longer holds.
+        let unread_note = format!("{key}: the cell could not be read");
+        rec.errors.retain(|e| !e.message.starts_with(&unread_note));
         if let Some(at) = at {
             let mut cell = provenance(key, at);
             cell.decided_by = Some("arithmetic");
