@@ -156,7 +156,6 @@ fn recognise_at(
     }
     let (grids, h_rulings, v_rulings) =
         detect_grids_and_rulings(&super::scale::without_glyphs(&bin, glyph), glyph);
-
     if trace {
         for g in &grids {
             eprintln!(
