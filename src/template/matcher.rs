@@ -719,6 +719,17 @@ enum Met {
     Unread(UnreadRow),
 }
 
+impl Met {
+    /// A row waiting for its position, with the header read above it.
+    fn unread(at: (usize, usize), view: RowView, header: &[(usize, String)]) -> Met {
+        Met::Unread(UnreadRow {
+            at,
+            view,
+            header: header.to_vec(),
+        })
+    }
+}
+
 /// Places each run of rows whose labels were not read on the template rows between the
 /// rows read before and after it, when the run fills that gap exactly (the table's
 /// printed order is fixed); otherwise its values are left out and the reason recorded.
@@ -784,19 +795,11 @@ fn prints_zeros_as_blanks(table: &Table, rows: &std::ops::Range<usize>) -> bool 
 
 /// The grid columns most rows of an OCR'd piece hold their `want` values in, when
 /// most of its rows with that many values agree on them.
-fn common_value_columns(
-    table: &Table,
-    rows: &std::ops::Range<usize>,
-    want: usize,
-) -> Option<Vec<usize>> {
-    if table.origin != TableOrigin::Ocr {
-        return None;
-    }
+fn common_value_columns(views: &[RowView], want: usize) -> Option<Vec<usize>> {
     let mut seen: Vec<(Vec<usize>, usize)> = Vec::new();
     let mut total = 0;
-    for r in rows.clone() {
-        let view = analyze_row(table, r);
-        if view.values.len() != want || !view.has_printed_value() {
+    for view in views {
+        if !view.fuzzy || view.values.len() != want || !view.has_printed_value() {
             continue;
         }
         total += 1;
@@ -818,10 +821,10 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
     let mut met: Vec<Met> = Vec::new();
     for seg in members {
         let (ti, table) = (seg.table, ctx.tables[seg.table]);
-        let value_cols = common_value_columns(table, &seg.rows, spec.cols.len());
+        let views: Vec<RowView> = seg.rows.clone().map(|r| analyze_row(table, r)).collect();
+        let value_cols = common_value_columns(&views, spec.cols.len());
         let blank_zeros = prints_zeros_as_blanks(table, &seg.rows);
-        for r in seg.rows.clone() {
-            let mut view = analyze_row(table, r);
+        for (r, mut view) in seg.rows.clone().zip(views) {
             if let Some(cols) = &value_cols {
                 view.keep_value_columns(cols);
             }
@@ -833,21 +836,13 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
             if view.values.is_empty() {
                 continue;
             }
-            if view.unread || view.label_names_no_single_row() {
-                met.push(Met::Unread(UnreadRow {
-                    at: (ti, r),
-                    view,
-                    header: header.clone(),
-                }));
-                continue;
-            }
-            let Some(j) = pick_row(&spec.rows, &assigned, last, &view) else {
-                if view.misread_label(blank_zeros) {
-                    met.push(Met::Unread(UnreadRow {
-                        at: (ti, r),
-                        view,
-                        header: header.clone(),
-                    }));
+            let by_position = view.unread || view.label_names_no_single_row();
+            let picked = (!by_position)
+                .then(|| pick_row(&spec.rows, &assigned, last, &view))
+                .flatten();
+            let Some(j) = picked else {
+                if by_position || view.misread_label(blank_zeros) {
+                    met.push(Met::unread((ti, r), view, &header));
                     continue;
                 }
                 if view.has_printed_number() && !view.own_label.is_empty() {
@@ -942,22 +937,14 @@ fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
             if view.values.is_empty() {
                 continue;
             }
-            if view.unread || view.label_names_no_single_row() {
-                met.push(Met::Unread(UnreadRow {
-                    at: (ti, r),
-                    view,
-                    header: header.clone(),
-                }));
-                continue;
-            }
-            let Some(j) = pick_row(&spec.rows, &assigned, None, &view) else {
+            let by_position = view.unread || view.label_names_no_single_row();
+            let picked = (!by_position)
+                .then(|| pick_row(&spec.rows, &assigned, None, &view))
+                .flatten();
+            let Some(j) = picked else {
                 // Table 二's heading rows hold blanks beside their label: no row of zeros.
-                if view.misread_label(false) {
-                    met.push(Met::Unread(UnreadRow {
-                        at: (ti, r),
-                        view,
-                        header: header.clone(),
-                    }));
+                if by_position || view.misread_label(false) {
+                    met.push(Met::unread((ti, r), view, &header));
                 }
                 continue;
             };
