@@ -883,6 +883,16 @@ mod tests {
     use std::io::Cursor;
 
     /// A binary image with the given rectangles inked.
+    /// A "0" as the four 2-px sides of the box (x0, y0)–(x1, y1).
+    fn ring(x0: usize, y0: usize, x1: usize, y1: usize) -> [(usize, usize, usize, usize); 4] {
+        [
+            (x0, y0, x1, y0 + 2),
+            (x0, y1 - 2, x1, y1),
+            (x0, y0, x0 + 2, y1),
+            (x1 - 2, y0, x1, y1),
+        ]
+    }
+
     fn bin_with(w: usize, h: usize, rects: &[(usize, usize, usize, usize)]) -> Bin {
         let mut b = Bin::new(w, h);
         for &(x0, y0, x1, y1) in rects {
@@ -902,13 +912,7 @@ mod tests {
         let b = bin_with(
             80,
             40,
-            &[
-                (34, 10, 46, 12),
-                (34, 28, 46, 30),
-                (34, 10, 36, 30),
-                (44, 10, 46, 30),
-                (1, 0, 3, 14),
-            ],
+            &[ring(34, 10, 46, 30).as_slice(), &[(1, 0, 3, 14)]].concat(),
         );
         assert_eq!(ink_box(&b, 0, 0, 80, 40, 40), Some((34, 10, 46, 30)));
     }
@@ -921,18 +925,12 @@ mod tests {
             100,
             40,
             &[
-                (10, 10, 22, 12),
-                (10, 28, 22, 30),
-                (10, 10, 12, 30),
-                (20, 10, 22, 30),
-                (25, 27, 28, 30),
-                (31, 10, 43, 12),
-                (31, 28, 43, 30),
-                (31, 10, 33, 30),
-                (41, 10, 43, 30),
-                (26, 2, 28, 4),
-                (60, 20, 62, 22),
-            ],
+                ring(10, 10, 22, 30).as_slice(),
+                &[(25, 27, 28, 30)],
+                &ring(31, 10, 43, 30),
+                &[(26, 2, 28, 4), (60, 20, 62, 22)],
+            ]
+            .concat(),
         );
         assert_eq!(drop_specks(&mut b, (10, 2, 62, 30)), Some((10, 10, 43, 30)));
         assert_eq!(b.count(25, 27, 28, 30), 9, "the point");
