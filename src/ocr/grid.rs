@@ -3,6 +3,7 @@
 
 use super::prep::Bin;
 use super::scale::WORK_GLYPH_PX;
+use super::seal::{without_runs_inside, Seal};
 
 /// A straight ruling segment. For a horizontal segment `pos` is its y and
 /// `[start, end)` its x extent; for a vertical one `pos` is x and the extent is in y.
@@ -523,15 +524,26 @@ fn drop_close(v: Vec<f32>, min_gap: f32) -> Vec<f32> {
 
 /// Full grid detection on a binary image: all ruled tables, top to bottom.
 pub fn detect_grids(bin: &Bin) -> Vec<Grid> {
-    detect_grids_and_rulings(bin, WORK_GLYPH_PX).0
+    detect_grids_and_rulings(bin, WORK_GLYPH_PX, &[]).0
 }
 
 /// [`detect_grids`], with the segments that are the grids' rulings: (grids,
 /// horizontal, vertical). Other long runs (strokes of a bold title) are left out.
-pub fn detect_grids_and_rulings(bin: &Bin, glyph: f32) -> (Vec<Grid>, Vec<Segment>, Vec<Segment>) {
+pub fn detect_grids_and_rulings(
+    bin: &Bin,
+    glyph: f32,
+    seals: &[Seal],
+) -> (Vec<Grid>, Vec<Segment>, Vec<Segment>) {
     let p = GridParams::for_glyph(glyph);
-    let h = find_segments(bin, true, &p);
-    let v = find_segments(bin, false, &p);
+    let segments = |horizontal: bool| {
+        if seals.is_empty() {
+            find_segments(bin, horizontal, &p)
+        } else {
+            let clear = without_runs_inside(bin, seals, horizontal, p.gap);
+            find_segments(&clear, horizontal, &p)
+        }
+    };
+    let (h, v) = without_seal_strokes(segments(true), segments(false), seals, p.tol);
     let grids: Vec<Grid> = group_tables(&h, &v, p.tol)
         .iter()
         .filter_map(|g| build_grid(g, p.tol))
@@ -559,6 +571,134 @@ pub fn detect_grids_and_rulings(bin: &Bin, glyph: f32) -> (Vec<Grid>, Vec<Segmen
         .filter(|s| ruling_of(s, |g| &g.xs, |g| &g.ys))
         .collect();
     (grids, h, v)
+}
+
+/// The segments without the strokes of seals.
+///
+/// A segment that lies within a seal's ring (with a margin of the ring's thickness and
+/// `tol`) is a stroke of the seal, the ring's extreme or the star's arms, unless a
+/// ruling outside the seal continues it (same line position), or both its ends stop on
+/// rulings that reach outside the seal (a short ruling of the table under the seal, such
+/// as a section's column line).
+///
+/// A ruling that ends on a ring runs on along the ring's ink where they meet at a shallow
+/// angle: its end is brought back to the last ruling it crosses, or a table border
+/// would be drawn where the ring is.
+fn without_seal_strokes(
+    h: Vec<Segment>,
+    v: Vec<Segment>,
+    seals: &[Seal],
+    tol: f32,
+) -> (Vec<Segment>, Vec<Segment>) {
+    if seals.is_empty() {
+        return (h, v);
+    }
+    let h_in: Vec<bool> = h.iter().map(|s| within_seal(s, true, seals, tol)).collect();
+    let v_in: Vec<bool> = v
+        .iter()
+        .map(|s| within_seal(s, false, seals, tol))
+        .collect();
+    let outside = |segs: &[Segment], is_in: &[bool]| -> Vec<Segment> {
+        segs.iter()
+            .zip(is_in)
+            .filter(|(_, &i)| !i)
+            .map(|(s, _)| *s)
+            .collect()
+    };
+    let (h_out, v_out) = (outside(&h, &h_in), outside(&v, &v_in));
+    let kept = |segs: &[Segment], is_in: &[bool], horizontal: bool| -> Vec<Segment> {
+        let (same, across) = if horizontal {
+            (&h_out, &v_out)
+        } else {
+            (&v_out, &h_out)
+        };
+        segs.iter()
+            .zip(is_in)
+            .filter(|(s, &i)| {
+                !i || same.iter().any(|o| (o.pos - s.pos).abs() <= tol)
+                    || segment_ends(s, horizontal)
+                        .iter()
+                        .all(|&e| stops_on(e, horizontal, across, tol))
+            })
+            .map(|(s, _)| trimmed_at_rings(*s, horizontal, across, seals, tol))
+            .collect()
+    };
+    (kept(&h, &h_in, true), kept(&v, &v_in, false))
+}
+
+/// Both ends of a segment, as (x, y).
+fn segment_ends(s: &Segment, horizontal: bool) -> [(f32, f32); 2] {
+    if horizontal {
+        [(s.start as f32, s.pos), (s.end as f32, s.pos)]
+    } else {
+        [(s.pos, s.start as f32), (s.pos, s.end as f32)]
+    }
+}
+
+/// Whether the segment lies within a seal's ring, with a margin of the ring's
+/// thickness and `tol` (a tangent's ends lie a little outside the ring's ink).
+fn within_seal(s: &Segment, horizontal: bool, seals: &[Seal], tol: f32) -> bool {
+    seals.iter().any(|seal| {
+        segment_ends(s, horizontal)
+            .iter()
+            .all(|&(x, y)| seal.covers(x, y, seal.thick + tol))
+    })
+}
+
+/// Whether a segment's end (x, y) stops on one of the rulings `across` it: within
+/// that ruling's ink and half of `tol`, and within its extent.
+fn stops_on(end: (f32, f32), horizontal: bool, across: &[Segment], tol: f32) -> bool {
+    let (along, at) = if horizontal {
+        (end.0, end.1)
+    } else {
+        (end.1, end.0)
+    };
+    across.iter().any(|o| {
+        (o.pos - along).abs() <= o.thick as f32 / 2.0 + tol / 2.0
+            && at >= o.start as f32 - tol
+            && at <= o.end as f32 + tol
+    })
+}
+
+/// `s` with each end that lies on a seal's ring brought back to the last ruling of
+/// `across` it crosses (unchanged when it crosses none).
+fn trimmed_at_rings(
+    mut s: Segment,
+    horizontal: bool,
+    across: &[Segment],
+    seals: &[Seal],
+    tol: f32,
+) -> Segment {
+    let [a, b] = segment_ends(&s, horizontal);
+    let on_ring = |(x, y): (f32, f32)| seals.iter().any(|seal| seal.on_ring(x, y, tol));
+    // Positions along `s` of the rulings it crosses, with their half widths.
+    let crossings: Vec<(f32, f32)> = across
+        .iter()
+        .filter(|o| {
+            o.pos >= s.start as f32 - tol
+                && o.pos <= s.end as f32 + tol
+                && s.pos >= o.start as f32 - tol
+                && s.pos <= o.end as f32 + tol
+        })
+        .map(|o| (o.pos, o.thick as f32 / 2.0))
+        .collect();
+    if on_ring(b) {
+        if let Some(&(p, half)) = crossings.iter().max_by(|x, y| x.0.total_cmp(&y.0)) {
+            let end = (p + half).ceil().max(0.0) as usize + 1;
+            if end > s.start && end < s.end {
+                s.end = end;
+            }
+        }
+    }
+    if on_ring(a) {
+        if let Some(&(p, half)) = crossings.iter().min_by(|x, y| x.0.total_cmp(&y.0)) {
+            let start = (p - half).floor().max(0.0) as usize;
+            if start > s.start && start < s.end {
+                s.start = start;
+            }
+        }
+    }
+    s
 }
 
 /// Clears the ink of ruling segments, and of what sticks to their sides within two
@@ -641,7 +781,7 @@ mod tests {
         for x in 20..200 {
             b.set(x, 150, true);
         }
-        let (grids, h, v) = detect_grids_and_rulings(&b, WORK_GLYPH_PX);
+        let (grids, h, v) = detect_grids_and_rulings(&b, WORK_GLYPH_PX, &[]);
         assert_eq!(grids.len(), 1);
         erase_rulings(&mut b, &h, &v);
         assert_eq!(b.count(0, 0, b.w, 13), 0, "top ruling");
@@ -661,7 +801,7 @@ mod tests {
             b.set(150, y, true);
             b.set(151, y, true);
         }
-        let (grids, ..) = detect_grids_and_rulings(&b, WORK_GLYPH_PX);
+        let (grids, ..) = detect_grids_and_rulings(&b, WORK_GLYPH_PX, &[]);
         assert_eq!(grids[0].n_cols(), 4, "the stroke is found as a line");
         // Ink: every cell has a number, left of x 150 in the row the stroke crosses.
         let inked_left_of_stroke = |(x0, y0, x1, _): (f32, f32, f32, f32), _: usize| {
@@ -677,9 +817,81 @@ mod tests {
             !(209.0..215.0).contains(&x0) || y0 < 11.0
         };
         let full = draw(&xs, &ys, &[], &[]);
-        let (grids, ..) = detect_grids_and_rulings(&full, WORK_GLYPH_PX);
+        let (grids, ..) = detect_grids_and_rulings(&full, WORK_GLYPH_PX, &[]);
         let g = drop_stray_column_lines(grids[0].clone(), blank_column);
         assert_eq!(g, grids[0]);
+    }
+
+    /// Inks a seal as a scan prints it grey: a ring and a filled five-pointed star.
+    fn stamp(b: &mut Bin, cx: f32, cy: f32, r: f32, thick: f32) {
+        let star_r = r * 0.45;
+        let points: Vec<(f32, f32)> = (0..10)
+            .map(|k| {
+                let a = -std::f32::consts::FRAC_PI_2 + k as f32 * std::f32::consts::PI / 5.0;
+                let rr = if k % 2 == 0 { star_r } else { star_r * 0.38 };
+                (cx + rr * a.cos(), cy + rr * a.sin())
+            })
+            .collect();
+        let in_star = |x: f32, y: f32| {
+            let mut inside = false;
+            for i in 0..points.len() {
+                let (a, c) = (points[i], points[(i + 1) % points.len()]);
+                if (a.1 > y) != (c.1 > y) && x < a.0 + (y - a.1) / (c.1 - a.1) * (c.0 - a.0) {
+                    inside = !inside;
+                }
+            }
+            inside
+        };
+        for y in 0..b.h {
+            for x in 0..b.w {
+                let (fx, fy) = (x as f32, y as f32);
+                if ((fx - cx).hypot(fy - cy) - r).abs() <= thick / 2.0 || in_star(fx, fy) {
+                    b.set(x, y, true);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_grey_seal_over_a_table_adds_no_lines() {
+        let xs: Vec<usize> = (0..10).map(|k| 20 + k * 107).collect();
+        let ys: Vec<usize> = (0..13).map(|k| 20 + k * 38).collect();
+        let clean = draw(&xs, &ys, &[], &[]);
+        let want = detect_grids(&clean);
+        assert_eq!((want[0].n_rows(), want[0].n_cols()), (12, 9));
+        // Over the top right corner and beyond the border, as a seal is pressed.
+        let mut sealed = clean.clone();
+        let pad = Bin::new(sealed.w + 150, sealed.h);
+        let mut wide = pad;
+        for y in 0..sealed.h {
+            for x in 0..sealed.w {
+                wide.set(x, y, sealed.get(x, y));
+            }
+        }
+        sealed = wide;
+        stamp(&mut sealed, 900.0, 170.0, 170.0, 11.0);
+        let seals = crate::ocr::seal::find_seals(&sealed, WORK_GLYPH_PX);
+        assert_eq!(seals.len(), 1, "{seals:?}");
+        let (got, ..) = detect_grids_and_rulings(&sealed, WORK_GLYPH_PX, &seals);
+        assert_eq!(got.len(), 1);
+        let near = |a: &[f32], b: &[f32]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 2.0)
+        };
+        assert!(
+            near(&got[0].xs, &want[0].xs),
+            "{:?} vs {:?}",
+            got[0].xs,
+            want[0].xs
+        );
+        assert!(
+            near(&got[0].ys, &want[0].ys),
+            "{:?} vs {:?}",
+            got[0].ys,
+            want[0].ys
+        );
+        // Without the seal found, its strokes change the table's lines.
+        let (unseen, ..) = detect_grids_and_rulings(&sealed, WORK_GLYPH_PX, &[]);
+        assert!(!near(&unseen[0].xs, &want[0].xs) || !near(&unseen[0].ys, &want[0].ys));
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod prep;
 pub mod read;
 pub mod recognise;
 pub mod scale;
+pub mod seal;
 
 pub use engine::{OcrEngine, OcrError, OcrMode, TesseractEngine, Word};
 pub use recognise::{recognise_picture, LineSelection, RecogniseError, LOW_CONFIDENCE};

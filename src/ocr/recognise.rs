@@ -9,6 +9,7 @@ use super::prep::{self, Bin, DecodeError};
 use super::read::{
     confirm_number, han_count, join_words, number_like, read_cell, read_text, Reading,
 };
+use super::seal::{cut_by_ring, ring_crosses, Seal};
 use crate::document::{Block, Cell, Table, TableOrigin, UNREAD};
 use image::GrayImage;
 
@@ -154,8 +155,12 @@ fn recognise_at(
             gray.height()
         );
     }
+    let seals = super::seal::find_seals(&bin, glyph);
+    if trace {
+        eprintln!("seals {seals:?} {:?}", t0.elapsed());
+    }
     let (grids, h_rulings, v_rulings) =
-        detect_grids_and_rulings(&super::scale::without_glyphs(&bin, glyph), glyph);
+        detect_grids_and_rulings(&super::scale::without_glyphs(&bin, glyph), glyph, &seals);
     if trace {
         for g in &grids {
             eprintln!(
@@ -172,6 +177,14 @@ fn recognise_at(
         dump_debug(std::path::Path::new(&dir), gray, &bin, &grids);
     }
     erase_rulings(&mut bin, &h_rulings, &v_rulings);
+    for g in &grids {
+        let (Some(&x0), Some(&x1), Some(&y0), Some(&y1)) =
+            (g.xs.first(), g.xs.last(), g.ys.first(), g.ys.last())
+        else {
+            continue;
+        };
+        super::seal::erase_rings(&mut bin, &seals, (x0, y0, x1, y1));
+    }
     let has_ink = |(x0, y0, x1, y1): (f32, f32, f32, f32), row_h: usize| {
         let inset = 3.0;
         let px = |v: f32, limit: usize| (v.max(0.0) as usize).min(limit);
@@ -199,7 +212,7 @@ fn recognise_at(
         let Some(clean) = numbers_bin.as_mut() else {
             break;
         };
-        let t = ocr_grid(gray, &bin, clean, g, layouts, engine)?;
+        let t = ocr_grid(gray, &bin, clean, g, layouts, &seals, engine)?;
         placed.push((g.ys[0], Block::Table(t)));
     }
     if trace {
@@ -350,6 +363,7 @@ fn ocr_grid(
     clean: &mut Bin,
     g: &Grid,
     layouts: &[Vec<usize>],
+    seals: &[Seal],
     engine: &mut dyn OcrEngine,
 ) -> Result<Table, RecogniseError> {
     let (nr, nc) = (g.n_rows(), g.n_cols());
@@ -370,6 +384,13 @@ fn ocr_grid(
                 inked.push((r, c, clean_box));
                 text_box.push(b);
             }
+        } else if ring_crosses(seals, (ix0, iy0, ix1, iy1)) {
+            // Blank but for a seal's ring, whose ink is erased: a number may lie under
+            // it. The blank is a candidate (it reads as zero), which only the report's
+            // sums may confirm.
+            cell.text = "\u{FFFD}".to_string();
+            cell.confidence = Some(LOW_CONFIDENCE - 0.1);
+            cell.alternatives = vec!["0".to_string()];
         }
         for (rr, row) in rows.iter_mut().enumerate().skip(r).take(rs) {
             for (cc, slot) in row.iter_mut().enumerate().skip(c).take(cs) {
@@ -581,12 +602,21 @@ fn ocr_grid(
         if rd.numeric || chinese_number || (where_number && number_like(&rd.digits.0)) {
             // A number goes out only when a second, independent read sees it too: one
             // read of a blurred "0" can be a confident "9".
-            let (seen, reads) = if rd.confirmed {
+            let (mut seen, mut reads) = if rd.confirmed {
                 (Some(rd.digits.0.clone()), Vec::new())
             } else {
                 let c = confirm_number(gray, bin, b, engine, &rd.digits.0)?;
                 (c.number, c.reads)
             };
+            // A number a seal's ring crossed lost the strokes under the ring: what the
+            // reads agree on is a candidate only.
+            if cut_by_ring(bin, b, seals) {
+                if let Some(n) = seen.take() {
+                    if !reads.contains(&n) {
+                        reads.insert(0, n);
+                    }
+                }
+            }
             // The readings that disagreed stay with the cell: candidates the report's
             // arithmetic may choose between, never values by themselves.
             rows[r][c].alternatives = reads
