@@ -198,9 +198,9 @@ pub fn find_seals(bin: &Bin, glyph: f32) -> Vec<Seal> {
     if bin.w < 16 || bin.h < 16 || glyph < 4.0 {
         return Vec::new();
     }
-    // The vote runs on a map about a sixth of a glyph per cell: the ring stays a line of
-    // a cell or two, and a page costs a few million votes.
-    let f = ((glyph / 6.0).round() as usize).max(1);
+    // The vote runs on a map about a quarter of a glyph per cell: the ring stays a line
+    // of a cell or two, and a page costs a few million votes.
+    let f = ((glyph / 4.0).round() as usize).max(1);
     let density = ink_density(bin, f);
     let (w, h) = (bin.w.div_ceil(f), bin.h.div_ceil(f));
     let (r_min, r_max) = (
@@ -213,7 +213,7 @@ pub fn find_seals(bin: &Bin, glyph: f32) -> Vec<Seal> {
     let mut taken: Vec<(f32, f32)> = Vec::new();
     // The strongest centres, each checked on the full picture; a seal's votes form one
     // peak, and text or a grid's crossings give weaker, scattered ones.
-    for (cx, cy) in peaks(&votes, w, h, r_min, 4 * MAX_SEALS) {
+    for (cx, cy) in peaks(&votes, w, h, r_min, 2 * MAX_SEALS) {
         if taken.iter().any(|&(x, y)| (x - cx).hypot(y - cy) < r_min) {
             continue;
         }
@@ -302,16 +302,23 @@ fn vote_centres(d: &[f32], w: usize, h: usize, r_min: usize, r_max: usize) -> Ve
 /// Up to `n` local maxima of the votes (summed over 3×3 cells), strongest first, at
 /// least `apart` cells from each other.
 fn peaks(acc: &[u32], w: usize, h: usize, apart: f32, n: usize) -> Vec<(f32, f32)> {
-    let mut sums: Vec<(u32, usize, usize)> = Vec::new();
+    let mut summed = vec![0u32; w * h];
     for y in 1..h.saturating_sub(1) {
         for x in 1..w.saturating_sub(1) {
             let mut s = 0;
             for yy in y - 1..=y + 1 {
-                for xx in x - 1..=x + 1 {
-                    s += acc[yy * w + xx];
-                }
+                s += acc[yy * w + x - 1] + acc[yy * w + x] + acc[yy * w + x + 1];
             }
-            if s > 0 {
+            summed[y * w + x] = s;
+        }
+    }
+    // Local maxima only: a peak's neighbours are not candidates of their own.
+    let mut sums: Vec<(u32, usize, usize)> = Vec::new();
+    for y in 1..h.saturating_sub(1) {
+        for x in 1..w.saturating_sub(1) {
+            let s = summed[y * w + x];
+            let top = (y - 1..=y + 1).all(|yy| (x - 1..=x + 1).all(|xx| summed[yy * w + xx] <= s));
+            if s > 0 && top {
                 sums.push((s, x, y));
             }
         }
@@ -333,9 +340,14 @@ fn peaks(acc: &[u32], w: usize, h: usize, apart: f32, n: usize) -> Vec<(f32, f32
 /// Share of the angles at which a circle round `c` shows ink within ±`band` px of radius
 /// `r` (angles off the picture do not count; `None` when most are off it).
 fn coverage(bin: &Bin, c: (f32, f32), r: f32, band: f32) -> Option<f32> {
+    coverage_at(bin, c, r, band, ANGLES)
+}
+
+/// [`coverage`] sampled at `angles` angles.
+fn coverage_at(bin: &Bin, c: (f32, f32), r: f32, band: f32, angles: usize) -> Option<f32> {
     let (mut inked, mut seen) = (0usize, 0usize);
-    for k in 0..ANGLES {
-        let a = k as f32 * std::f32::consts::TAU / ANGLES as f32;
+    for k in 0..angles {
+        let a = k as f32 * std::f32::consts::TAU / angles as f32;
         let (s, co) = a.sin_cos();
         let mut on = false;
         let mut inside = false;
@@ -351,7 +363,7 @@ fn coverage(bin: &Bin, c: (f32, f32), r: f32, band: f32) -> Option<f32> {
             inked += on as usize;
         }
     }
-    (seen * 3 >= ANGLES * 2).then(|| inked as f32 / seen as f32)
+    (seen * 3 >= angles * 2).then(|| inked as f32 / seen as f32)
 }
 
 /// The best circle near a voted centre on the vote map's binary (`small`): the centre
@@ -368,7 +380,9 @@ fn best_circle(
             let centre = (c.0 + dx, c.1 + dy);
             let mut r = r_min;
             while r <= r_max {
-                if let Some(cov) = coverage(small, centre, r, 0.0) {
+                // A cell of the map is a quarter of a glyph: 120 angles sample a
+                // ring of the smallest radius at about every cell.
+                if let Some(cov) = coverage_at(small, centre, r, 0.0, 120) {
                     if best.is_none_or(|b| cov > b.0) {
                         best = Some((cov, centre, r));
                     }
@@ -385,48 +399,10 @@ fn best_circle(
 /// cell), on the full picture: centre and radius refined pixel by pixel, its coverage
 /// and its contrast with the circles beside it checked.
 fn ring_at(bin: &Bin, c: (f32, f32), r: f32, f: f32, glyph: f32) -> Option<Seal> {
-    let mut best: Option<(f32, (f32, f32), f32)> = None;
-    let mut dy = -f;
-    while dy <= f {
-        let mut dx = -f;
-        while dx <= f {
-            let centre = (c.0 + dx, c.1 + dy);
-            let mut rr = r - f;
-            while rr <= r + f {
-                if let Some(cov) = coverage(bin, centre, rr, 1.0) {
-                    if best.is_none_or(|b| cov > b.0) {
-                        best = Some((cov, centre, rr));
-                    }
-                }
-                rr += 1.0;
-            }
-            dx += 1.0;
-        }
-        dy += 1.0;
-    }
-    let (_, mut centre, mut r) = best?;
-    let mut cov = coverage(bin, centre, r, 1.0).unwrap_or(0.0);
-    for _ in 0..3 {
-        for (dx, dy, dr) in [
-            (1.0, 0.0, 0.0),
-            (-1.0, 0.0, 0.0),
-            (0.0, 1.0, 0.0),
-            (0.0, -1.0, 0.0),
-            (0.0, 0.0, 1.0),
-            (0.0, 0.0, -1.0),
-        ] {
-            let (cc, rr) = ((centre.0 + dx, centre.1 + dy), r + dr);
-            if let Some(v) = coverage(bin, cc, rr, 1.0) {
-                if v > cov {
-                    (cov, centre, r) = (v, cc, rr);
-                }
-            }
-        }
-    }
-    if cov < MIN_RING_COVERAGE {
-        return None;
-    }
-    let (centre, r, thick) = fit_ring(bin, centre, r)?;
+    // The vote map's centre and radius are within a cell of the ring's; the first fit
+    // finds the ring's ink within that, the second from its own, closer, circle.
+    let (centre, r, _) = fit_ring(bin, c, r, f + 2.0)?;
+    let (centre, r, thick) = fit_ring(bin, centre, r, 2.0)?;
     let cov = coverage(bin, centre, r, 1.0).unwrap_or(0.0);
     if cov < MIN_RING_COVERAGE {
         return None;
@@ -445,12 +421,12 @@ fn ring_at(bin: &Bin, c: (f32, f32), r: f32, f: f32, glyph: f32) -> Option<Seal>
     })
 }
 
-/// The ring fitted to its ink near centre `c` and radius `r`: along each ray the run of
-/// ink through the circle gives a point in the ring's middle and its thickness there;
+/// The ring fitted to its ink near centre `c` and radius `r` (within `reach` pixels of
+/// that circle): along each ray the run of ink nearest the circle gives a point in the ring's middle and its thickness there;
 /// a least-squares circle through the middles (runs much thicker than most, where a
 /// ruling or a glyph touches the ring, left out) gives the centre and radius, the
 /// median run the thickness. `(centre, radius, thickness)`.
-fn fit_ring(bin: &Bin, c: (f32, f32), r: f32) -> Option<((f32, f32), f32, f32)> {
+fn fit_ring(bin: &Bin, c: (f32, f32), r: f32, reach: f32) -> Option<((f32, f32), f32, f32)> {
     let mut points: Vec<(f32, f32, f32)> = Vec::new(); // x, y, run
     for k in (0..ANGLES).step_by(2) {
         let a = k as f32 * std::f32::consts::TAU / ANGLES as f32;
