@@ -422,8 +422,8 @@ fn ring_at(bin: &Bin, c: (f32, f32), r: f32, f: f32, glyph: f32) -> Option<Seal>
 }
 
 /// The ring fitted to its ink near centre `c` and radius `r` (within `reach` pixels of
-/// that circle): along each ray the run of ink nearest the circle gives a point in the ring's middle and its thickness there;
-/// a least-squares circle through the middles (runs much thicker than most, where a
+/// that circle): along each ray the run of ink nearest the circle gives a point in the
+/// ring's middle and its thickness there; a least-squares circle through the middles (runs much thicker than most, where a
 /// ruling or a glyph touches the ring, left out) gives the centre and radius, the
 /// median run the thickness. `(centre, radius, thickness)`.
 fn fit_ring(bin: &Bin, c: (f32, f32), r: f32, reach: f32) -> Option<((f32, f32), f32, f32)> {
@@ -439,8 +439,10 @@ fn fit_ring(bin: &Bin, c: (f32, f32), r: f32, reach: f32) -> Option<((f32, f32),
                 && (y as usize) < bin.h
                 && bin.get(x as usize, y as usize)
         };
-        let Some(start) = [0.0f32, -1.0, 1.0, -2.0, 2.0]
-            .into_iter()
+        // The ink nearest the circle, within `reach` of it.
+        let Some(start) = (0..=reach.round() as i32)
+            .flat_map(|d| [d, -d])
+            .map(|d| d as f32)
             .find(|&d| ink(r + d))
         else {
             continue;
@@ -469,6 +471,18 @@ fn fit_ring(bin: &Bin, c: (f32, f32), r: f32, reach: f32) -> Option<((f32, f32),
         .map(|p| (p.0, p.1))
         .collect();
     let (centre, radius) = fit_circle(&ring)?;
+    // Once more without the points off that circle: ink of a glyph beside the ring
+    // where the ring itself is faint.
+    let on: Vec<(f32, f32)> = ring
+        .iter()
+        .copied()
+        .filter(|p| ((p.0 - centre.0).hypot(p.1 - centre.1) - radius).abs() <= thick)
+        .collect();
+    let (centre, radius) = if on.len() * 2 >= ring.len() {
+        fit_circle(&on)?
+    } else {
+        (centre, radius)
+    };
     ((centre.0 - c.0).hypot(centre.1 - c.1) <= r / 4.0 && (radius - r).abs() <= r / 4.0)
         .then_some((centre, radius, thick))
 }
