@@ -183,6 +183,19 @@ pub fn drop_specks(bin: &mut Bin, b: PxBox) -> Option<PxBox> {
     kept.map(|k| (x0 + k.0, y0 + k.1, x0 + k.2, y0 + k.3))
 }
 
+/// Whether the ink of box `b` is specks only: every component under a quarter of a
+/// glyph (`glyph` pixels high) on both sides, and none a bar (a small picture's hyphen,
+/// a printed zero, is hardly bigger). The speckle of a noisy scan in an empty cell;
+/// also all that may be left of a very faint number, so such a cell is not blank.
+pub fn only_specks(bin: &Bin, b: PxBox, glyph: f32) -> bool {
+    let speck = glyph / 3.0;
+    components_in(bin, b).iter().all(|c| {
+        let (w, h) = ((c.x1 - c.x0) as f32, (c.y1 - c.y0) as f32);
+        let bar = w >= h * 1.5 && w >= glyph / 5.0;
+        w < speck && h < speck && !bar
+    })
+}
+
 /// A clean OCR crop: the binary ink of the box, padded and scaled so that the text is
 /// about `target_h` pixels high.
 pub fn ocr_crop(bin: &Bin, b: (usize, usize, usize, usize), target_h: f32) -> GrayImage {

@@ -1,6 +1,6 @@
 //! Picture → table grids (+ text lines outside tables) via grid detection and OCR.
 
-use super::cells::{drop_specks, faint_minus_before, group_shapes, ink_box, ocr_crop};
+use super::cells::{drop_specks, faint_minus_before, group_shapes, ink_box, ocr_crop, only_specks};
 use super::cells::{shape_distance, shape_of};
 use super::cells::{Shape, SAME_SHAPE};
 use super::engine::{OcrEngine, OcrError, OcrMode};
@@ -212,7 +212,11 @@ fn recognise_at(
         let Some(clean) = numbers_bin.as_mut() else {
             break;
         };
-        let t = ocr_grid(gray, &bin, clean, g, layouts, &seals, engine)?;
+        let marks = PictureMarks {
+            glyph,
+            seals: &seals,
+        };
+        let t = ocr_grid(gray, &bin, clean, g, layouts, &marks, engine)?;
         placed.push((g.ys[0], Block::Table(t)));
     }
     if trace {
@@ -226,6 +230,13 @@ fn recognise_at(
     }
     placed.sort_by(|a, b| a.0.total_cmp(&b.0));
     Ok(placed.into_iter().map(|(_, b)| b).collect())
+}
+
+/// What recognition knows of a picture beside its grids: its glyph height at the working
+/// scale and the seals found on it.
+struct PictureMarks<'a> {
+    glyph: f32,
+    seals: &'a [Seal],
 }
 
 /// Writes the working picture and its binarisation with the grids drawn in red, one
@@ -363,14 +374,17 @@ fn ocr_grid(
     clean: &mut Bin,
     g: &Grid,
     layouts: &[Vec<usize>],
-    seals: &[Seal],
+    marks: &PictureMarks,
     engine: &mut dyn OcrEngine,
 ) -> Result<Table, RecogniseError> {
+    let seals = marks.seals;
     let (nr, nc) = (g.n_rows(), g.n_cols());
     let mut rows: Vec<Vec<Cell>> = vec![vec![Cell::new(""); nc]; nr];
     let mut inked: Vec<(usize, usize, PxBox)> = Vec::new();
     let row_h = g.median_row_height();
     let mut text_box: Vec<PxBox> = Vec::new();
+    // Cells whose ink is specks only (judged once the row's numbers are read).
+    let mut specks: Vec<(usize, usize)> = Vec::new();
     for &(r, c, rs, cs) in &g.cells {
         let (x0, y0, x1, y1) = g.cell_box(r, c, rs, cs);
         let mut cell = Cell::new("");
@@ -380,9 +394,15 @@ fn ocr_grid(
         cell.confidence = Some(1.0);
         let (ix0, iy0, ix1, iy1) = cell_interior(g, r, c, rs, cs, bin);
         if let Some(b) = ink_box(bin, ix0, iy0, ix1, iy1, row_h) {
-            if let Some(clean_box) = drop_specks(clean, b) {
-                inked.push((r, c, clean_box));
-                text_box.push(b);
+            match drop_specks(clean, b) {
+                Some(clean_box) if only_specks(clean, clean_box, marks.glyph) => {
+                    specks.push((r, c));
+                }
+                Some(clean_box) => {
+                    inked.push((r, c, clean_box));
+                    text_box.push(b);
+                }
+                None => {}
             }
         } else if ring_crosses(seals, (ix0, iy0, ix1, iy1)) {
             // Blank but for a seal's ring, whose ink is erased: a number may lie under
@@ -658,6 +678,17 @@ fn ocr_grid(
         }
         rows[r][c].text = text;
         rows[r][c].confidence = Some(conf);
+    }
+    // Specks beside numbers in a row are speckle or what is left of a faint number:
+    // unread, and blank only if the report's sums say so. A row without numbers (a
+    // heading, a label carried over from the last page) is blank there.
+    for (r, c) in specks {
+        if numbers_in_row[r] {
+            let cell = &mut rows[r][c];
+            cell.text = "\u{FFFD}".to_string();
+            cell.confidence = Some(LOW_CONFIDENCE - 0.1);
+            cell.alternatives = vec!["0".to_string()];
+        }
     }
     Ok(Table {
         rows,

@@ -145,6 +145,17 @@ impl RowView {
         self.fuzzy && (self.has_printed_value() || blank_row)
     }
 
+    /// Whether its cells are values: a number or zero sign, a cell that could not be
+    /// read, or blanks in a table that prints its zeros as blanks (`blank_zeros`).
+    fn holds_values(&self, blank_zeros: bool) -> bool {
+        self.has_printed_value()
+            || self
+                .values
+                .iter()
+                .any(|(_, t, _)| matches!(t, ValueToken::Unreadable))
+            || (blank_zeros && !self.values.is_empty())
+    }
+
     /// A number or a printed zero sign ("-", "—"): a row of values, even all zero.
     fn has_printed_value(&self) -> bool {
         self.values.iter().any(|(_, t, raw)| {
@@ -836,7 +847,10 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
             if view.values.is_empty() {
                 continue;
             }
-            let by_position = view.unread || view.label_names_no_single_row();
+            // An unread label beside blanks, in a table that prints its zeros, is the
+            // rest of a row cut in two (its label wrapped onto the next page).
+            let unread_row = view.unread && view.holds_values(blank_zeros);
+            let by_position = unread_row || view.label_names_no_single_row();
             let picked = (!by_position)
                 .then(|| pick_row(&spec.rows, &assigned, last, &view))
                 .flatten();
