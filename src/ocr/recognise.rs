@@ -223,6 +223,19 @@ fn recognise_at(
         eprintln!("cells {:?}", t0.elapsed());
     }
     if lines != LineSelection::NONE {
+        // A seal over the signature and the date: on a grey scan its ink is often
+        // lighter than the text's, and only the darker class is read.
+        for seal in &seals {
+            let reach = seal.outer() + 2.0;
+            let px = |v: f32| v.max(0.0) as usize;
+            let area = (
+                px(seal.cx - reach),
+                px(seal.cy - reach),
+                px(seal.cx + reach),
+                px(seal.cy + reach),
+            );
+            keep_darkest_ink_in(gray, &mut bin, area);
+        }
         let text_bin = super::scale::without_specks(&bin, glyph);
         for (y, text) in text_lines_outside(gray, &text_bin, glyph, &grids, lines, engine)? {
             placed.push((y, Block::Paragraph(text)));
@@ -847,11 +860,19 @@ fn bands_of(prof: &[usize], min: usize) -> Vec<(usize, usize)> {
 }
 
 /// Clears the lighter ink of rows [a, b): ink pixels whose grey is above the Otsu
-/// threshold of the band's ink, when the band's ink has two classes well apart.
+/// threshold of the band's ink and that border no darker ink, when the band's ink has
+/// two classes well apart.
 fn keep_darkest_ink(gray: &GrayImage, bin: &mut Bin, a: usize, b: usize) {
+    let w = bin.w;
+    keep_darkest_ink_in(gray, bin, (0, a, w, b));
+}
+
+/// [`keep_darkest_ink`] within the box (x0, y0, x1, y1).
+fn keep_darkest_ink_in(gray: &GrayImage, bin: &mut Bin, (x0, a, x1, b): PxBox) {
+    let (x1, b) = (x1.min(bin.w), b.min(bin.h));
     let mut hist = [0u64; 256];
-    for y in a..b.min(bin.h) {
-        for x in 0..bin.w {
+    for y in a..b {
+        for x in x0..x1 {
             if bin.px[y * bin.w + x] {
                 hist[gray.get_pixel(x as u32, y as u32).0[0] as usize] += 1;
             }
@@ -860,12 +881,25 @@ fn keep_darkest_ink(gray: &GrayImage, bin: &mut Bin, a: usize, b: usize) {
     let Some(t) = otsu(&hist) else {
         return;
     };
-    for y in a..b.min(bin.h) {
-        for x in 0..bin.w {
-            if bin.px[y * bin.w + x] && gray.get_pixel(x as u32, y as u32).0[0] > t {
-                bin.px[y * bin.w + x] = false;
+    // A text stroke's edges are as light as the seal's ink on a blurred scan, but they
+    // border the stroke's dark core: light ink within two pixels of dark ink stays.
+    let dark = |x: usize, y: usize| gray.get_pixel(x as u32, y as u32).0[0] <= t;
+    let (w, h) = (gray.width() as usize, gray.height() as usize);
+    let mut clear: Vec<(usize, usize)> = Vec::new();
+    for y in a..b {
+        for x in x0..x1 {
+            if !bin.px[y * bin.w + x] || dark(x, y) {
+                continue;
+            }
+            let (ya, yb) = (y.saturating_sub(2), (y + 3).min(h));
+            let (xa, xb) = (x.saturating_sub(2), (x + 3).min(w));
+            if !(ya..yb).any(|yy| (xa..xb).any(|xx| dark(xx, yy))) {
+                clear.push((x, y));
             }
         }
+    }
+    for (x, y) in clear {
+        bin.px[y * bin.w + x] = false;
     }
 }
 
