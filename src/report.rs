@@ -83,7 +83,10 @@ fn year_value(s: &str) -> Option<i32> {
 }
 
 fn clean_agency(s: &str) -> Option<String> {
-    let mut a = s.trim_matches(|c: char| c.is_whitespace() || "：:，,、".contains(c));
+    // Punctuation never begins or ends a name; OCR adds stray quotes, dots and dashes
+    // from specks (a closing bracket is part of a name, as in XX局（XX办）).
+    let mut a =
+        s.trim_matches(|c: char| c.is_whitespace() || "：:，,、“”\"'‘’.。·`~-—_…|".contains(c));
     for suffix in ["关于", "的"] {
         a = a.strip_suffix(suffix).unwrap_or(a);
     }
@@ -408,6 +411,23 @@ mod tests {
         let m = read_meta(&d);
         assert_eq!(m.agency.as_deref(), Some("山东张店经济开发区管理委员会"));
         assert_eq!(m.year, Some(2023));
+    }
+
+    #[test]
+    fn stray_quotes_and_dashes_of_a_scan_are_no_part_of_the_agency() {
+        let d = doc(&[
+            "”贵阳市观山湖区人力资源和社会保障局-",
+            "2021年政府信息公开工作年度报告",
+        ]);
+        let m = read_meta(&d);
+        assert_eq!(
+            m.agency.as_deref(),
+            Some("贵阳市观山湖区人力资源和社会保障局")
+        );
+        assert_eq!(
+            clean_agency("某市某局（某办）").as_deref(),
+            Some("某市某局（某办）")
+        );
     }
 
     #[test]
