@@ -183,7 +183,7 @@ pub fn drop_specks(bin: &mut Bin, b: PxBox) -> Option<PxBox> {
     kept.map(|k| (x0 + k.0, y0 + k.1, x0 + k.2, y0 + k.3))
 }
 
-/// Whether the ink of box `b` is specks only: every component under a quarter of a
+/// Whether the ink of box `b` is specks only: every component under a third of a
 /// glyph (`glyph` pixels high) on both sides, and none a bar (a small picture's hyphen,
 /// a printed zero, is hardly bigger). The speckle of a noisy scan in an empty cell;
 /// also all that may be left of a very faint number, so such a cell is not blank.

@@ -396,8 +396,10 @@ fn ocr_grid(
     let mut inked: Vec<(usize, usize, PxBox)> = Vec::new();
     let row_h = g.median_row_height();
     let mut text_box: Vec<PxBox> = Vec::new();
-    // Cells whose ink is specks only (judged once the row's numbers are read).
+    // Cells whose ink is specks only, and blank cells a seal's ring crosses (judged
+    // once the numbers are read).
     let mut specks: Vec<(usize, usize)> = Vec::new();
+    let mut under_ring: Vec<(usize, usize)> = Vec::new();
     for &(r, c, rs, cs) in &g.cells {
         let (x0, y0, x1, y1) = g.cell_box(r, c, rs, cs);
         let mut cell = Cell::new("");
@@ -418,12 +420,7 @@ fn ocr_grid(
                 None => {}
             }
         } else if ring_crosses(seals, (ix0, iy0, ix1, iy1)) {
-            // Blank but for a seal's ring, whose ink is erased: a number may lie under
-            // it. The blank is a candidate (it reads as zero), which only the report's
-            // sums may confirm.
-            cell.text = "\u{FFFD}".to_string();
-            cell.confidence = Some(LOW_CONFIDENCE - 0.1);
-            cell.alternatives = vec!["0".to_string()];
+            under_ring.push((r, c));
         }
         for (rr, row) in rows.iter_mut().enumerate().skip(r).take(rs) {
             for (cc, slot) in row.iter_mut().enumerate().skip(c).take(cs) {
@@ -692,11 +689,14 @@ fn ocr_grid(
         rows[r][c].text = text;
         rows[r][c].confidence = Some(conf);
     }
-    // Specks beside numbers in a row are speckle or what is left of a faint number:
-    // unread, and blank only if the report's sums say so. A row without numbers (a
-    // heading, a label carried over from the last page) is blank there.
-    for (r, c) in specks {
-        if numbers_in_row[r] {
+    // Where numbers belong, a blank a seal's ring crosses (its ink erased) may hide a
+    // number, and specks beside numbers in a row are speckle or what is left of a faint
+    // number: unread, with the blank (a zero) a candidate that only the report's sums
+    // may confirm. A row without numbers (a heading, a label carried over from the last
+    // page) is blank there.
+    let specks_beside_numbers = specks.into_iter().filter(|&(r, _)| numbers_in_row[r]);
+    for (r, c) in under_ring.into_iter().chain(specks_beside_numbers) {
+        if c >= values_at {
             let cell = &mut rows[r][c];
             cell.text = "\u{FFFD}".to_string();
             cell.confidence = Some(LOW_CONFIDENCE - 0.1);
