@@ -8,6 +8,8 @@
 //! - [`cells`]: one cell's ink (stubs and specks dropped), its OCR crops and shape.
 //! - [`read`]: one cell read by OCR; a number goes out only when independent reads agree.
 //! - [`engine`]: the OCR trait (words with boxes and confidences) and libtesseract.
+//! - [`seal`]: round seals found by their ring, so a grey seal draws no table lines.
+//! - [`lines`]: the text lines outside the tables (title, agency, date).
 //! - [`recognise`]: the whole way from picture bytes to blocks, and the grid walk.
 //!
 //! `NB_OCR_DUMP=DIR` writes each working picture and its binarisation with the grids
@@ -19,6 +21,7 @@
 pub mod cells;
 pub mod engine;
 pub mod grid;
+pub mod lines;
 pub mod prep;
 pub mod read;
 pub mod recognise;

@@ -1,14 +1,14 @@
 //! Picture → table grids (+ text lines outside tables) via grid detection and OCR.
 
-use super::cells::{drop_specks, faint_minus_before, group_shapes, ink_box, ocr_crop, only_specks};
+use super::cells::{drop_specks, faint_minus_before, group_shapes, ink_box, only_specks};
 use super::cells::{shape_distance, shape_of};
 use super::cells::{Shape, SAME_SHAPE};
-use super::engine::{OcrEngine, OcrError, OcrMode};
+use super::engine::{OcrEngine, OcrError};
 use super::grid::{detect_grids_and_rulings, drop_stray_column_lines, erase_rulings, Grid};
+pub use super::lines::LineSelection;
+use super::lines::{keep_darkest_ink_in, text_lines_outside};
 use super::prep::{self, Bin, DecodeError};
-use super::read::{
-    confirm_number, han_count, join_words, number_like, read_cell, read_text, Reading,
-};
+use super::read::{confirm_number, han_count, number_like, read_cell, read_text, Reading};
 use super::seal::{cut_by_ring, ring_crosses, Seal};
 use crate::document::{Block, Cell, Table, TableOrigin, UNREAD};
 use image::GrayImage;
@@ -56,54 +56,6 @@ pub fn recognise_picture(
     }
     let glyph = super::scale::work_glyph(measured, factor);
     recognise_at(&gray, glyph, engine, lines, layouts)
-}
-
-/// Which text lines outside the tables of a picture are read (Chinese OCR costs about
-/// 7 ms per character, so a page of running text costs seconds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LineSelection {
-    /// At most this many first lines, stopping at the one that completes the report's
-    /// title (a report's first page).
-    pub head: usize,
-    /// At most this many last lines, read upwards, stopping at the one above the date
-    /// (the last page: the agency signs above the date).
-    pub tail: usize,
-    /// Every line (sections and the numbers they state).
-    pub all: bool,
-}
-
-impl LineSelection {
-    pub const NONE: LineSelection = LineSelection {
-        head: 0,
-        tail: 0,
-        all: false,
-    };
-    pub const ALL: LineSelection = LineSelection {
-        head: 0,
-        tail: 0,
-        all: true,
-    };
-
-    /// The lines to read out of `n`, in reading order: every line, or the head lines
-    /// then the tail lines upwards (a short page's lines are read once).
-    fn order(&self, n: usize) -> Vec<(usize, LinePart)> {
-        if self.all {
-            return (0..n).map(|i| (i, LinePart::All)).collect();
-        }
-        let head = self.head.min(n);
-        let tail = (n - self.tail.min(n)..n).rev().filter(|&i| i >= head);
-        (0..head)
-            .map(|i| (i, LinePart::Head))
-            .chain(tail.map(|i| (i, LinePart::Tail)))
-            .collect()
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum LinePart {
-    All,
-    Head,
-    Tail,
 }
 
 /// The pipeline after decoding, on a picture already at the working scale (exposed for
@@ -765,214 +717,12 @@ fn mostly_numbers((numeric, all): (usize, usize)) -> bool {
     all >= 3 && numeric * 2 >= all
 }
 
-/// Text lines outside the table grids, OCR'd with chi_sim: (y, text).
-fn text_lines_outside(
-    gray: &GrayImage,
-    bin: &Bin,
-    glyph: f32,
-    grids: &[Grid],
-    which: LineSelection,
-    engine: &mut dyn OcrEngine,
-) -> Result<Vec<(f32, String)>, RecogniseError> {
-    // A band of rows too tall for a line of text is lines run together by something
-    // printed over them: a seal over the signature and the date, which on a grey scan
-    // is not red and stays. Its ink is lighter than the text's: keep only the darker
-    // class of the band's ink (Otsu) and look for the lines again.
-    let min_row_ink = 2;
-    let (mut prof, mut xr) = row_profile(bin, grids);
-    let tall = (glyph * 4.0) as usize;
-    let too_tall: Vec<(usize, usize)> = bands_of(&prof, min_row_ink)
-        .into_iter()
-        .filter(|&(a, b)| b - a > tall)
-        .collect();
-    let mut bin = std::borrow::Cow::Borrowed(bin);
-    if !too_tall.is_empty() {
-        let own = bin.to_mut();
-        for &(a, b) in &too_tall {
-            keep_darkest_ink(gray, own, a, b);
-        }
-        (prof, xr) = row_profile(&bin, grids);
-    }
-    let mut boxes: Vec<PxBox> = Vec::new();
-    for (start, end) in bands_of(&prof, min_row_ink) {
-        let hgt = end - start;
-        if hgt < 8 || hgt > bin.h / 8 {
-            continue;
-        }
-        let x0 = xr[start..end].iter().map(|r| r.0).min().unwrap_or(0);
-        let x1 = xr[start..end].iter().map(|r| r.1).max().unwrap_or(0) + 1;
-        if x1 <= x0 + 4 {
-            continue;
-        }
-        let ink: usize = prof[start..end].iter().sum();
-        if ink < hgt * 4 {
-            continue;
-        }
-        boxes.push((x0, start, x1, end));
-    }
-    let mut out = Vec::new();
-    // The head reads until the title is complete (it wraps: "…工作年度" then "报告");
-    // the tail upwards until the line above the date (the agency) has been read.
-    let (mut head_open, mut date_seen, mut tail_done) = (true, false, false);
-    let mut head_text = String::new();
-    for (i, part) in which.order(boxes.len()) {
-        match part {
-            LinePart::Head if !head_open => continue,
-            LinePart::Tail if tail_done => break,
-            _ => {}
-        }
-        let b = boxes[i];
-        let crop = ocr_crop(&bin, b, 36.0);
-        let words = engine.recognise(&crop, OcrMode::Chinese)?;
-        let (text, _) = join_words(&words, "");
-        match part {
-            LinePart::Head => {
-                head_text.push_str(&text);
-                head_open = !crate::report::is_title_line(&head_text);
-            }
-            LinePart::Tail if date_seen => tail_done = true,
-            LinePart::Tail => date_seen = crate::report::has_date(&text),
-            LinePart::All => {}
-        }
-        if !text.trim().is_empty() {
-            out.push((b.1 as f32, text));
-        }
-    }
-    Ok(out)
-}
-
-/// Runs of rows of a profile with at least `min` ink each: [start, end).
-fn bands_of(prof: &[usize], min: usize) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut y = 0;
-    while y < prof.len() {
-        if prof[y] < min {
-            y += 1;
-            continue;
-        }
-        let start = y;
-        while y < prof.len() && prof[y] >= min {
-            y += 1;
-        }
-        out.push((start, y));
-    }
-    out
-}
-
-/// Clears the lighter ink of rows [a, b): ink pixels whose grey is above the Otsu
-/// threshold of the band's ink and that border no darker ink, when the band's ink has
-/// two classes well apart.
-fn keep_darkest_ink(gray: &GrayImage, bin: &mut Bin, a: usize, b: usize) {
-    let w = bin.w;
-    keep_darkest_ink_in(gray, bin, (0, a, w, b));
-}
-
-/// [`keep_darkest_ink`] within the box (x0, y0, x1, y1).
-fn keep_darkest_ink_in(gray: &GrayImage, bin: &mut Bin, (x0, a, x1, b): PxBox) {
-    let (x1, b) = (x1.min(bin.w), b.min(bin.h));
-    let mut hist = [0u64; 256];
-    for y in a..b {
-        for x in x0..x1 {
-            if bin.px[y * bin.w + x] {
-                hist[gray.get_pixel(x as u32, y as u32).0[0] as usize] += 1;
-            }
-        }
-    }
-    let Some(t) = otsu(&hist) else {
-        return;
-    };
-    // A text stroke's edges are as light as the seal's ink on a blurred scan, but they
-    // border the stroke's dark core: light ink within two pixels of dark ink stays.
-    let dark = |x: usize, y: usize| gray.get_pixel(x as u32, y as u32).0[0] <= t;
-    let (w, h) = (gray.width() as usize, gray.height() as usize);
-    let mut clear: Vec<(usize, usize)> = Vec::new();
-    for y in a..b {
-        for x in x0..x1 {
-            if !bin.px[y * bin.w + x] || dark(x, y) {
-                continue;
-            }
-            let (ya, yb) = (y.saturating_sub(2), (y + 3).min(h));
-            let (xa, xb) = (x.saturating_sub(2), (x + 3).min(w));
-            if !(ya..yb).any(|yy| (xa..xb).any(|xx| dark(xx, yy))) {
-                clear.push((x, y));
-            }
-        }
-    }
-    for (x, y) in clear {
-        bin.px[y * bin.w + x] = false;
-    }
-}
-
-/// Otsu's threshold of a histogram, when its two classes' means are 40 levels apart or
-/// more and the lighter holds a tenth of the pixels at least; else `None`.
-fn otsu(hist: &[u64; 256]) -> Option<u8> {
-    let n: u64 = hist.iter().sum();
-    if n == 0 {
-        return None;
-    }
-    let total: f64 = hist
-        .iter()
-        .enumerate()
-        .map(|(v, &c)| v as f64 * c as f64)
-        .sum();
-    let (mut w0, mut s0) = (0f64, 0f64);
-    let mut best = (0usize, 0f64, 0f64, 0f64, 0f64);
-    for (t, &c) in hist.iter().enumerate() {
-        w0 += c as f64;
-        s0 += t as f64 * c as f64;
-        let w1 = n as f64 - w0;
-        if w0 == 0.0 || w1 == 0.0 {
-            continue;
-        }
-        let (m0, m1) = (s0 / w0, (total - s0) / w1);
-        let between = w0 * w1 * (m0 - m1) * (m0 - m1);
-        if between > best.1 {
-            best = (t, between, m0, m1, w1);
-        }
-    }
-    let (t, _, m0, m1, w1) = best;
-    (m1 - m0 >= 40.0 && w1 * 10.0 >= n as f64).then_some(t as u8)
-}
-
-/// Per row: ink pixels outside the table areas (4 px beyond their outer rulings) and
-/// a margin at the page edges, and the x range of that ink.
-fn row_profile(bin: &Bin, grids: &[Grid]) -> (Vec<usize>, Vec<(usize, usize)>) {
-    let areas: Vec<(f32, f32, f32, f32)> = grids
-        .iter()
-        .map(|g| {
-            let (x0, y0) = (g.xs[0] - 4.0, g.ys[0] - 4.0);
-            let (x1, y1) = (g.xs[g.xs.len() - 1] + 4.0, g.ys[g.ys.len() - 1] + 4.0);
-            (x0, y0, x1, y1)
-        })
-        .collect();
-    let mx = bin.w / 50;
-    let mut prof = vec![0usize; bin.h];
-    let mut xr = vec![(usize::MAX, 0usize); bin.h];
-    for (y, p) in prof.iter_mut().enumerate() {
-        let yf = y as f32;
-        let row_areas: Vec<_> = areas.iter().filter(|a| yf >= a.1 && yf <= a.3).collect();
-        let row = &bin.px[y * bin.w..(y + 1) * bin.w];
-        let inner = row
-            .iter()
-            .enumerate()
-            .take(bin.w.saturating_sub(mx))
-            .skip(mx);
-        for (x, &ink) in inner {
-            let xf = x as f32;
-            if ink && !row_areas.iter().any(|a| xf >= a.0 && xf <= a.2) {
-                *p += 1;
-                xr[y].0 = xr[y].0.min(x);
-                xr[y].1 = xr[y].1.max(x);
-            }
-        }
-    }
-    (prof, xr)
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::cells::is_dash_bar;
+    use super::super::engine::OcrMode;
     use super::super::engine::Word;
+    use super::super::lines::{otsu, LinePart};
     use super::*;
     use image::Luma;
     use std::io::Cursor;
