@@ -133,6 +133,18 @@ pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Recor
     if let Some(t) = rec.template.as_deref().and_then(|id| templates.get(id)) {
         judge_ocr_cells(&mut rec, t, &matched);
     }
+    for u in &matched.unread {
+        // Unless the report's sums decided it.
+        if !rec.values.contains_key(&u.key) {
+            rec.error(
+                "interpret",
+                format!(
+                    "{}: the cell could not be read; its value is left out",
+                    u.key
+                ),
+            );
+        }
+    }
     if matched.found.len() < 3 {
         let missing: Vec<&str> = crate::template::TableKind::ALL
             .iter()
@@ -216,9 +228,6 @@ fn judge_ocr_cells(rec: &mut Record, t: &Template, matched: &MatchResult) {
             .map(|u| &u.at)
             .or_else(|| matched.values.iter().find(|v| &v.key == key).map(|v| &v.at));
         rec.cells.retain(|c| &c.key != key);
-        // It was read after all: the matcher's "could not be read" no longer holds.
-        let unread_note = format!("{key}: the cell could not be read");
-        rec.errors.retain(|e| !e.message.starts_with(&unread_note));
         if let Some(at) = at {
             let mut cell = provenance(key, at);
             cell.decided_by = Some("arithmetic");

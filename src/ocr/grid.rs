@@ -57,38 +57,18 @@ impl GridParams {
 /// tolerating ±1 px of residual skew; returns segments (runs merged across adjacent
 /// scanlines).
 pub fn find_segments(bin: &Bin, horizontal: bool, p: &GridParams) -> Vec<Segment> {
-    let (n_lines, n_along) = if horizontal {
-        (bin.h, bin.w)
-    } else {
-        (bin.w, bin.h)
-    };
-    let at = |line: usize, i: usize| -> bool {
-        if horizontal {
-            bin.get(i, line)
-        } else {
-            bin.get(line, i)
-        }
-    };
+    let (n_lines, n_along) = bin.lines(horizontal);
     // Runs per scanline.
     let mut runs: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n_lines];
     for (line, out) in runs.iter_mut().enumerate() {
         let mut i = 0;
         while i < n_along {
-            if !at(line, i) {
+            if !bin.get_along(horizontal, line, i) {
                 i += 1;
                 continue;
             }
             let start = i;
-            let mut last_ink = i;
-            let mut ink = 0usize;
-            while i < n_along && i - last_ink <= p.gap + 1 {
-                if at(line, i) {
-                    last_ink = i;
-                    ink += 1;
-                }
-                i += 1;
-            }
-            let end = last_ink + 1;
+            let (end, ink) = bin.ink_run(horizontal, line, start, p.gap);
             let len = end - start;
             if len >= p.min_len && ink * 100 >= len * 80 {
                 out.push((start, end));
@@ -462,9 +442,8 @@ pub fn without_column_line(g: &Grid, k: usize) -> Option<Grid> {
 /// for half the cells they part or more, one side without ink once the rulings are erased:
 /// not a ruling but a stroke across the table (the arc of a seal over it, whose ring
 /// may ink a header cell), which would split a cell into a number and a blank (a blank
-/// reads as zero). A real column's
-/// ruling runs the table's height, even where all its cells are blank; a section's own
-/// columns (table 二) have header text on both sides.
+/// reads as zero). A real column's ruling runs the table's height, even where all its
+/// cells are blank; a section's own columns (table 二) have header text on both sides.
 pub fn drop_stray_column_lines(
     mut g: Grid,
     has_ink: impl Fn((f32, f32, f32, f32), usize) -> bool,
@@ -675,10 +654,11 @@ fn trimmed_at_rings(
     let crossings: Vec<(f32, f32)> = across
         .iter()
         .filter(|o| {
-            o.pos >= s.start as f32 - tol
-                && o.pos <= s.end as f32 + tol
-                && s.pos >= o.start as f32 - tol
-                && s.pos <= o.end as f32 + tol
+            if horizontal {
+                crosses(&s, o, tol)
+            } else {
+                crosses(o, &s, tol)
+            }
         })
         .map(|o| (o.pos, o.thick as f32 / 2.0))
         .collect();

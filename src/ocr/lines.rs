@@ -9,6 +9,8 @@ use super::grid::Grid;
 use super::prep::Bin;
 use super::read::join_words;
 use super::recognise::{PxBox, RecogniseError};
+use super::scale::without_specks;
+use super::seal::Seal;
 use image::GrayImage;
 
 /// Which text lines outside the tables of a picture are read (Chinese OCR costs about
@@ -59,15 +61,33 @@ pub(crate) enum LinePart {
     Tail,
 }
 
-/// Text lines outside the table grids, OCR'd with chi_sim: (y, text).
+/// Text lines outside the table grids of a page whose rulings are erased from `bin`,
+/// OCR'd with chi_sim: (y, text).
 pub(crate) fn text_lines_outside(
     gray: &GrayImage,
-    bin: &Bin,
+    mut bin: Bin,
     glyph: f32,
     grids: &[Grid],
+    seals: &[Seal],
     which: LineSelection,
     engine: &mut dyn OcrEngine,
 ) -> Result<Vec<(f32, String)>, RecogniseError> {
+    // A seal over the signature and the date: on a grey scan its ink is often lighter
+    // than the text's, and only the darker class is read.
+    for seal in seals {
+        let reach = seal.outer() + 2.0;
+        let px = |v: f32| v.max(0.0) as usize;
+        let area = (
+            px(seal.cx - reach),
+            px(seal.cy - reach),
+            px(seal.cx + reach),
+            px(seal.cy + reach),
+        );
+        keep_darkest_ink_in(gray, &mut bin, area);
+    }
+    // Lines are found and read without specks: on a noisy scan every row of the page
+    // has a few, and the lines of the title drown in them.
+    let bin = &without_specks(&bin, glyph);
     // A band of rows too tall for a line of text is lines run together by something
     // printed over them: a seal over the signature and the date, which on a grey scan
     // is not red and stays. Its ink is lighter than the text's: keep only the darker
@@ -162,7 +182,7 @@ fn keep_darkest_ink(gray: &GrayImage, bin: &mut Bin, a: usize, b: usize) {
 }
 
 /// [`keep_darkest_ink`] within the box (x0, y0, x1, y1).
-pub(crate) fn keep_darkest_ink_in(gray: &GrayImage, bin: &mut Bin, (x0, a, x1, b): PxBox) {
+fn keep_darkest_ink_in(gray: &GrayImage, bin: &mut Bin, (x0, a, x1, b): PxBox) {
     let (x1, b) = (x1.min(bin.w), b.min(bin.h));
     let mut hist = [0u64; 256];
     for y in a..b {

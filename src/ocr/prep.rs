@@ -45,6 +45,53 @@ impl Bin {
     pub fn set(&mut self, x: usize, y: usize, v: bool) {
         self.px[y * self.w + x] = v;
     }
+    /// Lines of the picture along rows (`horizontal`) or columns: (how many, how long).
+    pub fn lines(&self, horizontal: bool) -> (usize, usize) {
+        if horizontal {
+            (self.h, self.w)
+        } else {
+            (self.w, self.h)
+        }
+    }
+    /// The pixel at position `i` of row (`horizontal`) or column `line`.
+    #[inline]
+    pub fn get_along(&self, horizontal: bool, line: usize, i: usize) -> bool {
+        if horizontal {
+            self.get(i, line)
+        } else {
+            self.get(line, i)
+        }
+    }
+    /// Sets the pixel at position `i` of row (`horizontal`) or column `line`.
+    #[inline]
+    pub fn set_along(&mut self, horizontal: bool, line: usize, i: usize, v: bool) {
+        if horizontal {
+            self.set(i, line, v)
+        } else {
+            self.set(line, i, v)
+        }
+    }
+    /// The run of ink that starts at ink position `start` of row (`horizontal`) or column
+    /// `line`, across gaps of up to `gap` blank pixels: (end, one past its last ink; how
+    /// many of its pixels are ink).
+    pub fn ink_run(
+        &self,
+        horizontal: bool,
+        line: usize,
+        start: usize,
+        gap: usize,
+    ) -> (usize, usize) {
+        let n = self.lines(horizontal).1;
+        let (mut i, mut last_ink, mut ink) = (start, start, 0usize);
+        while i < n && i - last_ink <= gap + 1 {
+            if self.get_along(horizontal, line, i) {
+                last_ink = i;
+                ink += 1;
+            }
+            i += 1;
+        }
+        (last_ink + 1, ink)
+    }
     /// Ink pixels in the rectangle [x0, x1) × [y0, y1) (clamped).
     pub fn count(&self, x0: usize, y0: usize, x1: usize, y1: usize) -> usize {
         let (x1, y1) = (x1.min(self.w), y1.min(self.h));

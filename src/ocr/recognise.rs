@@ -5,8 +5,8 @@ use super::cells::{shape_distance, shape_of};
 use super::cells::{Shape, SAME_SHAPE};
 use super::engine::{OcrEngine, OcrError};
 use super::grid::{detect_grids_and_rulings, drop_stray_column_lines, erase_rulings, Grid};
+use super::lines::text_lines_outside;
 pub use super::lines::LineSelection;
-use super::lines::{keep_darkest_ink_in, text_lines_outside};
 use super::prep::{self, Bin, DecodeError};
 use super::read::{confirm_number, han_count, number_like, read_cell, read_text, Reading};
 use super::seal::{cut_by_ring, ring_crosses, Seal};
@@ -175,21 +175,8 @@ fn recognise_at(
         eprintln!("cells {:?}", t0.elapsed());
     }
     if lines != LineSelection::NONE {
-        // A seal over the signature and the date: on a grey scan its ink is often
-        // lighter than the text's, and only the darker class is read.
-        for seal in &seals {
-            let reach = seal.outer() + 2.0;
-            let px = |v: f32| v.max(0.0) as usize;
-            let area = (
-                px(seal.cx - reach),
-                px(seal.cy - reach),
-                px(seal.cx + reach),
-                px(seal.cy + reach),
-            );
-            keep_darkest_ink_in(gray, &mut bin, area);
-        }
-        let text_bin = super::scale::without_specks(&bin, glyph);
-        for (y, text) in text_lines_outside(gray, &text_bin, glyph, &grids, lines, engine)? {
+        let found = text_lines_outside(gray, bin, glyph, &grids, &seals, lines, engine)?;
+        for (y, text) in found {
             placed.push((y, Block::Paragraph(text)));
         }
     }

@@ -96,18 +96,8 @@ pub fn cut_by_ring(
 /// crosses the seal runs out of it (over gaps up to `gap` pixels) and stays whole.
 pub fn without_runs_inside(bin: &Bin, seals: &[Seal], horizontal: bool, gap: usize) -> Bin {
     let mut out = bin.clone();
-    let (n_lines, n_along) = if horizontal {
-        (bin.h, bin.w)
-    } else {
-        (bin.w, bin.h)
-    };
-    let at = |line: usize, i: usize| {
-        if horizontal {
-            bin.get(i, line)
-        } else {
-            bin.get(line, i)
-        }
-    };
+    let (n_lines, n_along) = bin.lines(horizontal);
+    let at = |line: usize, i: usize| bin.get_along(horizontal, line, i);
     for seal in seals {
         let inner = seal.r - seal.thick / 2.0 - 1.0;
         let (c_line, c_along) = if horizontal {
@@ -131,25 +121,15 @@ pub fn without_runs_inside(bin: &Bin, seals: &[Seal], horizontal: bool, gap: usi
                     continue;
                 }
                 let start = i;
-                let mut last_ink = i;
-                while i < n_along && i - last_ink <= gap + 1 {
-                    if at(line, i) {
-                        last_ink = i;
-                    }
-                    i += 1;
-                }
+                let (run_end, _) = bin.ink_run(horizontal, line, start, gap);
                 let run_starts_inside = start as f32 >= lo
-                    && (start == 0 || !(start.saturating_sub(gap + 1)..start).any(|k| at(line, k)));
-                if run_starts_inside && (last_ink as f32) <= hi {
-                    for k in start..=last_ink {
-                        if horizontal {
-                            out.set(k, line, false);
-                        } else {
-                            out.set(line, k, false);
-                        }
+                    && !(start.saturating_sub(gap + 1)..start).any(|k| at(line, k));
+                if run_starts_inside && (run_end - 1) as f32 <= hi {
+                    for k in start..run_end {
+                        out.set_along(horizontal, line, k, false);
                     }
                 }
-                i = last_ink + 1;
+                i = run_end;
             }
         }
     }

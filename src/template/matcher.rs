@@ -73,7 +73,7 @@ pub struct MatchResult {
     pub found: Vec<TableKind>,
     /// Problems worth telling the user: unreadable rows, missing keys.
     pub errors: Vec<String>,
-    /// Cells placed on a key but not read, that hold candidate numbers.
+    /// Cells placed on a key but not read, with the numbers OCR saw there (if any).
     pub unread: Vec<UnreadValue>,
     /// Keys of the tables found that got no value.
     pub missing: usize,
@@ -625,12 +625,7 @@ impl Ctx<'_> {
                 .collect(),
         };
         let Some(value) = v.1.number() else {
-            self.out.errors.push(format!(
-                "{key}: the cell could not be read; its value is left out"
-            ));
-            if !at.alternatives.is_empty() {
-                self.out.unread.push(UnreadValue { key, at });
-            }
+            self.out.unread.push(UnreadValue { key, at });
             return;
         };
         self.out.values.push(MatchedValue { key, value, at });
