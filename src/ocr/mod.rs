@@ -19,6 +19,7 @@
 //! each step to stderr.
 
 pub mod cells;
+pub mod digits;
 pub mod engine;
 pub mod grid;
 pub mod lines;

@@ -229,7 +229,7 @@ fn dump_debug(dir: &std::path::Path, gray: &GrayImage, bin: &Bin, grids: &[Grid]
     let _ = rgb.save(dir.join(format!("{n:03}-grid.png")));
 }
 
-fn sauvola_window(w: u32, h: u32) -> usize {
+pub fn sauvola_window(w: u32, h: u32) -> usize {
     ((w.max(h) / 40) as usize).clamp(15, 61) | 1
 }
 
@@ -465,7 +465,8 @@ fn ocr_grid(
         for (k, &(r, c, b)) in inked.iter().enumerate() {
             let rd = result[k].as_ref();
             let digits = rd.map(|x| (x.digits.0.as_str(), x.digits.1, x.numeric));
-            eprintln!("cell {r},{c} ink {b:?}: digits {digits:?}");
+            let own = super::digits::DigitModel::builtin().and_then(|m| m.read_number(bin, b));
+            eprintln!("cell {r},{c} ink {b:?}: digits {digits:?} own {own:?}");
         }
     }
     let data = data_rows(&slots);

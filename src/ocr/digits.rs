@@ -1,0 +1,339 @@
+//! A digit classifier of our own, independent of tesseract: each glyph of a number
+//! cell's binary ink is cut out, brought to a fixed grid, and matched against
+//! prototypes of digits rendered in many fonts and degraded as real pictures are
+//! (`models/digits/prototypes.txt`, made by `tools/digit_sheets.py` and the
+//! `digit_model` example). It reads only what it is sure of: a number whose every glyph
+//! is a clear match, else nothing. Tesseract misreads a lone blurred "1" as nothing and
+//! a "0" as "9"; a second engine that errs otherwise is the independent evidence a
+//! number needs before it goes out confidently.
+
+use std::sync::OnceLock;
+
+use super::prep::Bin;
+use super::recognise::PxBox;
+use super::scale::components;
+
+/// Feature grid: a glyph's height fills it, its width keeps its aspect ratio.
+pub const GRID_W: usize = 12;
+pub const GRID_H: usize = 16;
+/// The grid's cells and one more: the glyph's aspect ratio.
+pub const FEATURES: usize = GRID_W * GRID_H + 1;
+/// Weight of the aspect ratio against the grid's 192 densities.
+const ASPECT_WEIGHT: f32 = 3.0;
+/// A match is clear when the nearest prototype of the best digit is at most this
+/// fraction of the distance to the nearest prototype of any other digit.
+pub const MAX_RATIO: f32 = 0.7;
+/// And not farther than this from it at all (a CJK glyph or a blot is no digit).
+pub const MAX_DISTANCE: f32 = 3.2;
+
+/// A glyph's feature vector.
+pub type Feature = [f32; FEATURES];
+
+/// Digit prototypes.
+pub struct DigitModel {
+    protos: Vec<(u8, Feature)>,
+}
+
+/// A glyph's reading: the digit, and how clear the match was.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GlyphMatch {
+    pub digit: u8,
+    /// Distance to the digit's nearest prototype.
+    pub distance: f32,
+    /// That distance over the distance to any other digit's nearest prototype.
+    pub ratio: f32,
+}
+
+impl GlyphMatch {
+    pub fn clear(&self) -> bool {
+        self.ratio <= MAX_RATIO && self.distance <= MAX_DISTANCE
+    }
+}
+
+static BUILTIN: OnceLock<Option<DigitModel>> = OnceLock::new();
+
+impl DigitModel {
+    /// The model shipped in `models/digits/` (compiled in: a run needs no file).
+    pub fn builtin() -> Option<&'static DigitModel> {
+        BUILTIN
+            .get_or_init(|| {
+                DigitModel::parse(include_str!("../../models/digits/prototypes.txt")).ok()
+            })
+            .as_ref()
+    }
+
+    pub fn new(protos: Vec<(u8, Feature)>) -> DigitModel {
+        DigitModel { protos }
+    }
+
+    pub fn prototypes(&self) -> &[(u8, Feature)] {
+        &self.protos
+    }
+
+    /// The text format: a header line `nianbao-digits 1 W H`, then one prototype per
+    /// line, its digit and its features as two hex digits each (0..=255 for 0..=1; the
+    /// aspect ratio scaled by 1/2).
+    pub fn parse(text: &str) -> Result<DigitModel, String> {
+        let mut lines = text.lines();
+        let header = lines.next().unwrap_or_default();
+        if header.trim() != format!("nianbao-digits 1 {GRID_W} {GRID_H}") {
+            return Err(format!("digit model: unknown header {header:?}"));
+        }
+        let mut protos = Vec::new();
+        for (n, line) in lines.enumerate() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let (label, hex) = line
+                .split_once(' ')
+                .ok_or_else(|| format!("digit model line {}: no features", n + 2))?;
+            let digit: u8 = label
+                .parse()
+                .ok()
+                .filter(|d| *d < 10)
+                .ok_or_else(|| format!("digit model line {}: bad digit {label:?}", n + 2))?;
+            if hex.len() != FEATURES * 2 || !hex.is_ascii() {
+                return Err(format!("digit model line {}: wrong length", n + 2));
+            }
+            let mut f = [0f32; FEATURES];
+            for (i, v) in f.iter_mut().enumerate() {
+                let b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+                    .map_err(|_| format!("digit model line {}: bad hex", n + 2))?;
+                *v = b as f32 / 255.0;
+            }
+            f[FEATURES - 1] *= 2.0 * ASPECT_WEIGHT;
+            protos.push((digit, f));
+        }
+        if protos.is_empty() {
+            return Err("digit model: no prototypes".to_string());
+        }
+        Ok(DigitModel { protos })
+    }
+
+    /// The text form [`DigitModel::parse`] reads.
+    pub fn to_text(&self) -> String {
+        let mut out = format!("nianbao-digits 1 {GRID_W} {GRID_H}\n");
+        for (d, f) in &self.protos {
+            out.push_str(&d.to_string());
+            out.push(' ');
+            for (i, v) in f.iter().enumerate() {
+                let v = if i == FEATURES - 1 {
+                    v / (2.0 * ASPECT_WEIGHT)
+                } else {
+                    *v
+                };
+                out.push_str(&format!(
+                    "{:02x}",
+                    (v.clamp(0.0, 1.0) * 255.0).round() as u8
+                ));
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The nearest digit to a glyph's features.
+    pub fn classify(&self, f: &Feature) -> Option<GlyphMatch> {
+        let mut best = [f32::INFINITY; 10];
+        for (d, p) in &self.protos {
+            let dist: f32 = p.iter().zip(f.iter()).map(|(a, b)| (a - b) * (a - b)).sum();
+            let slot = &mut best[*d as usize];
+            if dist < *slot {
+                *slot = dist;
+            }
+        }
+        let (digit, d1) = best
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(d, v)| (d as u8, *v))?;
+        let d2 = best
+            .iter()
+            .enumerate()
+            .filter(|(d, _)| *d as u8 != digit)
+            .map(|(_, v)| *v)
+            .fold(f32::INFINITY, f32::min);
+        if !d1.is_finite() {
+            return None;
+        }
+        let (d1, d2) = (d1.sqrt(), d2.sqrt());
+        Some(GlyphMatch {
+            digit,
+            distance: d1,
+            ratio: if d2 > 0.0 { d1 / d2 } else { 1.0 },
+        })
+    }
+
+    /// The number in a cell's ink box when every glyph of it is a clear digit; `None`
+    /// for anything else (a decimal point, a minus, touching digits, text, a doubt).
+    pub fn read_number(&self, bin: &Bin, b: PxBox) -> Option<String> {
+        let glyphs = segment_glyphs(bin, b)?;
+        let mut out = String::new();
+        for g in glyphs {
+            let m = self.classify(&glyph_feature(bin, g))?;
+            if !m.clear() {
+                return None;
+            }
+            out.push(char::from(b'0' + m.digit));
+        }
+        Some(out)
+    }
+}
+
+/// The glyph boxes of a one-line number, left to right: the 8-connected components of
+/// the box's ink, those overlapping across joined (a broken stroke). `None` when the
+/// ink is not a row of whole digits: a glyph under 55 % of the tallest (a point, a
+/// minus, a speck inside the number), one wider than high (touching digits), or more
+/// than eight.
+pub fn segment_glyphs(bin: &Bin, b: PxBox) -> Option<Vec<PxBox>> {
+    let (x0, y0, x1, y1) = b;
+    if x1 <= x0 || y1 <= y0 || x1 > bin.w || y1 > bin.h {
+        return None;
+    }
+    let (w, h) = (x1 - x0, y1 - y0);
+    let mut raw = Vec::with_capacity(w * h);
+    for y in y0..y1 {
+        raw.extend_from_slice(&bin.px[y * bin.w + x0..y * bin.w + x1]);
+    }
+    let comps = components(&raw, w, h, |v: bool| v);
+    let tallest = comps.iter().map(|c| c.y1 - c.y0).max()?;
+    // Specks well away from the digits' span are noise the crop kept; small ink among
+    // the digits is a decimal point or a broken digit, not ours to guess.
+    let mut boxes: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let speck =
+        |c: &super::scale::Component| (c.y1 - c.y0) * 4 < tallest && (c.x1 - c.x0) * 4 < tallest;
+    for c in comps.iter().filter(|c| !speck(c)) {
+        boxes.push((c.x0, c.y0, c.x1, c.y1));
+    }
+    boxes.sort_by_key(|b| b.0);
+    let mut merged: Vec<(usize, usize, usize, usize)> = Vec::new();
+    for bx in boxes {
+        match merged.last_mut() {
+            Some(m) if bx.0 < m.2 => {
+                *m = (m.0.min(bx.0), m.1.min(bx.1), m.2.max(bx.2), m.3.max(bx.3));
+            }
+            _ => merged.push(bx),
+        }
+    }
+    let (span0, span1) = (merged.first()?.0, merged.last()?.2);
+    if comps
+        .iter()
+        .any(|c| speck(c) && c.x1 > span0 && c.x0 < span1)
+    {
+        return None;
+    }
+    let tallest = merged.iter().map(|m| m.3 - m.1).max()?;
+    if merged.len() > 8
+        || merged
+            .iter()
+            .any(|m| (m.3 - m.1) * 100 < tallest * 55 || (m.2 - m.0) > (m.3 - m.1))
+    {
+        return None;
+    }
+    Some(
+        merged
+            .into_iter()
+            .map(|(a, b0, c, d)| (x0 + a, y0 + b0, x0 + c, y0 + d))
+            .collect(),
+    )
+}
+
+/// A glyph's features: its ink brought to [`GRID_H`] rows (its width scaled alike,
+/// centred, squeezed only past [`GRID_W`]), each cell the share of it inked, and the
+/// aspect ratio.
+pub fn glyph_feature(bin: &Bin, g: PxBox) -> Feature {
+    let (x0, y0, x1, y1) = g;
+    let (w, h) = ((x1 - x0).max(1) as f32, (y1 - y0).max(1) as f32);
+    let s = GRID_H as f32 / h;
+    let sx = if w * s > GRID_W as f32 {
+        GRID_W as f32 / w
+    } else {
+        s
+    };
+    let off = (GRID_W as f32 - w * sx) / 2.0;
+    let mut f = [0f32; FEATURES];
+    const SUB: usize = 4;
+    for gy in 0..GRID_H {
+        for gx in 0..GRID_W {
+            let mut hit = 0;
+            for sy in 0..SUB {
+                for sxx in 0..SUB {
+                    let fx = gx as f32 + (sxx as f32 + 0.5) / SUB as f32;
+                    let fy = gy as f32 + (sy as f32 + 0.5) / SUB as f32;
+                    let px = (fx - off) / sx;
+                    let py = fy / s;
+                    if px < 0.0 || px >= w {
+                        continue;
+                    }
+                    let (ix, iy) = (x0 + px as usize, y0 + py as usize);
+                    if ix < x1 && iy < y1 && bin.get(ix, iy) {
+                        hit += 1;
+                    }
+                }
+            }
+            f[gy * GRID_W + gx] = hit as f32 / (SUB * SUB) as f32;
+        }
+    }
+    f[FEATURES - 1] = (w / h).min(2.0) * ASPECT_WEIGHT;
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bar_bin(w: usize, h: usize, boxes: &[PxBox]) -> Bin {
+        let mut b = Bin::new(w, h);
+        for &(x0, y0, x1, y1) in boxes {
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    b.set(x, y, true);
+                }
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn glyphs_are_cut_left_to_right_and_a_point_is_refused() {
+        // Two digit-high bars with a gap: two glyphs.
+        let b = bar_bin(40, 30, &[(5, 5, 9, 25), (15, 5, 22, 25)]);
+        let g = segment_glyphs(&b, (0, 0, 40, 30));
+        assert_eq!(g, Some(vec![(5, 5, 9, 25), (15, 5, 22, 25)]));
+        // A point between them: a decimal number, not read.
+        let b = bar_bin(40, 30, &[(5, 5, 9, 25), (11, 22, 13, 25), (15, 5, 22, 25)]);
+        assert_eq!(segment_glyphs(&b, (0, 0, 40, 30)), None);
+        // A wide blot is touching digits (or no digit): not read.
+        let b = bar_bin(40, 30, &[(5, 5, 35, 25)]);
+        assert_eq!(segment_glyphs(&b, (0, 0, 40, 30)), None);
+    }
+
+    #[test]
+    fn the_model_text_round_trips() {
+        let mut f = [0f32; FEATURES];
+        f[3] = 1.0;
+        f[FEATURES - 1] = 0.4 * ASPECT_WEIGHT;
+        let m = DigitModel::new(vec![(7, f)]);
+        let back = DigitModel::parse(&m.to_text()).unwrap();
+        assert_eq!(back.prototypes().len(), 1);
+        assert_eq!(back.prototypes()[0].0, 7);
+        assert!((back.prototypes()[0].1[FEATURES - 1] - 0.4 * ASPECT_WEIGHT).abs() < 0.03);
+        assert!(DigitModel::parse("nianbao-digits 1 3 3\n").is_err());
+    }
+
+    #[test]
+    fn the_shipped_model_loads_and_knows_every_digit() {
+        let m = DigitModel::builtin().expect("models/digits/prototypes.txt parses");
+        for d in 0..10u8 {
+            assert!(
+                m.prototypes().iter().filter(|p| p.0 == d).count() >= 10,
+                "{d}"
+            );
+        }
+        // Every prototype is nearest to a prototype of its own digit (itself).
+        for (d, f) in m.prototypes() {
+            assert_eq!(m.classify(f).map(|g| g.digit), Some(*d));
+        }
+    }
+}
