@@ -283,29 +283,17 @@ pub fn glyph_feature(bin: &Bin, g: PxBox) -> Feature {
 mod tests {
     use super::*;
 
-    fn bar_bin(w: usize, h: usize, boxes: &[PxBox]) -> Bin {
-        let mut b = Bin::new(w, h);
-        for &(x0, y0, x1, y1) in boxes {
-            for y in y0..y1 {
-                for x in x0..x1 {
-                    b.set(x, y, true);
-                }
-            }
-        }
-        b
-    }
-
     #[test]
     fn glyphs_are_cut_left_to_right_and_a_point_is_refused() {
         // Two digit-high bars with a gap: two glyphs.
-        let b = bar_bin(40, 30, &[(5, 5, 9, 25), (15, 5, 22, 25)]);
+        let b = Bin::with_rects(40, 30, &[(5, 5, 9, 25), (15, 5, 22, 25)]);
         let g = segment_glyphs(&b, (0, 0, 40, 30));
         assert_eq!(g, Some(vec![(5, 5, 9, 25), (15, 5, 22, 25)]));
         // A point between them: a decimal number, not read.
-        let b = bar_bin(40, 30, &[(5, 5, 9, 25), (11, 22, 13, 25), (15, 5, 22, 25)]);
+        let b = Bin::with_rects(40, 30, &[(5, 5, 9, 25), (11, 22, 13, 25), (15, 5, 22, 25)]);
         assert_eq!(segment_glyphs(&b, (0, 0, 40, 30)), None);
         // A wide blot is touching digits (or no digit): not read.
-        let b = bar_bin(40, 30, &[(5, 5, 35, 25)]);
+        let b = Bin::with_rects(40, 30, &[(5, 5, 35, 25)]);
         assert_eq!(segment_glyphs(&b, (0, 0, 40, 30)), None);
     }
 

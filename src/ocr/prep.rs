@@ -38,6 +38,20 @@ impl Bin {
         }
     }
     #[inline]
+    /// A picture of the given filled rectangles (x0, y0, x1, y1), for tests.
+    #[cfg(test)]
+    pub(crate) fn with_rects(w: usize, h: usize, rects: &[(usize, usize, usize, usize)]) -> Bin {
+        let mut b = Bin::new(w, h);
+        for &(x0, y0, x1, y1) in rects {
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    b.set(x, y, true);
+                }
+            }
+        }
+        b
+    }
+
     pub fn get(&self, x: usize, y: usize) -> bool {
         self.px[y * self.w + x]
     }

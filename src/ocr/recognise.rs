@@ -726,23 +726,11 @@ mod tests {
         ]
     }
 
-    fn bin_with(w: usize, h: usize, rects: &[(usize, usize, usize, usize)]) -> Bin {
-        let mut b = Bin::new(w, h);
-        for &(x0, y0, x1, y1) in rects {
-            for y in y0..y1 {
-                for x in x0..x1 {
-                    b.set(x, y, true);
-                }
-            }
-        }
-        b
-    }
-
     #[test]
     fn stub_of_a_border_beside_a_number_is_not_its_ink() {
         // A "0" (a ring) centred in an 80×40 cell, and the top of the left border that a
         // residual skew left inside it: thin, short, set apart.
-        let b = bin_with(
+        let b = Bin::with_rects(
             80,
             40,
             &[ring(34, 10, 46, 30).as_slice(), &[(1, 0, 3, 14)]].concat(),
@@ -754,7 +742,7 @@ mod tests {
     fn specks_beside_a_number_go_and_its_decimal_point_stays() {
         // "0.0": two rings 20 high with a 3×3 point between them on the baseline, and
         // specks of noise above and to the right.
-        let mut b = bin_with(
+        let mut b = Bin::with_rects(
             100,
             40,
             &[
@@ -777,7 +765,7 @@ mod tests {
     #[test]
     fn a_reading_with_fewer_digits_than_glyphs_or_without_its_minus_is_not_confirmed() {
         // "11": two bars; the engine reads "7" every time, one digit for two glyphs.
-        let b = bin_with(60, 40, &[(10, 10, 14, 30), (30, 10, 34, 30)]);
+        let b = Bin::with_rects(60, 40, &[(10, 10, 14, 30), (30, 10, 34, 30)]);
         let gray = GrayImage::from_pixel(60, 40, Luma([255]));
         let mut e = Fake(0);
         assert_eq!(
@@ -788,7 +776,7 @@ mod tests {
         );
         assert_eq!(e.0, 0, "no read needed to refuse it");
         // "-7": a bar before the glyph, read as "7" without its sign.
-        let b = bin_with(60, 40, &[(4, 19, 12, 22), (20, 10, 24, 30)]);
+        let b = Bin::with_rects(60, 40, &[(4, 19, 12, 22), (20, 10, 24, 30)]);
         assert_eq!(
             confirm_number(&gray, &b, (4, 10, 24, 30), &mut e, "7")
                 .unwrap()
@@ -796,7 +784,7 @@ mod tests {
             None
         );
         // One glyph read "7" twice more: confirmed.
-        let b = bin_with(60, 40, &[(20, 10, 24, 30)]);
+        let b = Bin::with_rects(60, 40, &[(20, 10, 24, 30)]);
         let seen = confirm_number(&gray, &b, (20, 10, 24, 30), &mut e, "7").unwrap();
         assert_eq!(seen.number.as_deref(), Some("7"));
     }
@@ -804,13 +792,13 @@ mod tests {
     #[test]
     fn lone_one_beside_a_speck_is_kept() {
         // "1" near the left edge, a speck at the right edge: the speck goes, the 1 stays.
-        let b = bin_with(80, 40, &[(4, 10, 7, 30), (75, 20, 77, 22)]);
+        let b = Bin::with_rects(80, 40, &[(4, 10, 7, 30), (75, 20, 77, 22)]);
         assert_eq!(ink_box(&b, 0, 0, 80, 40, 40), Some((4, 10, 7, 30)));
     }
 
     #[test]
     fn a_low_solid_bar_is_a_zero_sign_a_digit_is_not() {
-        let b = bin_with(80, 40, &[(30, 18, 50, 22), (10, 10, 12, 30)]);
+        let b = Bin::with_rects(80, 40, &[(30, 18, 50, 22), (10, 10, 12, 30)]);
         assert!(is_dash_bar(&b, (30, 18, 50, 22), 40));
         // A "1" (tall), and a bar in a row too low for the bar to be a dash in it.
         assert!(!is_dash_bar(&b, (10, 10, 12, 30), 40));
