@@ -409,7 +409,8 @@ pub(crate) fn glyph_count(bin: &Bin, b: PxBox) -> (usize, bool) {
 }
 
 /// The connected components of the ink inside box `b`, in the box's coordinates.
-fn components_in(bin: &Bin, b: PxBox) -> Vec<super::scale::Component> {
+/// The 8-connected components of the ink in box `b`, in the box's coordinates.
+pub(crate) fn components_in(bin: &Bin, b: PxBox) -> Vec<super::scale::Component> {
     let (x0, y0, x1, y1) = b;
     let mut local = Vec::with_capacity((x1 - x0) * (y1 - y0));
     for y in y0..y1 {

@@ -9,9 +9,9 @@
 
 use std::sync::OnceLock;
 
+use super::cells::components_in;
 use super::prep::Bin;
 use super::recognise::PxBox;
-use super::scale::components;
 
 /// Feature grid: a glyph's height fills it, its width keeps its aspect ratio.
 pub const GRID_W: usize = 12;
@@ -191,12 +191,7 @@ pub fn segment_glyphs(bin: &Bin, b: PxBox) -> Option<Vec<PxBox>> {
     if x1 <= x0 || y1 <= y0 || x1 > bin.w || y1 > bin.h {
         return None;
     }
-    let (w, h) = (x1 - x0, y1 - y0);
-    let mut raw = Vec::with_capacity(w * h);
-    for y in y0..y1 {
-        raw.extend_from_slice(&bin.px[y * bin.w + x0..y * bin.w + x1]);
-    }
-    let comps = components(&raw, w, h, |v: bool| v);
+    let comps = components_in(bin, b);
     let tallest = comps.iter().map(|c| c.y1 - c.y0).max()?;
     // Specks well away from the digits' span are noise the crop kept; small ink among
     // the digits is a decimal point or a broken digit, not ours to guess.
