@@ -2,6 +2,7 @@
 //! by independent reads, text read by chi_sim.
 
 use super::cells::{count_lines, glyph_count, gray_crop, is_dash_bar, ocr_crop, widest_glyph};
+use super::digits::DigitModel;
 use super::engine::{OcrEngine, OcrMode, Word};
 use super::prep::Bin;
 use super::recognise::{PxBox, RecogniseError, LOW_CONFIDENCE};
@@ -199,9 +200,11 @@ pub(crate) struct Confirmation {
     pub(crate) reads: Vec<String>,
 }
 
-/// Reads a number cell twice more, from crops unlike the first read's (the binary ink
-/// at another size, the grey at a third), and returns the number that two of the three
-/// reads agree on (`None` when they all differ) with all they read.
+/// Reads a number cell again, from crops unlike the first read's (the binary ink at
+/// another size, the grey at a third), and with our own digit classifier, which matches
+/// glyph shapes and shares nothing with the engine but the ink. The number is what two
+/// independent reads agree on, unless the classifier clearly reads another: then the
+/// cell is doubtful, with every reading a candidate (`None` when no two agree).
 pub(crate) fn confirm_number(
     gray: &GrayImage,
     bin: &Bin,
@@ -229,27 +232,48 @@ pub(crate) fn confirm_number(
             reads.push(n.clone());
         }
     };
+    // The classifier reads only whole numbers of clear digits (no sign, no point): a
+    // minus before them is the engine's to see.
+    let own = if minus {
+        None
+    } else {
+        DigitModel::builtin().and_then(|m| m.read_number(bin, b))
+    };
     if !whole(first) {
+        // The engine dropped a digit; what the classifier read is a candidate only.
+        let reads = own.into_iter().filter(|n| whole(n)).collect();
         return Ok(Confirmation {
             number: None,
-            reads: Vec::new(),
+            reads,
         });
     }
-    let second = read(ocr_crop(bin, b, 46.0))?;
-    seen(&second, &mut reads);
-    if second.as_deref() == Some(first) {
+    if own.as_deref() == Some(first) {
         return Ok(Confirmation {
             number: Some(first.to_string()),
             reads,
         });
     }
-    let third = read(gray_crop(gray, bin, b, 28.0))?;
-    seen(&third, &mut reads);
-    let number = match (second, third) {
-        (_, Some(t)) if t == first => Some(t),
-        (Some(s), Some(t)) if s == t && whole(&s) => Some(s),
-        _ => None,
+    seen(&own, &mut reads);
+    let second = read(ocr_crop(bin, b, 46.0))?;
+    seen(&second, &mut reads);
+    let contradicted = |n: &str| own.as_deref().is_some_and(|o| o != n);
+    let number = if second.as_deref() == Some(first) {
+        Some(first.to_string())
+    } else {
+        let third = read(gray_crop(gray, bin, b, 28.0))?;
+        seen(&third, &mut reads);
+        let by_own = own
+            .as_ref()
+            .filter(|o| second.as_ref() == Some(*o) || third.as_ref() == Some(*o));
+        match (second, third) {
+            (_, Some(t)) if t == first => Some(t),
+            (Some(s), Some(t)) if s == t && whole(&s) => Some(s),
+            _ => by_own.cloned(),
+        }
     };
+    // Two reads of the engine that agree against a clear reading of the classifier are
+    // no number: one of two ways of reading is wrong, and nothing says which.
+    let number = number.filter(|n| !contradicted(n));
     // A reading with a digit too few is no candidate either.
     reads.retain(|n| whole(n));
     Ok(Confirmation { number, reads })
