@@ -45,6 +45,9 @@ pub struct Document {
     /// Problems met while reading that do not stop the document (a picture that could
     /// not be recognised); the record lists them among its errors.
     pub problems: Vec<String>,
+    /// Whether text blocks were read by OCR (a scanned page's lines): metadata read from
+    /// them may hold misread characters and is checked before it is believed.
+    pub ocr_text: bool,
 }
 
 impl Document {

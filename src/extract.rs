@@ -112,6 +112,9 @@ pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Recor
         );
         return rec;
     }
+    for d in &meta.doubts {
+        rec.error("interpret", d.clone());
+    }
     rec.agency = meta.agency;
     rec.year = meta.year;
     rec.published = meta.published;

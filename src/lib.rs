@@ -10,6 +10,7 @@ pub mod config;
 pub mod document;
 pub mod extract;
 pub mod formats;
+pub mod gazetteer;
 pub mod ocr;
 pub mod pipeline;
 pub mod record;

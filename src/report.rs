@@ -19,6 +19,8 @@ pub struct Meta {
     pub year: Option<i32>,
     pub published: Option<String>,
     pub contact: Option<Contact>,
+    /// Why a value read by OCR was left out or is in doubt (the record's errors).
+    pub doubts: Vec<String>,
 }
 
 /// Running text of the document (headings and paragraphs, not tables), one entry a block.
@@ -111,9 +113,50 @@ static DATE: Lazy<Regex> = Lazy::new(|| {
     ))
 });
 
+/// A date read by OCR with one of its markers misread (年 as 和平, 月 as 有): the year's
+/// four digits, the month and the day framed by the other markers and 日. Only one
+/// marker may be replaced, by Han characters that are no numerals.
+static LOOSE_DATE: Lazy<Regex> = Lazy::new(|| {
+    let not_numeral = r"[\p{Han}&&[^〇零○一二三四五六七八九十年月日]]";
+    let num = r"([0-9]{1,2}|[一二三四五六七八九十]{1,3})";
+    re(&format!(
+        r"{YEAR_DIGITS}(年|{not_numeral}{{1,2}}){num}(月|{not_numeral}){num}日"
+    ))
+});
+
+/// A line read by OCR without the specks and stray marks it adds between the glyphs of
+/// a date (二@〇二四年): everything but Han characters and digits.
+fn ocr_clean(line: &str) -> String {
+    fold_width(line)
+        .chars()
+        .filter(|c| c.is_ascii_digit() || ('\u{3007}'..='\u{9fff}').contains(c))
+        .collect()
+}
+
 /// True when a line holds a date (年月日, Arabic or Chinese numerals).
 pub fn has_date(line: &str) -> bool {
     DATE.is_match(&fold_width(&strip_ws(line)))
+}
+
+/// True when a line read by OCR holds a date, maybe with one marker misread.
+pub fn has_ocr_date(line: &str) -> bool {
+    has_date(line) || loose_date(line).is_some()
+}
+
+/// (year, month, day) of a line read by OCR, by [`LOOSE_DATE`].
+fn loose_date(line: &str) -> Option<(i32, u32, u32)> {
+    let s = ocr_clean(line);
+    let c = LOOSE_DATE.captures(&s)?;
+    let exact = usize::from(&c[2] == "年") + usize::from(&c[4] == "月");
+    if exact < 1 {
+        return None;
+    }
+    let (y, m, d) = (
+        year_value(&c[1])?,
+        chinese_number(&c[3])?,
+        chinese_number(&c[5])?,
+    );
+    ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some((y, m, d))
 }
 
 /// The date printed at the end of the report (the signature line), if any.
@@ -248,8 +291,69 @@ pub fn read_meta(doc: &Document) -> Meta {
     }
     meta.title = title;
     meta.published = find_published(&blocks);
+    if doc.ocr_text {
+        if meta.published.is_none() {
+            meta.published = find_ocr_published(&blocks, meta.year);
+        }
+        let signature = signature_agency(&blocks);
+        meta.agency = vote_agency(meta.agency.take(), signature, &mut meta.doubts);
+    }
     meta.contact = find_contact(&blocks[..blocks.len().min(40)]);
     meta
+}
+
+/// The date above which nothing but the signature stands, read by OCR with one marker
+/// misread ([`LOOSE_DATE`]): believed only when it falls in the year after the report's
+/// year or in that year itself, when reports are published.
+fn find_ocr_published(blocks: &[&str], year: Option<i32>) -> Option<String> {
+    let year = year?;
+    blocks.iter().rev().take(6).find_map(|b| {
+        let (y, m, d) = loose_date(b)?;
+        (year..=year + 1)
+            .contains(&y)
+            .then(|| format!("{y:04}-{m:02}-{d:02}"))
+    })
+}
+
+/// The agency as signed above the date at the end of a report read by OCR.
+fn signature_agency(blocks: &[&str]) -> Option<String> {
+    let tail = &blocks[blocks.len().saturating_sub(6)..];
+    let at = tail.iter().rposition(|b| has_ocr_date(b))?;
+    let line = ocr_clean(tail[at.checked_sub(1)?]);
+    (line.chars().count() <= 40)
+        .then(|| clean_agency(&line))
+        .flatten()
+}
+
+/// The agency of a report read by OCR, from the title's reading and the signature's: a
+/// title whose place names are known divisions stands; one with a misread place name
+/// takes the signature's division in its place when that is one character apart and
+/// known; otherwise it is left out and the readings named in `doubts` (a misread name
+/// in a database is worse than none).
+fn vote_agency(
+    title: Option<String>,
+    signature: Option<String>,
+    doubts: &mut Vec<String>,
+) -> Option<String> {
+    let g = crate::gazetteer::Gazetteer::builtin();
+    let title = title?;
+    let bad = g.doubtful(&title);
+    if bad.is_empty() {
+        return Some(title);
+    }
+    if let Some(fixed) = signature.as_deref().and_then(|s| g.repair(&title, s)) {
+        return Some(fixed);
+    }
+    doubts.push(format!(
+        "agency left out: the title reads '{title}' and the signature {}; {} no known \
+         administrative division (GB/T 2260), so a character of it is misread",
+        signature.map_or("was not read".to_string(), |s| format!("'{s}'")),
+        bad.iter()
+            .map(|b| format!("'{b}' is"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    None
 }
 
 /// 统计期限自2023年1月1日起 / 2023年1月1日至2023年12月31日.
@@ -458,6 +562,68 @@ mod tests {
             "二〇二四年一月二十二日",
         ]);
         assert_eq!(read_meta(&d).published.as_deref(), Some("2024-01-22"));
+    }
+
+    fn ocr_doc(lines: &[&str]) -> Document {
+        Document {
+            ocr_text: true,
+            ..doc(lines)
+        }
+    }
+
+    #[test]
+    fn an_ocr_date_with_one_marker_misread() {
+        let d = ocr_doc(&[
+            "赣县区司法局2023年政府信息公开工作年度报告",
+            "正文。",
+            "赣县区司法局",
+            "二@〇二四和平二月十三日",
+        ]);
+        assert_eq!(read_meta(&d).published.as_deref(), Some("2024-02-13"));
+        assert_eq!(loose_date("2024年3有4日"), Some((2024, 3, 4)));
+        // Both markers misread, or a year the report cannot be published in: no date.
+        assert_eq!(loose_date("2024和3有4日"), None);
+        let d = ocr_doc(&[
+            "XX局2023年政府信息公开工作年度报告",
+            "正文。",
+            "二〇一九和二月十三日",
+        ]);
+        assert_eq!(read_meta(&d).published, None);
+        // Text that is not OCR'd is not read loosely.
+        let d = doc(&[
+            "XX局2023年政府信息公开工作年度报告",
+            "正文。",
+            "二〇二四和二月十三日",
+        ]);
+        assert_eq!(read_meta(&d).published, None);
+    }
+
+    #[test]
+    fn a_misread_place_in_the_title_is_repaired_by_the_signature_or_left_out() {
+        let d = ocr_doc(&[
+            "南宁市兴休区统计局",
+            "2020年政府信息公开工作年度报告",
+            "正文。",
+            "南宁市兴宁区统针局",
+            "2021年1月14日",
+        ]);
+        let m = read_meta(&d);
+        assert_eq!(m.agency.as_deref(), Some("南宁市兴宁区统计局"));
+        assert!(m.doubts.is_empty());
+        let d = ocr_doc(&[
+            "总州市生态环境局赢县区分局",
+            "2019年政府信息公开工作年度报告",
+            "正文。",
+            "贺州市生态环境局加县区分局",
+            "2020年1月15日",
+        ]);
+        let m = read_meta(&d);
+        assert_eq!(m.agency, None);
+        assert_eq!(m.doubts.len(), 1);
+        assert!(m.doubts[0].contains("'总州市' is"), "{}", m.doubts[0]);
+        // A born-digital document's title is taken as printed.
+        let d = doc(&["总州市生态环境局2019年政府信息公开工作年度报告"]);
+        assert_eq!(read_meta(&d).agency.as_deref(), Some("总州市生态环境局"));
     }
 
     #[test]

@@ -573,6 +573,7 @@ fn build_document(units: &[u16], fcs: &[u32], papx: Option<&PapxIndex>) -> Docum
         blocks: b.blocks,
         title_hint: None,
         problems: Vec::new(),
+        ocr_text: false,
     }
 }
 

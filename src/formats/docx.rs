@@ -206,6 +206,7 @@ fn decode_inner(bytes: &[u8]) -> Result<Document, DecodeError> {
         blocks,
         title_hint,
         problems: Vec::new(),
+        ocr_text: false,
     })
 }
 

@@ -65,6 +65,7 @@ pub fn decode_html(bytes: &[u8]) -> Result<Document, DecodeError> {
         blocks: w.blocks,
         title_hint,
         problems: Vec::new(),
+        ocr_text: false,
     })
 }
 

@@ -29,6 +29,7 @@ pub fn decode_text(bytes: &[u8]) -> Result<Document, DecodeError> {
         blocks: blocks_from_lines(&lines),
         title_hint: None,
         problems: Vec::new(),
+        ocr_text: false,
     })
 }
 

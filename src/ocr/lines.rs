@@ -145,7 +145,7 @@ pub(crate) fn text_lines_outside(
                 head_open = !crate::report::is_title_line(&head_text);
             }
             LinePart::Tail if date_seen => tail_done = true,
-            LinePart::Tail => date_seen = crate::report::has_date(&text),
+            LinePart::Tail => date_seen = crate::report::has_ocr_date(&text),
             LinePart::All => {}
         }
         if !text.trim().is_empty() {

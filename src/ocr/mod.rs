@@ -116,9 +116,13 @@ pub fn recognise_document(
             Ok(Ok(found)) => {
                 let mut any_table = false;
                 for mut b in found {
-                    if let Block::Table(t) = &mut b {
-                        t.page = pic.page;
-                        any_table = true;
+                    match &mut b {
+                        Block::Table(t) => {
+                            t.page = pic.page;
+                            any_table = true;
+                        }
+                        Block::Paragraph(_) => doc.ocr_text = true,
+                        _ => {}
                     }
                     doc.blocks.push(b);
                 }

@@ -85,6 +85,7 @@ fn decode(bytes: &[u8]) -> Result<Document, DecodeError> {
         blocks: Vec::new(),
         title_hint: info_title(&doc),
         problems: Vec::new(),
+        ocr_text: false,
     };
     for (&no, &id) in &pages {
         let Ok(page) = doc.get_dictionary(id) else {

@@ -1,0 +1,233 @@
+//! The administrative divisions of China (GB/T 2260: provinces, prefectures, counties),
+//! shipped as data in `models/gazetteer/`, to check the place names in an agency read by
+//! OCR. OCR misreads a rare character of a place name as a common one of similar shape
+//! (赣州市 → 总州市, 兴宁区 → 兴休区); such a reading is one character away from a real
+//! division and is itself none. The gazetteer only judges readings: it never supplies a
+//! character that no reading produced.
+
+use once_cell::sync::Lazy;
+use std::collections::HashMap;
+
+/// Every division name of the shipped list (full names: 赣州市, 赣县区, 南康区) with its
+/// codes (a name such as 城区 belongs to several divisions).
+pub struct Gazetteer {
+    names: HashMap<String, Vec<String>>,
+    /// Longest name, in characters: how far a name is looked for from a position.
+    longest: usize,
+}
+
+/// Last characters of a division's name (省 and 自治区 are never misread into the
+/// agencies this checks, and 州 covers the short forms of autonomous prefectures).
+const SUFFIXES: [char; 6] = ['市', '县', '区', '州', '旗', '盟'];
+
+/// Words that end like a division but name a kind of area, not one place (a development
+/// zone's 开发区 is one character away from 开福区 and is no misreading of it).
+const GENERIC: [&str; 14] = [
+    "开发区",
+    "高新区",
+    "新区",
+    "园区",
+    "市区",
+    "城区",
+    "郊区",
+    "辖区",
+    "片区",
+    "景区",
+    "矿区",
+    "林区",
+    "全市",
+    "全县",
+];
+
+/// Characters after which an agency's name may name a place again (赣州市生态环境局
+/// 赣县区分局: the branch's county follows the bureau).
+const AFTER_UNIT: [char; 5] = ['局', '厅', '委', '府', '院'];
+
+impl Gazetteer {
+    /// Parses `code<TAB>name` lines (`#` comments).
+    pub fn parse(text: &str) -> Gazetteer {
+        let mut names: HashMap<String, Vec<String>> = HashMap::new();
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let mut parts = line.split('\t');
+            let (Some(code), Some(name)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let name = name.trim();
+            if name.chars().count() >= 2 {
+                names
+                    .entry(name.to_string())
+                    .or_default()
+                    .push(code.trim().to_string());
+            }
+        }
+        let longest = names.keys().map(|n| n.chars().count()).max().unwrap_or(0);
+        Gazetteer { names, longest }
+    }
+
+    /// The list shipped in `models/gazetteer/` (compiled in: a run needs no file).
+    pub fn builtin() -> &'static Gazetteer {
+        static G: Lazy<Gazetteer> =
+            Lazy::new(|| Gazetteer::parse(include_str!("../models/gazetteer/divisions.tsv")));
+        &G
+    }
+
+    pub fn knows(&self, name: &str) -> bool {
+        self.names.contains_key(name)
+    }
+
+    /// Whether the division `inner` can lie within `outer` (a county of that prefecture,
+    /// a prefecture of that province): one of its codes begins with one of outer's.
+    fn within(&self, outer: &str, inner: &str) -> bool {
+        let (Some(o), Some(i)) = (self.names.get(outer), self.names.get(inner)) else {
+            return false;
+        };
+        o.iter().any(|o| {
+            i.iter()
+                .any(|i| i.len() > o.len() && i.starts_with(o.as_str()))
+        })
+    }
+
+    /// A known name of the same length and last character that differs from `s` in
+    /// exactly one other character: `s` reads like a misread division.
+    fn near_miss(&self, s: &[char]) -> bool {
+        (0..s.len().saturating_sub(1)).any(|i| {
+            self.names.keys().any(|n| {
+                let n: Vec<char> = n.chars().collect();
+                n.len() == s.len() && (0..s.len()).all(|j| j == i || n[j] == s[j]) && n[i] != s[i]
+            })
+        })
+    }
+
+    /// The place names an agency's name begins with (and names again after a unit such
+    /// as 局), each with whether it is a known division: (char start, name, known). A
+    /// run of known names is followed as far as it goes; a word of 2–4 characters that
+    /// ends like a division and is one character away from one is taken as a misread.
+    pub fn places(&self, agency: &str) -> Vec<(usize, String, bool)> {
+        let s: Vec<char> = agency.chars().collect();
+        let mut starts = vec![0];
+        starts.extend((1..s.len()).filter(|&i| AFTER_UNIT.contains(&s[i - 1])));
+        let mut out = Vec::new();
+        for start in starts {
+            let mut i = start;
+            while i < s.len() {
+                let known = (2..=self.longest.min(s.len() - i))
+                    .rev()
+                    .find(|&l| self.knows(&s[i..i + l].iter().collect::<String>()));
+                if let Some(l) = known {
+                    out.push((i, s[i..i + l].iter().collect(), true));
+                    i += l;
+                    continue;
+                }
+                // The longest such word: 六县区 is a misread of 赣县区, not 六县 of a 2-character county.
+                let misread = (2..=4.min(s.len() - i)).rev().find(|&l| {
+                    let w = &s[i..i + l];
+                    let word: String = w.iter().collect();
+                    SUFFIXES.contains(&w[l - 1])
+                        && !GENERIC.contains(&word.as_str())
+                        && self.near_miss(w)
+                });
+                match misread {
+                    Some(l) => {
+                        out.push((i, s[i..i + l].iter().collect(), false));
+                        i += l;
+                    }
+                    None => break,
+                }
+            }
+        }
+        out
+    }
+
+    /// The place names of `agency` that read like misread divisions, and a known one
+    /// that does not lie within the known one before it (广州市赣县区: one of the two
+    /// is misread into another real name).
+    pub fn doubtful(&self, agency: &str) -> Vec<String> {
+        let places = self.places(agency);
+        let mut out: Vec<String> = places
+            .iter()
+            .filter(|p| !p.2)
+            .map(|p| p.1.clone())
+            .collect();
+        let known: Vec<&String> = places.iter().filter(|p| p.2).map(|p| &p.1).collect();
+        for pair in known.windows(2) {
+            if pair[0] != pair[1] && !self.within(pair[0], pair[1]) {
+                out.push(pair[1].clone());
+            }
+        }
+        out
+    }
+
+    /// `first` with each of its doubtful place names replaced by the known division that
+    /// `other` (another reading of the same name: the signature under the title) has in
+    /// its place, one character apart; `None` when a doubtful name finds no such
+    /// division there.
+    pub fn repair(&self, first: &str, other: &str) -> Option<String> {
+        let theirs: Vec<(usize, String, bool)> = self.places(other);
+        let mut out: Vec<char> = first.chars().collect();
+        for (at, name, known) in self.places(first) {
+            if known {
+                continue;
+            }
+            let mine: Vec<char> = name.chars().collect();
+            let fix = theirs.iter().find(|(_, n, k)| {
+                let n: Vec<char> = n.chars().collect();
+                *k && n.len() == mine.len()
+                    && n.iter().zip(&mine).filter(|(a, b)| a != b).count() == 1
+            })?;
+            for (j, c) in fix.1.chars().enumerate() {
+                out[at + j] = c;
+            }
+        }
+        let repaired: String = out.into_iter().collect();
+        self.doubtful(&repaired).is_empty().then_some(repaired)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g() -> &'static Gazetteer {
+        Gazetteer::builtin()
+    }
+
+    #[test]
+    fn known_divisions_pass_and_misreads_are_doubtful() {
+        assert!(g().knows("赣州市") && g().knows("赣县区") && g().knows("兴宁区"));
+        assert!(g().doubtful("赣州市生态环境局赣县区分局").is_empty());
+        assert!(g().doubtful("佛山市三水区文化和旅游局").is_empty());
+        assert!(g().doubtful("沙河口区文化和旅游局").is_empty());
+        assert_eq!(g().doubtful("南宁市兴休区统计局"), vec!["兴休区"]);
+        assert_eq!(
+            g().doubtful("总州市生态环境局赢县区分局"),
+            vec!["总州市", "赢县区"]
+        );
+        assert_eq!(g().doubtful("广州市蒜县区农业农村局"), vec!["蒜县区"]);
+        assert_eq!(g().doubtful("六县区司法局"), vec!["六县区"]);
+        // Names without a place, and a development zone, are not judged.
+        assert!(g().doubtful("市场监督管理局").is_empty());
+        assert!(g().doubtful("开发区管理委员会").is_empty());
+        // Two real names, one not within the other: a misread into another division.
+        assert_eq!(g().doubtful("贺州市生态环境局赣县区分局"), vec!["赣县区"]);
+        assert!(g().doubtful("威海市乳山市交通运输局").is_empty());
+    }
+
+    #[test]
+    fn a_doubtful_place_is_repaired_only_from_another_reading() {
+        assert_eq!(
+            g().repair("南宁市兴休区统计局", "南宁市兴宁区统针局")
+                .as_deref(),
+            Some("南宁市兴宁区统计局")
+        );
+        // The other reading's division must be one character from the doubtful one.
+        assert_eq!(
+            g().repair("总州市生态环境局赢县区分局", "贺州市生态环境局加县区分局"),
+            None
+        );
+        assert_eq!(
+            g().repair("臣汉市江汉区教育和体育局", "武汉市江汉区"),
+            Some("武汉市江汉区教育和体育局".to_string())
+        );
+        assert_eq!(g().repair("南宁市兴休区统计局", ""), None);
+    }
+}
