@@ -783,10 +783,23 @@ mod tests {
                 .number,
             None
         );
-        // One glyph read "7" twice more: confirmed.
+        // A blot our digit classifier does not read (wider than high), read "7" twice
+        // more by the engine: confirmed by the engine's reads of other crops.
+        let b = Bin::with_rects(60, 40, &[(20, 10, 44, 30)]);
+        let seen = confirm_number(&gray, &b, (20, 10, 44, 30), &mut e, "7").unwrap();
+        assert_eq!(seen.number.as_deref(), Some("7"));
+        // A bar, which the classifier clearly reads as "1": the engine's three "7"s
+        // against it are no number, and both readings are candidates.
         let b = Bin::with_rects(60, 40, &[(20, 10, 24, 30)]);
         let seen = confirm_number(&gray, &b, (20, 10, 24, 30), &mut e, "7").unwrap();
-        assert_eq!(seen.number.as_deref(), Some("7"));
+        assert_eq!(seen.number, None);
+        assert_eq!(seen.reads, vec!["7".to_string(), "1".to_string()]);
+        // The engine's "1" that the classifier reads alike is confirmed without another
+        // read of the engine.
+        let calls = e.0;
+        let seen = confirm_number(&gray, &b, (20, 10, 24, 30), &mut e, "1").unwrap();
+        assert_eq!(seen.number.as_deref(), Some("1"));
+        assert_eq!(e.0, calls, "no further read");
     }
 
     #[test]
@@ -961,6 +974,19 @@ mod tests {
         }
     }
 
+    /// An engine that reads every crop as the same text.
+    struct Reads(&'static str);
+    impl OcrEngine for Reads {
+        fn recognise(&mut self, img: &GrayImage, _mode: OcrMode) -> Result<Vec<Word>, OcrError> {
+            let (w, h) = img.dimensions();
+            Ok(vec![Word {
+                text: self.0.into(),
+                bbox: [0.0, 0.0, w as f32, h as f32],
+                confidence: 0.95,
+            }])
+        }
+    }
+
     fn png(g: &GrayImage) -> Vec<u8> {
         let mut v = Vec::new();
         image::DynamicImage::ImageLuma8(g.clone())
@@ -1044,19 +1070,20 @@ mod tests {
                 g.put_pixel(x + 1, y, Luma([0]));
             }
         }
-        // A "glyph" in cell (1, 1): a 6x24 bar.
+        // A "glyph" in cell (1, 1): a 6x24 bar, a "1" to our digit classifier, which
+        // the engine reads alike.
         for y in 98..122 {
             for x in 300..306 {
                 g.put_pixel(x, y, Luma([0]));
             }
         }
-        let mut e = Fake(0);
+        let mut e = Reads("1");
         let blocks = recognise_picture(&png(&g), None, &mut e, LineSelection::ALL, &[]).unwrap();
         let Some(Block::Table(t)) = blocks.first() else {
             panic!("no table: {blocks:?}")
         };
         assert_eq!((t.rows.len(), t.n_cols()), (2, 2));
-        assert_eq!(t.rows[1][1].text, "7");
+        assert_eq!(t.rows[1][1].text, "1");
         assert_eq!(t.rows[0][0].text, "");
         assert_eq!(t.origin, TableOrigin::Ocr);
         assert!(t.rows[1][1].bbox.is_some());
