@@ -90,11 +90,13 @@ impl Gazetteer {
     /// A known name of the same length and last character that differs from `s` in
     /// exactly one other character: `s` reads like a misread division.
     fn near_miss(&self, s: &[char]) -> bool {
-        (0..s.len().saturating_sub(1)).any(|i| {
-            self.names.keys().any(|n| {
-                let n: Vec<char> = n.chars().collect();
-                n.len() == s.len() && (0..s.len()).all(|j| j == i || n[j] == s[j]) && n[i] != s[i]
-            })
+        let Some(last) = s.last() else {
+            return false;
+        };
+        self.names.keys().any(|n| {
+            n.chars().count() == s.len()
+                && n.ends_with(*last)
+                && n.chars().zip(s).filter(|(a, b)| a != *b).count() == 1
         })
     }
 

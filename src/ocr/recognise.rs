@@ -961,16 +961,22 @@ mod tests {
     }
 
     /// Reads every crop as "7" with high confidence.
+    /// One confident word covering the whole crop.
+    fn whole_crop_word(img: &GrayImage, text: &str) -> Vec<Word> {
+        let (w, h) = img.dimensions();
+        vec![Word {
+            text: text.into(),
+            bbox: [0.0, 0.0, w as f32, h as f32],
+            confidence: 0.95,
+        }]
+    }
+
+    /// An engine that reads every crop as "7", counting its calls.
     struct Fake(usize);
     impl OcrEngine for Fake {
         fn recognise(&mut self, img: &GrayImage, _mode: OcrMode) -> Result<Vec<Word>, OcrError> {
             self.0 += 1;
-            let (w, h) = img.dimensions();
-            Ok(vec![Word {
-                text: "7".into(),
-                bbox: [0.0, 0.0, w as f32, h as f32],
-                confidence: 0.95,
-            }])
+            Ok(whole_crop_word(img, "7"))
         }
     }
 
@@ -978,12 +984,7 @@ mod tests {
     struct Reads(&'static str);
     impl OcrEngine for Reads {
         fn recognise(&mut self, img: &GrayImage, _mode: OcrMode) -> Result<Vec<Word>, OcrError> {
-            let (w, h) = img.dimensions();
-            Ok(vec![Word {
-                text: self.0.into(),
-                bbox: [0.0, 0.0, w as f32, h as f32],
-                confidence: 0.95,
-            }])
+            Ok(whole_crop_word(img, self.0))
         }
     }
 
