@@ -102,6 +102,10 @@ struct RowView {
     /// Its last label cell spans other rows too: a ruling between two rows' labels was
     /// not found, and the merged text names both rows, or neither clearly.
     shared_label: bool,
+    /// A label cell that its full label takes in spans other rows with values too (the
+    /// ruling between two rows' labels was lost left of their own label cells): its
+    /// words may name any of those rows, so they do not name this one.
+    full_label_shared: bool,
 }
 
 impl RowView {
@@ -176,8 +180,10 @@ fn analyze_row(table: &Table, r: usize) -> RowView {
             last_label = Some(c);
         }
     }
+    let fuzzy = table.origin == TableOrigin::Ocr;
     let mut own = String::new();
     let mut full = String::new();
+    let mut full_label_shared = false;
     let mut last_anchor: Option<(usize, usize)> = None;
     let label_end = last_label.map(|l| l + 1).unwrap_or(0);
     for (c, cell) in row.iter().enumerate().take(label_end) {
@@ -192,7 +198,11 @@ fn analyze_row(table: &Table, r: usize) -> RowView {
         }
         let n = norm_label(text);
         full.push_str(&n);
-        if !cell.is_continuation() {
+        // An OCR'd cell spanning other rows of values names no one of them (a ruling
+        // between two rows' labels was lost): its words are not this row's own.
+        let shared = fuzzy && spans_other_value_rows(table, r, anchor);
+        full_label_shared |= shared;
+        if !cell.is_continuation() && !shared {
             own.push_str(&n);
         }
     }
@@ -215,10 +225,31 @@ fn analyze_row(table: &Table, r: usize) -> RowView {
         own_label: own,
         full_label: full,
         values,
-        fuzzy: table.origin == TableOrigin::Ocr,
+        fuzzy,
         unread,
         shared_label,
+        full_label_shared,
     }
+}
+
+/// True when the cell anchored at `anchor` spans rows other than `r` that print values.
+fn spans_other_value_rows(table: &Table, r: usize, anchor: (usize, usize)) -> bool {
+    let span = table.rows[anchor.0][anchor.1].row_span as usize;
+    (anchor.0..anchor.0 + span.max(1)).any(|rr| rr != r && row_prints_value(table, rr))
+}
+
+/// True when row `r` holds a printed number or zero sign in a cell of its own.
+fn row_prints_value(table: &Table, r: usize) -> bool {
+    table.rows.get(r).is_some_and(|row| {
+        row.iter().any(|cell| {
+            !cell.is_continuation()
+                && !cell.text.trim().is_empty()
+                && matches!(
+                    parse_value(&cell.text),
+                    Some(ValueToken::Number(_) | ValueToken::Zero)
+                )
+        })
+    })
 }
 
 /// How well `word` (normalised at load) occurs in `text`: its length in characters when
@@ -673,7 +704,9 @@ fn pick_row(
     last: Option<usize>,
     view: &RowView,
 ) -> Option<usize> {
-    for label in [&view.own_label, &view.full_label] {
+    // Words of an OCR'd label cell shared with other rows of values name none of them.
+    let full = (!(view.fuzzy && view.full_label_shared)).then_some(&view.full_label);
+    for label in [Some(&view.own_label), full].into_iter().flatten() {
         if label.is_empty() {
             continue;
         }
@@ -1362,6 +1395,34 @@ mod tests {
         merged.row_span = 2;
         rows[new][0] = merged;
         rows[new + 1].remove(0);
+        let doc = ocr_doc(rows);
+        let want = only(want, "requests/");
+        assert_all(&match_tables(&doc, &templates, None), &want);
+    }
+
+    #[test]
+    fn a_merged_label_left_of_two_rows_own_label_cells_names_neither() {
+        // A spurious column line split each label in two, and the ruling between 一 and 二
+        // was lost in the left part only: one cell there spans both rows, naming 新收 (as
+        // 禁收, misread) and 上年结转; the right parts, one per row, are misread. The first
+        // row's numbers must not become carried_in's by the shared cell's words.
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let (_, requests, _, want) = report_rows(t);
+        let mut rows = requests;
+        for row in rows.iter_mut() {
+            row.insert(1, Cell::new("·"));
+        }
+        let new = rows
+            .iter()
+            .position(|r| r[0].text.contains("新收"))
+            .expect("row 一");
+        let mut merged = Cell::new("一、本年禁收政府信息公开二、上上年结转政府们朋公开");
+        merged.row_span = 2;
+        rows[new][0] = merged;
+        rows[new][1] = Cell::new("ii青致重");
+        rows[new + 1].remove(0);
+        rows[new + 1][0] = Cell::new("请数量");
         let doc = ocr_doc(rows);
         let want = only(want, "requests/");
         assert_all(&match_tables(&doc, &templates, None), &want);
