@@ -1,6 +1,8 @@
 //! Picture → table grids (+ text lines outside tables) via grid detection and OCR.
 
-use super::cells::{drop_specks, faint_minus_before, group_shapes, ink_box, only_specks};
+use super::cells::{
+    drop_specks, faint_minus_before, glyph_count, group_shapes, ink_box, only_specks,
+};
 use super::cells::{shape_distance, shape_of};
 use super::cells::{Shape, SAME_SHAPE};
 use super::engine::{OcrEngine, OcrError};
@@ -619,6 +621,9 @@ fn ocr_grid(
             // IR's "unreadable"), rather than let garbage pass for a label.
             text = "\u{FFFD}".to_string();
             conf = conf.min(rd.digits.1).min(LOW_CONFIDENCE - 0.1);
+            // The engine sees nothing in a lone thin "1" at low resolution; what our
+            // classifier reads there is a candidate for the sums, never a value.
+            rows[r][c].alternatives = classifier_candidate(bin, b);
         }
         if text.trim().is_empty() {
             // Ink that no engine read is not a blank cell: a blank reads as zero, and
@@ -648,6 +653,20 @@ fn ocr_grid(
         origin: TableOrigin::Ocr,
         page: None,
     })
+}
+
+/// The number our digit classifier reads in a cell the engine could not read, when it
+/// reads every glyph of it clearly: a candidate only.
+fn classifier_candidate(bin: &Bin, b: PxBox) -> Vec<String> {
+    let (glyphs, minus) = glyph_count(bin, b);
+    if minus {
+        return Vec::new();
+    }
+    super::digits::DigitModel::builtin()
+        .and_then(|m| m.read_number(bin, b))
+        .filter(|n| n.len() == glyphs)
+        .into_iter()
+        .collect()
 }
 
 /// Numbers read from ink much lower than the grid's digits are no numbers: a fragment
@@ -760,6 +779,16 @@ mod tests {
             0,
             "the specks"
         );
+    }
+
+    #[test]
+    fn what_the_classifier_reads_in_a_cell_the_engine_missed_is_a_candidate() {
+        // A lone bar: the engine sees nothing in a thin "1"; the classifier reads it.
+        let b = Bin::with_rects(60, 40, &[(28, 10, 32, 30)]);
+        assert_eq!(classifier_candidate(&b, (28, 10, 32, 30)), vec!["1"]);
+        // A bar before it is a minus sign, which the classifier does not read.
+        let b = Bin::with_rects(60, 40, &[(14, 19, 22, 22), (28, 10, 32, 30)]);
+        assert!(classifier_candidate(&b, (14, 10, 32, 30)).is_empty());
     }
 
     #[test]

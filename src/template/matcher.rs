@@ -133,6 +133,20 @@ impl RowView {
         }
     }
 
+    /// The first of the table's value columns `cols` when this row's label cells reach
+    /// into them while it prints values in the others: a misread number there (a blurred
+    /// "2" read as 人加) made a label of it, and the row has a value cell too few.
+    fn label_reaching_into(&self, cols: &[usize]) -> Option<usize> {
+        let first = *cols.iter().min()?;
+        let label_end = self.values.first().map_or(usize::MAX, |v| v.0);
+        let prints = self.values.iter().any(|(c, t, raw)| {
+            cols.contains(c)
+                && matches!(t, ValueToken::Number(_) | ValueToken::Zero)
+                && !raw.trim().is_empty()
+        });
+        (self.fuzzy && prints && label_end > first).then_some(first)
+    }
+
     /// Of an OCR'd label cell spanning rows that each have values, which words name
     /// which row is not known: such a row is placed by its position.
     fn label_names_no_single_row(&self) -> bool {
@@ -173,9 +187,16 @@ fn is_label(text: &str) -> bool {
 }
 
 fn analyze_row(table: &Table, r: usize) -> RowView {
+    analyze_row_within(table, r, None)
+}
+
+/// [`analyze_row`], with the columns from `values_from` on known to hold values: text
+/// read there is a value OCR could not read, not a label.
+fn analyze_row_within(table: &Table, r: usize, values_from: Option<usize>) -> RowView {
     let row = &table.rows[r];
+    let label_cols = values_from.unwrap_or(row.len()).min(row.len());
     let mut last_label: Option<usize> = None;
-    for c in 0..row.len() {
+    for c in 0..label_cols {
         if is_label(table.shown_text(r, c)) {
             last_label = Some(c);
         }
@@ -211,8 +232,12 @@ fn analyze_row(table: &Table, r: usize) -> RowView {
         if cell.is_continuation() {
             continue;
         }
-        if let Some(tok) = parse_value(&cell.text) {
-            values.push((c, tok, cell.text.trim().to_string()));
+        match parse_value(&cell.text) {
+            Some(tok) => values.push((c, tok, cell.text.trim().to_string())),
+            None if c >= label_cols => {
+                values.push((c, ValueToken::Unreadable, cell.text.trim().to_string()))
+            }
+            None => {}
         }
     }
     // Its own label cells unread; a merged group label above may have been read.
@@ -865,6 +890,9 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
         let blank_zeros = prints_zeros_as_blanks(table, &seg.rows);
         for (r, mut view) in seg.rows.clone().zip(views) {
             if let Some(cols) = &value_cols {
+                if let Some(first) = view.label_reaching_into(cols) {
+                    view = analyze_row_within(table, r, Some(first));
+                }
                 view.keep_value_columns(cols);
             }
             let hdr_hits = count_words(&spec.header_words, &view.own_label, view.fuzzy);
@@ -1426,6 +1454,36 @@ mod tests {
         let doc = ocr_doc(rows);
         let want = only(want, "requests/");
         assert_all(&match_tables(&doc, &templates, None), &want);
+    }
+
+    #[test]
+    fn a_misread_number_in_a_value_column_is_an_unread_value_not_part_of_the_label() {
+        // A blurred "2" read as 人加 in 3.其他's first value column made a label cell of
+        // it: the row must keep its seven value cells, that one unread (with the number
+        // OCR saw there as its candidate), and every row after it its own place.
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let (_, requests, _, want) = report_rows(t);
+        let mut rows = requests;
+        let other = rows
+            .iter()
+            .rposition(|r| r[0].text.contains("其他"))
+            .expect("row 3.其他");
+        let key = want
+            .iter()
+            .map(|(k, _)| k.clone())
+            .find(|k| k.contains("/other.other/"))
+            .expect("key of 3.其他");
+        rows[other][1] = Cell::new("人加");
+        rows[other][1].alternatives = vec!["2".to_string()];
+        let result = match_tables(&ocr_doc(rows), &templates, None);
+        let want: Vec<(String, i64)> = only(want, "requests/")
+            .into_iter()
+            .filter(|(k, _)| *k != key)
+            .collect();
+        assert_all(&result, &want);
+        let unread = result.unread.iter().find(|u| u.key == key).expect("unread");
+        assert_eq!(unread.at.alternatives, vec![Number::Int(2)]);
     }
 
     #[test]
