@@ -6,13 +6,16 @@
 //! `cargo run --release --example digit_model -- SHEETS_DIR OUT [--validate]`
 //! `--validate` holds out one font family at a time and prints how often the clear
 //! matches of its glyphs were wrong, and how many were clear (nothing is written).
+//! `--check MODEL` judges a model already written on every sheet, and how the grey
+//! check of a "1" ([`faint_strokes_beside`]) does on its clear readings of a 1.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use nianbao::ocr::cells::drop_specks;
 use nianbao::ocr::digits::{
-    glyph_feature, segment_glyphs, DigitModel, Feature, FEATURES, MAX_DISTANCE,
+    faint_strokes_beside, glyph_feature, segment_glyphs, DigitModel, Feature, FEATURES,
+    MAX_DISTANCE,
 };
 use nianbao::ocr::prep::sauvola;
 use nianbao::ocr::recognise::sauvola_window;
@@ -21,10 +24,17 @@ const SLOT: usize = 48;
 const PROTOS_PER_DIGIT: usize = 40;
 
 struct Sample {
+    /// The sheet and slot it was cut from (for looking at a misread).
+    origin: String,
+    /// Faint strokes in the grey beside it (the check a "1" must pass).
+    faint_beside: bool,
     family: String,
     digit: u8,
     f: Feature,
 }
+
+/// Per font family: glyphs, clear matches, wrong clear matches, (true, read) counts.
+type FamilyTally = (usize, usize, usize, BTreeMap<(u8, u8), usize>);
 
 fn family_of(name: &str) -> String {
     let font = name.split("__").next().unwrap_or(name);
@@ -70,6 +80,8 @@ fn load(dir: &Path) -> anyhow::Result<Vec<Sample>> {
                     .and_then(|b| segment_glyphs(&bin, b));
                 match glyphs.as_deref() {
                     Some([g]) => out.push(Sample {
+                        origin: format!("{name} row {r} col {c}"),
+                        faint_beside: faint_strokes_beside(&gray, &bin, *g, &[*g]),
                         family: family_of(&name),
                         digit: (c % 10) as u8,
                         f: glyph_feature(&bin, *g),
@@ -170,6 +182,55 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("usage: digit_model SHEETS_DIR OUT [--validate]");
     };
     let samples = load(Path::new(dir))?;
+    if let Some(i) = args.iter().position(|a| a == "--check") {
+        // A model already written, judged on every sheet (fonts it may not have seen).
+        let path = args
+            .get(i + 1)
+            .map(String::as_str)
+            .unwrap_or("models/digits/prototypes.txt");
+        let model =
+            DigitModel::parse(&std::fs::read_to_string(path)?).map_err(anyhow::Error::msg)?;
+        let mut per: BTreeMap<&str, FamilyTally> = BTreeMap::new();
+        for s in &samples {
+            let e = per.entry(s.family.as_str()).or_default();
+            e.0 += 1;
+            if let Some(m) = model.classify(&s.f).filter(|m| m.clear()) {
+                e.1 += 1;
+                if m.digit != s.digit {
+                    if e.2 < 6 {
+                        eprintln!("{} read {} ({m:?})", s.origin, m.digit);
+                    }
+                    e.2 += 1;
+                    *e.3.entry((s.digit, m.digit)).or_default() += 1;
+                }
+            }
+        }
+        // The grey check on every clear "1": true ones it refuses, false ones it stops.
+        let ones: Vec<(bool, bool)> = samples
+            .iter()
+            .filter_map(|s| {
+                let m = model.classify(&s.f).filter(|m| m.clear() && m.digit == 1)?;
+                Some((s.digit == m.digit, s.faint_beside))
+            })
+            .collect();
+        let count =
+            |right: bool, faint: bool| ones.iter().filter(|o| **o == (right, faint)).count();
+        println!(
+            "clear 1s: true {} (refused by the grey check {}), false {} (stopped {})",
+            count(true, false) + count(true, true),
+            count(true, true),
+            count(false, false) + count(false, true),
+            count(false, true)
+        );
+        for (fam, (n, clear, wrong, conf)) in per {
+            println!(
+                "{fam:24} n {n:6} clear {:5.1}% wrong {wrong:4} ({:.3}%) {conf:?}",
+                100.0 * clear as f32 / n.max(1) as f32,
+                100.0 * wrong as f32 / clear.max(1) as f32
+            );
+        }
+        return Ok(());
+    }
     if args.iter().any(|a| a == "--validate") {
         let families: BTreeMap<&str, usize> = samples.iter().fold(BTreeMap::new(), |mut m, s| {
             *m.entry(s.family.as_str()).or_default() += 1;

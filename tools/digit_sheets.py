@@ -11,6 +11,8 @@ or down to the working digit height with bilinear filtering, the way `scale.rs` 
 then binarises the sheets with the pipeline's own Sauvola pass and stores the glyphs.
 
 Usage: tools/digit_sheets.py OUT_DIR [--fonts-from FILE]
+The shipped model was made with `--fonts-from tools/digit_fonts.txt` (its Debian packages
+are named in it); `digit_model SHEETS x --check MODEL` judges a model on any sheets.
 Needs Python 3 with Pillow. Fonts: every Latin font found under /usr/share/fonts
 (symbol and dingbat fonts skipped), or those listed in FILE (one path per line).
 """
@@ -32,7 +34,8 @@ SKIP = ("Symbol", "D050000L", "Z003", "MathTeX", "ExtraLight")
 
 def fonts(listing=None):
     if listing:
-        return [l.strip() for l in open(listing) if l.strip()]
+        lines = (l.split("#")[0].strip() for l in open(listing))
+        return [l for l in lines if l]
     found = []
     for pat in ("/usr/share/fonts/**/*.ttf", "/usr/share/fonts/**/*.otf", "/usr/share/fonts/**/*.ttc"):
         found += glob.glob(pat, recursive=True)

@@ -145,8 +145,22 @@ pub fn drop_specks(bin: &mut Bin, b: PxBox) -> Option<PxBox> {
     let (w, h) = (x1 - x0, y1 - y0);
     let comps = components_in(bin, b);
     let tallest = comps.iter().map(|c| c.y1 - c.y0).max()?;
-    let small =
-        |c: &super::scale::Component| (c.y1 - c.y0) * 3 < tallest && (c.x1 - c.x0) * 3 < tallest;
+    // A small picture's dash is hardly bigger than the speckle round it: beside a bar
+    // (the most ink, wider than high), a speck is a component with a third of its ink
+    // or less, under three fifths of its width either way.
+    let bar = comps
+        .iter()
+        .max_by_key(|c| c.ink)
+        .filter(|c| (c.x1 - c.x0) * 2 >= (c.y1 - c.y0) * 3);
+    let beside_bar = |c: &super::scale::Component| {
+        bar.is_some_and(|b| {
+            let side = (c.x1 - c.x0).max(c.y1 - c.y0);
+            c.ink * 3 <= b.ink && side * 5 <= (b.x1 - b.x0) * 3
+        })
+    };
+    let small = |c: &super::scale::Component| {
+        ((c.y1 - c.y0) * 3 < tallest && (c.x1 - c.x0) * 3 < tallest) || beside_bar(c)
+    };
     let big: Vec<_> = comps.iter().filter(|c| !small(c)).collect();
     if big.is_empty() {
         return Some(b);
@@ -191,7 +205,8 @@ pub fn only_specks(bin: &Bin, b: PxBox, glyph: f32) -> bool {
     let speck = glyph / 3.0;
     components_in(bin, b).iter().all(|c| {
         let (w, h) = ((c.x1 - c.x0) as f32, (c.y1 - c.y0) as f32);
-        let bar = w >= h * 1.5 && w >= glyph / 5.0;
+        // A CJK font's hyphen is short: 0.18 of the glyph in Ming/Song faces.
+        let bar = w >= h * 1.5 && w >= glyph / 6.0;
         w < speck && h < speck && !bar
     })
 }

@@ -9,6 +9,8 @@
 
 use std::sync::OnceLock;
 
+use image::GrayImage;
+
 use super::cells::components_in;
 use super::prep::Bin;
 use super::recognise::PxBox;
@@ -179,6 +181,79 @@ impl DigitModel {
         }
         Some(out)
     }
+}
+
+/// Share of a "1"'s own ink that faint ink beside it may reach before the "1" is taken
+/// for what is left of a broken digit (see [`faint_strokes_beside`]).
+/// Measured on 96,000 rendered glyphs of 21 families (`digit_model --check`): of 43
+/// broken digits read as a clear "1" it stops 33, of 9,319 true ones it refuses 12.
+const FAINT_SHARE: f32 = 0.1;
+
+impl DigitModel {
+    /// [`DigitModel::read_number`], refusing a "1" with faint strokes beside it in the
+    /// grey (`gray` at the scale of `bin`): at low resolution the thin strokes of a Ming
+    /// face's 3, 4 or 5 drop out of the binary ink and leave its stem, a clear "1".
+    pub fn read_number_checked(&self, gray: &GrayImage, bin: &Bin, b: PxBox) -> Option<String> {
+        let n = self.read_number(bin, b)?;
+        let glyphs = segment_glyphs(bin, b)?;
+        let broken = n
+            .chars()
+            .zip(&glyphs)
+            .any(|(d, g)| d == '1' && faint_strokes_beside(gray, bin, *g, &glyphs));
+        (!broken).then_some(n)
+    }
+}
+
+/// True when the grey beside glyph `g` (a digit's width either side of its centre,
+/// outside its box, its blur and the other `glyphs`) holds ink darker than a quarter of
+/// the way from paper to the glyph's own ink, amounting to [`FAINT_SHARE`] of its ink:
+/// strokes the binarisation lost. A "1" stands alone in its column of paper.
+pub fn faint_strokes_beside(gray: &GrayImage, bin: &Bin, g: PxBox, glyphs: &[PxBox]) -> bool {
+    let (x0, y0, x1, y1) = g;
+    let (gw, gh) = (gray.width() as usize, gray.height() as usize);
+    if x1 > gw || y1 > gh || x1 <= x0 || y1 <= y0 {
+        return false;
+    }
+    let h = y1 - y0;
+    let (cx, half, halo) = ((x0 + x1) / 2, (h * 9 / 20).max(3), (h / 10).max(2));
+    let (bx0, bx1) = (cx.saturating_sub(half), (cx + half + 1).min(gw));
+    let level = |x: usize, y: usize| gray.get_pixel(x as u32, y as u32).0[0] as f32;
+    let (mut ink_sum, mut ink_n) = (0.0, 0usize);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            if bin.get(x, y) {
+                ink_sum += level(x, y);
+                ink_n += 1;
+            }
+        }
+    }
+    if ink_n == 0 {
+        return false;
+    }
+    let mut band: Vec<f32> = (y0..y1)
+        .flat_map(|y| (bx0..bx1).map(move |x| (x, y)))
+        .map(|(x, y)| level(x, y))
+        .collect();
+    band.sort_by(f32::total_cmp);
+    let paper = band[band.len() * 9 / 10];
+    let ink = ink_sum / ink_n as f32;
+    if paper - ink < 16.0 {
+        return false;
+    }
+    let dark = paper - (paper - ink) / 4.0;
+    let apart = |x: usize| x + halo < x0 || x >= x1 + halo;
+    let in_other = |x: usize, y: usize| {
+        glyphs.iter().any(|o| {
+            *o != g
+                && (o.0.saturating_sub(halo)..o.2 + halo).contains(&x)
+                && (o.1..o.3).contains(&y)
+        })
+    };
+    let faint = (y0..y1)
+        .flat_map(|y| (bx0..bx1).map(move |x| (x, y)))
+        .filter(|&(x, y)| apart(x) && !in_other(x, y) && level(x, y) < dark)
+        .count();
+    faint as f32 > FAINT_SHARE * ink_n as f32
 }
 
 /// The glyph boxes of a one-line number, left to right: the 8-connected components of

@@ -237,7 +237,7 @@ pub(crate) fn confirm_number(
     let own = if minus {
         None
     } else {
-        DigitModel::builtin().and_then(|m| m.read_number(bin, b))
+        DigitModel::builtin().and_then(|m| m.read_number_checked(gray, bin, b))
     };
     if !whole(first) {
         // The engine dropped a digit; what the classifier read is a candidate only.

@@ -467,7 +467,8 @@ fn ocr_grid(
         for (k, &(r, c, b)) in inked.iter().enumerate() {
             let rd = result[k].as_ref();
             let digits = rd.map(|x| (x.digits.0.as_str(), x.digits.1, x.numeric));
-            let own = super::digits::DigitModel::builtin().and_then(|m| m.read_number(bin, b));
+            let own = super::digits::DigitModel::builtin()
+                .and_then(|m| m.read_number_checked(gray, bin, b));
             eprintln!("cell {r},{c} ink {b:?}: digits {digits:?} own {own:?}");
         }
     }
@@ -623,7 +624,7 @@ fn ocr_grid(
             conf = conf.min(rd.digits.1).min(LOW_CONFIDENCE - 0.1);
             // The engine sees nothing in a lone thin "1" at low resolution; what our
             // classifier reads there is a candidate for the sums, never a value.
-            rows[r][c].alternatives = classifier_candidate(bin, b);
+            rows[r][c].alternatives = classifier_candidate(gray, bin, b);
         }
         if text.trim().is_empty() {
             // Ink that no engine read is not a blank cell: a blank reads as zero, and
@@ -657,13 +658,13 @@ fn ocr_grid(
 
 /// The number our digit classifier reads in a cell the engine could not read, when it
 /// reads every glyph of it clearly: a candidate only.
-fn classifier_candidate(bin: &Bin, b: PxBox) -> Vec<String> {
+fn classifier_candidate(gray: &GrayImage, bin: &Bin, b: PxBox) -> Vec<String> {
     let (glyphs, minus) = glyph_count(bin, b);
     if minus {
         return Vec::new();
     }
     super::digits::DigitModel::builtin()
-        .and_then(|m| m.read_number(bin, b))
+        .and_then(|m| m.read_number_checked(gray, bin, b))
         .filter(|n| n.len() == glyphs)
         .into_iter()
         .collect()
@@ -782,13 +783,48 @@ mod tests {
     }
 
     #[test]
+    fn a_short_dash_among_specks_of_its_size_is_a_dash() {
+        // A 120-dpi scan's hyphen (9 × 5, a fifth of a 44-px glyph) with JPEG specks
+        // of 3 × 4 round it, in a 96 × 51 cell.
+        let mut b = Bin::with_rects(
+            96,
+            51,
+            &[
+                (40, 24, 49, 29),
+                (22, 8, 25, 12),
+                (60, 30, 63, 34),
+                (30, 32, 33, 35),
+            ],
+        );
+        let dash = drop_specks(&mut b, (22, 8, 63, 35));
+        assert_eq!(dash, Some((40, 24, 49, 29)));
+        assert!(is_dash_bar(&b, (40, 24, 49, 29), 51));
+        assert!(!only_specks(&b, (40, 24, 49, 29), 44.0));
+    }
+
+    #[test]
     fn what_the_classifier_reads_in_a_cell_the_engine_missed_is_a_candidate() {
         // A lone bar: the engine sees nothing in a thin "1"; the classifier reads it.
         let b = Bin::with_rects(60, 40, &[(28, 10, 32, 30)]);
-        assert_eq!(classifier_candidate(&b, (28, 10, 32, 30)), vec!["1"]);
+        let mut gray = GrayImage::from_pixel(60, 40, Luma([240]));
+        for (x, y, p) in gray.enumerate_pixels_mut() {
+            if b.get(x as usize, y as usize) {
+                p.0[0] = 40;
+            }
+        }
+        assert_eq!(classifier_candidate(&gray, &b, (28, 10, 32, 30)), vec!["1"]);
+        // The faint diagonal and bar of a 4 the binarisation lost: no "1".
+        let mut broken = gray.clone();
+        for k in 0..12u32 {
+            broken.put_pixel(27 - k, 12 + k, Luma([170]));
+            broken.put_pixel(26 - k, 12 + k, Luma([170]));
+            broken.put_pixel(16 + k, 25, Luma([170]));
+            broken.put_pixel(16 + k, 24, Luma([170]));
+        }
+        assert!(classifier_candidate(&broken, &b, (28, 10, 32, 30)).is_empty());
         // A bar before it is a minus sign, which the classifier does not read.
         let b = Bin::with_rects(60, 40, &[(14, 19, 22, 22), (28, 10, 32, 30)]);
-        assert!(classifier_candidate(&b, (14, 10, 32, 30)).is_empty());
+        assert!(classifier_candidate(&gray, &b, (14, 10, 32, 30)).is_empty());
     }
 
     #[test]
