@@ -76,16 +76,11 @@ impl Summary {
         let mut out = self.outcomes.render(self.errors_file.as_deref());
         if !self.skipped_by_rule.is_empty() {
             let n: usize = self.skipped_by_rule.iter().map(|(_, n)| n).sum();
-            let reasons: Vec<String> = self
-                .skipped_by_rule
-                .iter()
-                .map(|(r, n)| format!("{n} {}", r.describe()))
-                .collect();
             let _ = writeln!(
                 out,
                 "skipped {n} file{}: {}\n  → to read one anyway, name it on the command line or use --include GLOB",
                 if n == 1 { "" } else { "s" },
-                reasons.join(", ")
+                SkipCounts::describe(&self.skipped_by_rule)
             );
         }
         if let Some(why) = &self.jsonl_stopped {
@@ -248,9 +243,9 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
     let skipped_by_rule = Arc::new(SkipCounts::default());
     let files = sources::list_inputs(&opts.paths, &listed_paths, &selection, &skipped_by_rule);
     tracing::info!(
-        "{} files to read; skipped by the selection rules: {:?}",
+        "{} paths to read; skipped: {}",
         files.len(),
-        skipped_by_rule.snapshot()
+        SkipCounts::describe(&skipped_by_rule.snapshot())
     );
     let n_files_for_bar = files.len() as u64;
 

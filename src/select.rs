@@ -94,8 +94,19 @@ pub struct SkipCounts {
 }
 
 impl SkipCounts {
-    pub fn add(&self, reason: SkipReason) {
+    /// Counts `path` as skipped (and logs it at debug level).
+    pub fn add(&self, reason: SkipReason, path: &dyn std::fmt::Display) {
+        tracing::debug!(%path, reason = reason.describe(), "skipped");
         self.counts[reason.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// "5 sidecars (*.json, *.tsv, *.md), 1 hidden (name starts with .)"; "" for none.
+    pub fn describe(counts: &[(SkipReason, usize)]) -> String {
+        counts
+            .iter()
+            .map(|(r, n)| format!("{n} {}", r.describe()))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The reasons met, with their counts, in the order of [`SkipReason::ALL`].

@@ -54,7 +54,7 @@ fn list_root(
         selection.judge_file(root, root)
     };
     if let Some(reason) = verdict {
-        skipped.add(reason);
+        skipped.add(reason, &root.display());
         return;
     }
     let meta = match meta {
@@ -72,7 +72,7 @@ fn list_root(
     } else if meta.is_dir() {
         walk_folder(root, selection, skipped, out);
     } else {
-        skipped.add(SkipReason::NotAFile);
+        skipped.add(SkipReason::NotAFile, &root.display());
     }
 }
 
@@ -104,7 +104,7 @@ fn walk_folder(
             };
             match verdict {
                 Some(reason) => {
-                    counts.add(reason);
+                    counts.add(reason, &entry.path().display());
                     false
                 }
                 None => true,
@@ -116,7 +116,7 @@ fn walk_folder(
             Ok(e) => match e.file_type() {
                 Some(t) if t.is_file() => out.push(Listed::File(e.into_path())),
                 Some(t) if t.is_dir() => {}
-                _ => skipped.add(SkipReason::NotAFile),
+                _ => skipped.add(SkipReason::NotAFile, &e.path().display()),
             },
             Err(err) => {
                 let (path, message) = walk_error(&err);
@@ -125,7 +125,7 @@ fn walk_folder(
                 // `.#report.docx` lock is a hidden broken link).
                 let rel = path.strip_prefix(root).unwrap_or(&path);
                 if let Some(reason) = selection.judge_file(rel, &path) {
-                    skipped.add(reason);
+                    skipped.add(reason, &path.display());
                     continue;
                 }
                 out.push(Listed::Failed {
@@ -278,7 +278,8 @@ impl Reader {
             }
             // `__MACOSX/._report.html`, a truth file zipped with its report: not documents.
             if let Some(reason) = self.selection.judge_member(member.name()) {
-                self.skipped.add(reason);
+                self.skipped
+                    .add(reason, &format_args!("{shown}!{}", member.name()));
                 continue;
             }
             let name = format!("{shown}!{}", member.name());
