@@ -35,15 +35,17 @@ static VALUE_KEY: Lazy<Regex> = Lazy::new(|| {
     Regex::new(r"\b(active|requests|appeals)/[a-z_.]+/[a-z_]+\b")
         .unwrap_or_else(|_| unreachable!("static regex"))
 });
-static NUMBER: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"\d+(\.\d+)?").unwrap_or_else(|_| unreachable!("static regex")));
+/// A number standing alone (not the 8 of UTF-8 or the 18030 of gb18030).
+static NUMBER: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"(^|[^A-Za-z0-9_+.\-])\d+(\.\d+)?").unwrap_or_else(|_| unreachable!("static regex"))
+});
 
 /// The reason an error gives, with what differs between documents taken out (value keys,
 /// numbers), so that "requests/new/business: the cell could not be read" and the same
 /// about another cell fall into one group.
 pub fn normalise(message: &str) -> String {
     let text = VALUE_KEY.replace_all(message.trim(), "<key>");
-    let text = NUMBER.replace_all(&text, "N");
+    let text = NUMBER.replace_all(&text, "${1}N");
     let mut out: String = text.chars().take(REASON_CHARS).collect();
     if text.chars().nth(REASON_CHARS).is_some() {
         out.push('…');
@@ -217,5 +219,9 @@ mod tests {
         assert!(text.contains("partial 2 documents"), "{text}");
         assert!(!text.contains("ok.docx"));
         assert_eq!(normalise("file is 300 MB"), "file is N MB");
+        assert_eq!(
+            normalise("3 bytes that are not valid UTF-8 (or gb18030), 0.5 (N)"),
+            "N bytes that are not valid UTF-8 (or gb18030), N (N)"
+        );
     }
 }
