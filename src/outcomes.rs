@@ -13,7 +13,7 @@ const PATHS_SHOWN: usize = 3;
 /// Reasons shown per status, most frequent first.
 const REASONS_SHOWN: usize = 8;
 /// A reason is cut to this many characters in the summary.
-const REASON_CHARS: usize = 150;
+const REASON_CHARS: usize = 200;
 
 /// Documents that share one reason (their first error, normalised).
 #[derive(Debug, Clone)]
@@ -165,7 +165,7 @@ impl Outcomes {
                 ),
                 None => writeln!(
                     out,
-                    "every failed or partial document with its reasons: --errors FILE"
+                    "every failed or partial document with its reasons: run with --errors FILE"
                 ),
             };
         }

@@ -78,9 +78,15 @@ impl Summary {
             let n: usize = self.skipped_by_rule.iter().map(|(_, n)| n).sum();
             let _ = writeln!(
                 out,
-                "skipped {n} file{}: {}\n  → to read one anyway, name it on the command line or use --include GLOB",
-                if n == 1 { "" } else { "s" },
-                SkipCounts::describe(&self.skipped_by_rule)
+                "skipped {n} file{}, by rule:",
+                if n == 1 { "" } else { "s" }
+            );
+            for (reason, n) in &self.skipped_by_rule {
+                let _ = writeln!(out, "  {n:>4} × {}", reason.describe());
+            }
+            let _ = writeln!(
+                out,
+                "         → to read one anyway, name it on the command line or use --include GLOB"
             );
         }
         if let Some(why) = &self.jsonl_stopped {

@@ -93,7 +93,7 @@ fn samples_into_sqlite_and_jsonl_then_rerun_skips() {
     let summary = String::from_utf8_lossy(&o.stderr);
     assert!(summary.contains("10 already stored"), "{summary}");
     assert!(
-        summary.contains("skipped 10 files: 10 sidecars"),
+        summary.contains("skipped 10 files, by rule:\n    10 × sidecars"),
         "{summary}"
     );
     let again = read_jsonl(&out2);
@@ -392,10 +392,10 @@ fn a_messy_folder_gives_records_only_for_its_documents() {
     // The zip's truth file, .DS_Store and __MACOSX twin are counted with the folder's;
     // the database (with its -wal/-shm files, as SQLite keeps them) is our own output.
     for counted in [
-        "4 sidecars (*.json, *.tsv, *.md)",
-        "2 hidden (name starts with .)",
-        "5 OS files (.DS_Store, Thumbs.db, __MACOSX, ._*)",
-        "2 office lock files (~$*, .~lock.*#)",
+        "   4 × sidecars (*.json, *.tsv, *.md)",
+        "   2 × hidden (name starts with .)",
+        "   5 × OS files (.DS_Store, Thumbs.db, __MACOSX, ._*)",
+        "   2 × office lock files (~$*, .~lock.*#)",
         "our own output (database, JSONL, errors file)",
     ] {
         assert!(summary.contains(counted), "{counted}: {summary}");
