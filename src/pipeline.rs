@@ -439,7 +439,8 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
         } else {
             "nothing else to write (--no-db): the run stops"
         };
-        tracing::warn!("JSONL output stopped after {written} records: {what}; {rest}");
+        let records = if written == 1 { "record" } else { "records" };
+        tracing::warn!("JSONL output stopped after {written} {records}: {what}; {rest}");
         summary.jsonl_stopped = Some(what);
     };
     loop {
