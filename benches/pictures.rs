@@ -51,6 +51,8 @@ fn stats(name: &str, mut ms: Vec<f64>) {
 }
 
 fn main() {
+    // NB_OCR_TRACE=1 / RUST_LOG show the picture reader's trace here too.
+    nianbao::logging::init(0);
     nianbao::ocr::limit_openmp_threads();
     let args: Vec<String> = std::env::args()
         .skip(1)

@@ -4,6 +4,8 @@ use nianbao::document::Block;
 use nianbao::formats;
 
 fn main() {
+    // NB_OCR_TRACE=1 / RUST_LOG show the picture reader's trace here too.
+    nianbao::logging::init(0);
     let mut engine = nianbao::ocr::LazyEngine::new();
     for path in std::env::args().skip(1) {
         let bytes = match std::fs::read(&path) {

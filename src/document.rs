@@ -48,6 +48,9 @@ pub struct Document {
     /// Whether text blocks were read by OCR (a scanned page's lines): metadata read from
     /// them may hold misread characters and is checked before it is believed.
     pub ocr_text: bool,
+    /// What decoding had to repair (bytes of a damaged text file replaced); the record
+    /// lists them among its errors (stage `decode`).
+    pub decode_warnings: Vec<String>,
 }
 
 impl Document {

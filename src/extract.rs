@@ -112,6 +112,9 @@ pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Recor
         );
         return rec;
     }
+    for w in &doc.decode_warnings {
+        rec.error("decode", w.clone());
+    }
     for d in &meta.doubts {
         rec.error("interpret", d.clone());
     }

@@ -1,11 +1,30 @@
 //! The `nianbao` command line: a thin layer over the library.
 
-use clap::{Parser, Subcommand};
+use clap::{ArgAction, Parser, Subcommand};
 use nianbao::config::Config;
 use nianbao::pipeline::{self, RunOptions};
 use nianbao::template::Templates;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+const EXTRACT_HELP: &str = "\
+What is read:
+  Folders are walked recursively (symbolic links followed); .zip archives are read member
+  by member. Skipped by default, and counted in the summary: hidden files and folders,
+  OS files (.DS_Store, Thumbs.db, desktop.ini, __MACOSX/, ._*), office lock files (~$*,
+  .~lock.*#), sidecars (*.json, *.tsv, *.md) and this run's own outputs (the database and
+  its -wal/-shm/-journal files, the JSONL and errors files). .gitignore files are not
+  obeyed. A path named on the command line is always read unless --exclude matches it.
+  A glob without '/' matches file names; one with '/' the path below the folder given.
+
+Exit status:
+  0  the run finished (documents that failed have failed records; see the summary)
+  1  with --strict: the run finished and at least one document failed
+  2  the run could not proceed: bad options or configuration, the database cannot be
+     opened or written, an output file cannot be created or was left incomplete
+
+Logging: -v (info), -vv (debug), -vvv (trace), or RUST_LOG (e.g. RUST_LOG=nianbao=debug);
+NB_OCR_TRACE=1 traces the picture reader (RUST_LOG=nianbao::ocr=trace).";
 
 #[derive(Parser)]
 #[command(
@@ -21,10 +40,22 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Extract records from report files, folders (walked recursively) and .zip archives.
+    #[command(after_help = EXTRACT_HELP)]
     Extract {
         /// Files or folders to read.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "files_from")]
         paths: Vec<PathBuf>,
+        /// Also read the paths listed in FILE, one a line (`-`: stdin); they are judged by
+        /// the skip rules like files found in a folder.
+        #[arg(long, value_name = "FILE")]
+        files_from: Option<PathBuf>,
+        /// Read only files matching GLOB (repeatable); a match is read even where a default
+        /// rule would skip it. Zip archives are read and their members judged.
+        #[arg(long, value_name = "GLOB")]
+        include: Vec<String>,
+        /// Skip files and folders matching GLOB (repeatable), named ones too.
+        #[arg(long, value_name = "GLOB")]
+        exclude: Vec<String>,
         /// SQLite database to write (created if missing).
         #[arg(long, default_value = "nianbao.sqlite")]
         db: PathBuf,
@@ -34,6 +65,10 @@ enum Command {
         /// Also write one JSON record per document to FILE (`-` for stdout).
         #[arg(long, value_name = "FILE")]
         jsonl: Option<PathBuf>,
+        /// Write every failed or partial document with its reasons to FILE, one JSON
+        /// object a line: path, sha256, status, errors.
+        #[arg(long, value_name = "FILE")]
+        errors: Option<PathBuf>,
         /// Run configuration (default: ./pipeline.toml when present, else built-in defaults).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
@@ -46,9 +81,12 @@ enum Command {
         /// No progress output; only the summary.
         #[arg(long, short = 'q')]
         quiet: bool,
-        /// Exit non-zero when any document failed.
+        /// Exit with status 1 when any document failed.
         #[arg(long)]
         strict: bool,
+        /// More log output on stderr: -v info, -vv debug, -vvv trace (RUST_LOG overrides).
+        #[arg(long, short = 'v', action = ArgAction::Count)]
+        verbose: u8,
     },
 }
 
@@ -58,15 +96,21 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Extract {
             paths,
+            files_from,
+            include,
+            exclude,
             db,
             no_db,
             jsonl,
+            errors,
             config,
             jobs,
             force,
             quiet,
             strict,
+            verbose,
         } => {
+            nianbao::logging::init(verbose);
             let run = || -> anyhow::Result<pipeline::Summary> {
                 let config = match &config {
                     Some(p) => Config::load(p)?,
@@ -81,8 +125,12 @@ fn main() -> ExitCode {
                 };
                 pipeline::run(RunOptions {
                     paths,
+                    files_from,
+                    include,
+                    exclude,
                     db: (!no_db).then_some(db),
                     jsonl,
+                    errors,
                     force,
                     quiet,
                     config: config.resolved(jobs),
@@ -91,20 +139,10 @@ fn main() -> ExitCode {
             };
             match run() {
                 Ok(s) => {
-                    eprintln!(
-                        "{} documents: {} ok, {} partial, {} failed, {} skipped (already stored); \
-                         {} failed checks in {} documents; {:.1} s, {:.0} docs/s",
-                        s.documents,
-                        s.ok,
-                        s.partial,
-                        s.failed,
-                        s.skipped,
-                        s.checks_failed,
-                        s.documents_with_failed_checks,
-                        s.elapsed.as_secs_f64(),
-                        s.docs_per_second()
-                    );
-                    if strict && s.failed > 0 {
+                    eprint!("{}", s.render());
+                    if s.output_error.is_some() {
+                        ExitCode::from(2)
+                    } else if strict && s.failed > 0 {
                         ExitCode::from(1)
                     } else {
                         ExitCode::SUCCESS

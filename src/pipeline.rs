@@ -6,9 +6,11 @@ use crate::config::Config;
 use crate::document::Document;
 use crate::extract::{self, guarded, Decoded};
 use crate::ocr::LazyEngine;
+use crate::outcomes::Outcomes;
 use crate::record::{Record, Source, Status};
-use crate::sinks::{JsonlSink, SqliteSink};
-use crate::sources::{self, ReadItem};
+use crate::select::{Selection, SkipCounts, SkipReason};
+use crate::sinks::{ErrorsSink, JsonlSink, SqliteSink};
+use crate::sources::{self, Listed, ReadItem, Reader};
 use crate::template::Templates;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -20,10 +22,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub struct RunOptions {
+    /// Paths named on the command line: read whatever the default skip rules say.
     pub paths: Vec<PathBuf>,
+    /// `--files-from`: a file listing paths one per line (`-` for stdin); they are judged
+    /// by the skip rules like files met in a folder.
+    pub files_from: Option<PathBuf>,
+    /// `--include` / `--exclude` globs (see [`crate::select`]).
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
     /// The SQLite database; `None` writes no database.
     pub db: Option<PathBuf>,
     pub jsonl: Option<PathBuf>,
+    /// `--errors`: every failed or partial document with its reasons, as JSON lines.
+    pub errors: Option<PathBuf>,
     /// Re-extract documents already stored (by content sha256).
     pub force: bool,
     pub quiet: bool,
@@ -31,7 +42,7 @@ pub struct RunOptions {
     pub templates: Templates,
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct Summary {
     pub documents: usize,
     pub ok: usize,
@@ -39,12 +50,71 @@ pub struct Summary {
     pub failed: usize,
     /// Already in the database (same sha256), not extracted again.
     pub skipped: usize,
+    /// Of those, stored as partial by an earlier run (listed among the partial ones).
+    pub skipped_partial: usize,
     pub checks_failed: usize,
     pub documents_with_failed_checks: usize,
     pub elapsed: Duration,
+    /// Files the selection rules left out, per reason.
+    pub skipped_by_rule: Vec<(SkipReason, usize)>,
+    /// Failed and partial documents by reason.
+    pub outcomes: Outcomes,
+    /// Why the JSONL output stopped early (a closed pipe), if it did.
+    pub jsonl_stopped: Option<String>,
+    /// An output that could not be written in full (the JSONL file's disk filled up, the
+    /// errors file): the run finished, but what it wrote is incomplete.
+    pub output_error: Option<String>,
+    /// Where `--errors` wrote its list.
+    pub errors_file: Option<String>,
 }
 
 impl Summary {
+    /// The end-of-run report for stderr: failed and partial documents by reason, what the
+    /// selection skipped, outputs that stopped early, and the totals as the last line.
+    pub fn render(&self) -> String {
+        use std::fmt::Write;
+        let mut out = self.outcomes.render(self.errors_file.as_deref());
+        if !self.skipped_by_rule.is_empty() {
+            let n: usize = self.skipped_by_rule.iter().map(|(_, n)| n).sum();
+            let _ = writeln!(
+                out,
+                "skipped {n} file{}, by rule:",
+                if n == 1 { "" } else { "s" }
+            );
+            for (reason, n) in &self.skipped_by_rule {
+                let _ = writeln!(out, "  {n:>4} × {}", reason.describe());
+            }
+            let _ = writeln!(
+                out,
+                "         → to read one anyway, name it on the command line or use --include GLOB"
+            );
+        }
+        if let Some(why) = &self.jsonl_stopped {
+            let _ = writeln!(out, "JSONL output stopped early: {why}");
+        }
+        if let Some(e) = &self.output_error {
+            let _ = writeln!(out, "incomplete output: {e}");
+        }
+        let stored = match self.skipped_partial {
+            0 => format!("{} already stored", self.skipped),
+            p => format!("{} already stored ({p} of them partial)", self.skipped),
+        };
+        let _ = writeln!(
+            out,
+            "{} documents: {} ok, {} partial, {} failed, {stored}; \
+             {} failed checks in {} documents; {:.1} s, {:.0} docs/s",
+            self.documents,
+            self.ok,
+            self.partial,
+            self.failed,
+            self.checks_failed,
+            self.documents_with_failed_checks,
+            self.elapsed.as_secs_f64(),
+            self.docs_per_second()
+        );
+        out
+    }
+
     pub fn docs_per_second(&self) -> f64 {
         let s = self.elapsed.as_secs_f64();
         if s > 0.0 {
@@ -61,6 +131,7 @@ enum Work<T> {
     /// Stored already: passed through to the writer, which may re-emit it to JSONL.
     Skipped {
         sha256: String,
+        path: String,
     },
 }
 
@@ -127,11 +198,10 @@ where
 }
 
 /// Runs the whole job; returns the summary, or an error only when the run itself cannot
-/// go on (no inputs, the database cannot be written). Per-document problems are records.
+/// go on (a bad glob, an unreadable `--files-from`, the database cannot be opened or
+/// written). Per-document and per-path problems are records.
 pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
     let start = Instant::now();
-    let files = sources::list_files(&opts.paths).map_err(|e| anyhow::anyhow!(e))?;
-    let n_files_for_bar = files.len() as u64;
     let cfg = opts.config.clone();
     let stages = &cfg.stages;
 
@@ -153,13 +223,44 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
         ),
         None => None,
     };
+    let mut errors_out = match &opts.errors {
+        Some(p) => Some(
+            ErrorsSink::create(p)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
+        ),
+        None => None,
+    };
+
+    // What this run writes is never read as input.
+    let mut outputs: Vec<PathBuf> = opts
+        .db
+        .as_deref()
+        .map(Selection::database_files)
+        .unwrap_or_default();
+    outputs.extend(opts.jsonl.iter().filter(|p| p.as_os_str() != "-").cloned());
+    outputs.extend(opts.errors.iter().cloned());
+    let selection = Arc::new(
+        Selection::new(&opts.include, &opts.exclude, &outputs).map_err(|e| anyhow::anyhow!(e))?,
+    );
+    let listed_paths = match &opts.files_from {
+        Some(f) => read_path_list(f)?,
+        None => Vec::new(),
+    };
+    let skipped_by_rule = Arc::new(SkipCounts::default());
+    let files = sources::list_inputs(&opts.paths, &listed_paths, &selection, &skipped_by_rule);
+    tracing::info!(
+        "{} paths to read; skipped: {}",
+        files.len(),
+        SkipCounts::describe(&skipped_by_rule.snapshot())
+    );
+    let n_files_for_bar = files.len() as u64;
 
     let counters = Arc::new(StageCounters::default());
     let templates = Arc::new(opts.templates.clone());
     let cap = stages.channel_capacity;
 
     // read: paths → bytes (archives expand to several documents)
-    let (path_tx, path_rx) = bounded::<PathBuf>(cap * stages.read);
+    let (path_tx, path_rx) = bounded::<Listed>(cap * stages.read);
     let (read_tx, read_rx) = bounded::<Work<ReadItem>>(cap * stages.decode);
     let (dec_tx, dec_rx) = bounded::<Work<Decoded>>(cap * stages.recognise);
     let (rec_tx, rec_rx) = bounded::<Work<Decoded>>(cap * stages.interpret);
@@ -175,30 +276,49 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
     });
     let mut handles = Vec::new();
     {
-        let (max_file, max_member) = (cfg.limits.max_file_mb << 20, cfg.limits.max_member_mb << 20);
+        let reader = Arc::new(Reader {
+            max_file: cfg.limits.max_file_mb << 20,
+            max_member: cfg.limits.max_member_mb << 20,
+            selection: Arc::clone(&selection),
+            skipped: Arc::clone(&skipped_by_rule),
+        });
         for i in 0..stages.read {
-            let (rx, tx, known, counters) = (
+            let (rx, tx, known, counters, reader) = (
                 path_rx.clone(),
                 read_tx.clone(),
                 Arc::clone(&known),
                 Arc::clone(&counters),
+                Arc::clone(&reader),
             );
             handles.push(
                 std::thread::Builder::new()
                     .name(format!("read-{i}"))
                     .spawn(move || {
-                        for path in rx {
+                        // Set when the writer has stopped: reading on would be wasted.
+                        let mut stopped = false;
+                        for listed in rx {
                             let mut emit = |item: ReadItem| {
                                 counters.read.fetch_add(1, Ordering::Relaxed);
                                 let work = match item {
                                     ReadItem::Input(inp) if known.contains(&inp.sha256) => {
-                                        Work::Skipped { sha256: inp.sha256 }
+                                        Work::Skipped {
+                                            sha256: inp.sha256,
+                                            path: inp.path,
+                                        }
                                     }
                                     other => Work::Doc(other),
                                 };
-                                let _ = tx.send(work);
+                                stopped |= tx.send(work).is_err();
                             };
-                            sources::read_path(&path, max_file, max_member, &mut emit);
+                            match listed {
+                                Listed::File(path) => reader.read(&path, &mut emit),
+                                Listed::Failed { path, message } => {
+                                    emit(ReadItem::Unreadable { path, message })
+                                }
+                            }
+                            if stopped {
+                                break;
+                            }
                         }
                     })?,
             );
@@ -226,7 +346,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
                         source, "read", message,
                     ))))
                 }
-                Work::Skipped { sha256 } => Work::Skipped { sha256 },
+                Work::Skipped { sha256, path } => Work::Skipped { sha256, path },
             };
             c.decoded.fetch_add(1, Ordering::Relaxed);
             out
@@ -260,7 +380,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
                     Work::Doc(interpret_guarded(source, doc, &t))
                 }
                 Work::Doc(Decoded::Failed(rec)) => Work::Doc(*rec),
-                Work::Skipped { sha256 } => Work::Skipped { sha256 },
+                Work::Skipped { sha256, path } => Work::Skipped { sha256, path },
             };
             c.interpreted.fetch_add(1, Ordering::Relaxed);
             out
@@ -281,7 +401,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
                     }
                     Work::Doc(rec)
                 }
-                Work::Skipped { sha256 } => Work::Skipped { sha256 },
+                Work::Skipped { sha256, path } => Work::Skipped { sha256, path },
             };
             c.checked.fetch_add(1, Ordering::Relaxed);
             out
@@ -290,7 +410,10 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
 
     // write: this thread, so the database connection never crosses threads.
     let progress = Progress::new(opts.quiet, Arc::clone(&counters), n_files_for_bar);
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        errors_file: opts.errors.as_ref().map(|p| p.display().to_string()),
+        ..Summary::default()
+    };
     let mut batch: Vec<Record> = Vec::with_capacity(cfg.sqlite.batch);
     let mut result: anyhow::Result<()> = Ok(());
     let flush = |batch: &mut Vec<Record>, db: &mut Option<SqliteSink>| -> anyhow::Result<()> {
@@ -300,6 +423,25 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
         }
         batch.clear();
         Ok(())
+    };
+    // A JSONL write that fails closes the JSONL output: said once, and the batch goes on
+    // into the database (a reader such as `head -1` that went away is no error of ours).
+    let has_db = db.is_some();
+    let jsonl_failed = |e: std::io::Error, written: usize, summary: &mut Summary| {
+        let what = if e.kind() == std::io::ErrorKind::BrokenPipe {
+            "its reader closed the pipe".to_string()
+        } else {
+            summary.output_error = Some(format!("writing JSONL: {e}"));
+            e.to_string()
+        };
+        let rest = if has_db {
+            "the run goes on into the database"
+        } else {
+            "nothing else to write (--no-db): the run stops"
+        };
+        let records = if written == 1 { "record" } else { "records" };
+        tracing::warn!("JSONL output stopped after {written} {records}: {what}; {rest}");
+        summary.jsonl_stopped = Some(what);
     };
     loop {
         let first = match chk_rx.recv_timeout(Duration::from_millis(200)) {
@@ -321,12 +463,23 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
         for w in items {
             summary.documents += 1;
             match w {
-                Work::Skipped { sha256 } => {
+                Work::Skipped { sha256, path } => {
                     summary.skipped += 1;
-                    if let (Some(j), Some(db)) = (jsonl.as_mut(), db.as_ref()) {
+                    let Some(db) = db.as_ref() else { continue };
+                    if let Some(j) = jsonl.as_mut().filter(|j| j.closed().is_none()) {
                         if let Ok(Some(json)) = db.record_json(&sha256) {
                             if let Err(e) = j.write_raw(&json) {
-                                result = Err(anyhow::anyhow!("writing JSONL: {e}"));
+                                jsonl_failed(e, j.written(), &mut summary);
+                            }
+                        }
+                    }
+                    // A partial document stored by an earlier run is still partial.
+                    if let Ok(Some((status, errors))) = db.stored_problems(&sha256) {
+                        summary.skipped_partial += usize::from(status == Status::Partial);
+                        summary.outcomes.add(status, &path, &errors);
+                        if let Some(out) = errors_out.as_mut() {
+                            if let Err(e) = out.write(&path, &sha256, status, &errors) {
+                                result = Err(anyhow::anyhow!("writing the errors file: {e}"));
                             }
                         }
                     }
@@ -340,10 +493,25 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
                     let nf = rec.checks_failed();
                     summary.checks_failed += nf;
                     summary.documents_with_failed_checks += usize::from(nf > 0);
+                    summary
+                        .outcomes
+                        .add(rec.status, &rec.source.path, &rec.errors);
+                    tracing::debug!(
+                        path = %rec.source.path,
+                        status = rec.status.as_str(),
+                        errors = rec.errors.len(),
+                        "extracted"
+                    );
                     progress.document(&rec);
-                    if let Some(j) = jsonl.as_mut() {
+                    if let Some(j) = jsonl.as_mut().filter(|j| j.closed().is_none()) {
                         if let Err(e) = j.write(&rec) {
-                            result = Err(anyhow::anyhow!("writing JSONL: {e}"));
+                            jsonl_failed(e, j.written(), &mut summary);
+                        }
+                    }
+                    if let Some(out) = errors_out.as_mut() {
+                        let (p, sha) = (&rec.source.path, &rec.source.sha256);
+                        if let Err(e) = out.write(p, sha, rec.status, &rec.errors) {
+                            result = Err(anyhow::anyhow!("writing the errors file: {e}"));
                         }
                     }
                     batch.push(rec);
@@ -355,7 +523,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
                 result = Err(e);
             }
         }
-        if result.is_err() {
+        if result.is_err() || (db.is_none() && summary.jsonl_stopped.is_some()) {
             break;
         }
         progress.tick(&summary);
@@ -369,12 +537,43 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
         result = flush(&mut batch, &mut db);
     }
     if let Some(j) = jsonl.as_mut() {
-        j.flush()?;
+        if let Err(e) = j.flush() {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                summary
+                    .jsonl_stopped
+                    .get_or_insert_with(|| "its reader closed the pipe".into());
+            } else {
+                summary.output_error = Some(format!("writing JSONL: {e}"));
+            }
+        }
+    }
+    if let Some(out) = errors_out.as_mut() {
+        if let Err(e) = out.flush() {
+            summary.output_error = Some(format!("writing the errors file: {e}"));
+        }
     }
     result?;
+    summary.skipped_by_rule = skipped_by_rule.snapshot();
     summary.elapsed = start.elapsed();
     progress.finish(&summary);
     Ok(summary)
+}
+
+/// The paths of `--files-from`: one a line (`-`: stdin), blank lines ignored.
+fn read_path_list(file: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+            .map_err(|e| anyhow::anyhow!("reading the path list from stdin: {e}"))?
+    } else {
+        std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("reading the path list {}: {e}", file.display()))?
+    };
+    Ok(text
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty())
+        .map(PathBuf::from)
+        .collect())
 }
 
 fn interpret_guarded(source: Source, doc: Document, templates: &Templates) -> Record {
@@ -421,6 +620,7 @@ impl Progress {
                 ProgressStyle::with_template("  {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
+            crate::logging::set_progress_bars(Some(multi.clone()));
             ProgressMode::Bars {
                 _multi: multi,
                 main,
@@ -466,7 +666,7 @@ impl Progress {
                     self.last_line.set(Instant::now());
                     let secs = self.start.elapsed().as_secs_f64().max(1e-9);
                     eprintln!(
-                        "{} documents ({} ok, {} partial, {} failed, {} skipped), {:.0} docs/s; {}",
+                        "{} documents ({} ok, {} partial, {} failed, {} already stored), {:.0} docs/s; {}",
                         s.documents,
                         s.ok,
                         s.partial,
@@ -485,7 +685,7 @@ impl Progress {
                 main.set_position(s.documents as u64);
                 let secs = self.start.elapsed().as_secs_f64().max(1e-9);
                 main.set_message(format!(
-                    "{:.0} docs/s  {} ok, {} partial, {} failed, {} skipped",
+                    "{:.0} docs/s  {} ok, {} partial, {} failed, {} stored",
                     s.documents as f64 / secs,
                     s.ok,
                     s.partial,
@@ -503,6 +703,14 @@ impl Progress {
             self.tick(s);
             stages.finish_and_clear();
             main.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let ProgressMode::Bars { .. } = self.mode {
+            crate::logging::set_progress_bars(None);
         }
     }
 }

@@ -574,6 +574,7 @@ fn build_document(units: &[u16], fcs: &[u32], papx: Option<&PapxIndex>) -> Docum
         title_hint: None,
         problems: Vec::new(),
         ocr_text: false,
+        decode_warnings: Vec::new(),
     }
 }
 

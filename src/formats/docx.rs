@@ -207,6 +207,7 @@ fn decode_inner(bytes: &[u8]) -> Result<Document, DecodeError> {
         title_hint,
         problems: Vec::new(),
         ocr_text: false,
+        decode_warnings: Vec::new(),
     })
 }
 

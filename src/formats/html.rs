@@ -66,6 +66,7 @@ pub fn decode_html(bytes: &[u8]) -> Result<Document, DecodeError> {
         title_hint,
         problems: Vec::new(),
         ocr_text: false,
+        decode_warnings: Vec::new(),
     })
 }
 

@@ -82,6 +82,8 @@ pub fn sniff(name: &str, bytes: &[u8]) -> Format {
         || head.starts_with(&[0xFF, 0xD8, 0xFF])
         || head.starts_with(b"II*\0")
         || head.starts_with(b"MM\0*")
+        || head.starts_with(b"GIF87a")
+        || head.starts_with(b"GIF89a")
         || (head.starts_with(b"BM") && matches!(ext.as_str(), "bmp" | "dib"))
     {
         return Format::Image;
@@ -92,7 +94,7 @@ pub fn sniff(name: &str, bytes: &[u8]) -> Format {
         "txt" | "text" => return Format::Text,
         "pdf" => return Format::Pdf,
         "doc" => return Format::Doc,
-        "png" | "jpg" | "jpeg" | "tif" | "tiff" | "bmp" => return Format::Image,
+        "png" | "jpg" | "jpeg" | "tif" | "tiff" | "bmp" | "gif" => return Format::Image,
         "zip" => return Format::Zip,
         _ => {}
     }
@@ -105,6 +107,11 @@ pub fn sniff(name: &str, bytes: &[u8]) -> Format {
     }
     Format::Unknown
 }
+
+/// What an unsupported file is told: every type nianbao reads.
+pub const UNSUPPORTED: &str = "unsupported file type: nianbao reads .docx, .doc, .pdf, \
+     .html/.htm, .txt, pictures (.png, .jpg/.jpeg, .tif/.tiff, .bmp, .gif) and .zip \
+     archives of them";
 
 /// Decodes a file of a document format. Formats without a decoder yet get a clear error.
 pub fn decode(format: Format, bytes: &[u8]) -> Result<Document, DecodeError> {
@@ -128,8 +135,27 @@ pub fn decode(format: Format, bytes: &[u8]) -> Result<Document, DecodeError> {
         Format::Zip => Err(DecodeError::new(
             "a zip archive that is not a DOCX: archives are expanded only when given as .zip",
         )),
-        Format::Unknown => Err(DecodeError::new(
-            "unsupported file type: expected .docx, .doc, .html/.htm, .txt or .pdf (or a .zip of them)",
-        )),
+        Format::Unknown => Err(DecodeError::new(UNSUPPORTED)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gif_pictures_are_pictures_and_the_unsupported_message_names_every_type() {
+        assert_eq!(sniff("table.gif", b"GIF89a\x01\x00"), Format::Image);
+        assert_eq!(sniff("table", b"GIF87a\x01\x00"), Format::Image);
+        let message = decode(Format::Unknown, b"x")
+            .map(|_| ())
+            .unwrap_err()
+            .message;
+        for ext in [
+            ".docx", ".doc", ".pdf", ".html", ".txt", ".png", ".jpg", ".tif", ".bmp", ".gif",
+            ".zip",
+        ] {
+            assert!(message.contains(ext), "{ext} missing from {message:?}");
+        }
     }
 }

@@ -18,41 +18,101 @@ static ARTEFACT: Lazy<Regex> = Lazy::new(|| {
 });
 
 /// Decodes text bytes (UTF-8, UTF-16 with BOM, or GB18030) into the document model.
+/// A few damaged bytes do not lose the document: they are replaced by U+FFFD and the
+/// document says how many in `decode_warnings`.
 pub fn decode_text(bytes: &[u8]) -> Result<Document, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::new("empty text file (0 bytes)"));
     }
-    let text = decode_charset(bytes)?;
-    let text = ARTEFACT.replace_all(&text, "");
+    let decoded = decode_charset(bytes)?;
+    let text = ARTEFACT.replace_all(&decoded.text, "");
     let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let decode_warnings = match decoded.replaced {
+        0 => Vec::new(),
+        n => {
+            let (bytes, are, were, them) = match n {
+                1 => ("byte", "is", "was", "it"),
+                _ => ("bytes", "are", "were", "them"),
+            };
+            vec![format!(
+                "{n} {bytes} that {are} not valid {} {were} replaced by U+FFFD (\u{fffd}); \
+                 the text around {them} may read wrong",
+                decoded.encoding.name()
+            )]
+        }
+    };
     Ok(Document {
         blocks: blocks_from_lines(&lines),
         title_hint: None,
         problems: Vec::new(),
         ocr_text: false,
+        decode_warnings,
     })
 }
 
-fn decode_charset(bytes: &[u8]) -> Result<String, DecodeError> {
-    let (enc, bom_len) = encoding_rs::Encoding::for_bom(bytes).unwrap_or((encoding_rs::UTF_8, 0));
-    let body = &bytes[bom_len..];
-    let text = if enc == encoding_rs::UTF_8 {
-        match std::str::from_utf8(body) {
-            Ok(s) => s.to_string(),
-            Err(_) => {
-                let (s, _, had_errors) = encoding_rs::GB18030.decode(body);
-                if had_errors {
+/// Text as decoded, with its encoding and the count of bytes replaced by U+FFFD.
+struct Decoded {
+    text: String,
+    encoding: &'static encoding_rs::Encoding,
+    replaced: usize,
+}
+
+/// Decodes `body` as `encoding`, every malformed byte sequence replaced by U+FFFD and
+/// its bytes counted.
+fn decode_counting(encoding: &'static encoding_rs::Encoding, body: &[u8]) -> Decoded {
+    use encoding_rs::DecoderResult;
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let mut text = String::with_capacity(body.len() + body.len() / 2 + 16);
+    let (mut src, mut replaced) = (body, 0usize);
+    loop {
+        let (result, read) = decoder.decode_to_string_without_replacement(src, &mut text, true);
+        src = &src[read..];
+        match result {
+            DecoderResult::InputEmpty => break,
+            DecoderResult::OutputFull => text.reserve(src.len() * 3 + 16),
+            DecoderResult::Malformed(bad, _) => {
+                replaced += usize::from(bad);
+                text.push('\u{fffd}');
+            }
+        }
+    }
+    Decoded {
+        text,
+        encoding,
+        replaced,
+    }
+}
+
+/// A file is damaged UTF-8 when its valid non-ASCII bytes outnumber the invalid ones ten
+/// to one: GB18030 text read as UTF-8 forms hardly any valid multi-byte sequence, UTF-8
+/// text with a few bad bytes almost nothing else.
+const UTF8_VALID_PER_BAD: usize = 10;
+/// The same for GB18030 (1 in 100): it accepts most byte pairs, so damage shows less.
+const GB18030_DAMAGE_LIMIT: usize = 100;
+
+fn decode_charset(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    let decoded = match encoding_rs::Encoding::for_bom(bytes) {
+        // A byte order mark says what the text is: damage in it is only damage.
+        Some((enc, bom_len)) => decode_counting(enc, &bytes[bom_len..]),
+        None => {
+            let non_ascii = bytes.iter().filter(|b| !b.is_ascii()).count();
+            let utf8 = decode_counting(encoding_rs::UTF_8, bytes);
+            let valid = non_ascii.saturating_sub(utf8.replaced);
+            if utf8.replaced == 0 || utf8.replaced * UTF8_VALID_PER_BAD <= valid {
+                utf8
+            } else {
+                let gb = decode_counting(encoding_rs::GB18030, bytes);
+                if gb.replaced * GB18030_DAMAGE_LIMIT > non_ascii {
                     return Err(DecodeError::new(
                         "not a text file: bytes are neither UTF-8 nor GB18030",
                     ));
                 }
-                s.into_owned()
+                gb
             }
         }
-    } else {
-        enc.decode(body).0.into_owned()
     };
-    let controls = text
+    let controls = decoded
+        .text
         .chars()
         .take(4096)
         .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}'))
@@ -60,7 +120,7 @@ fn decode_charset(bytes: &[u8]) -> Result<String, DecodeError> {
     if controls > 8 {
         return Err(DecodeError::new("not a text file: binary data"));
     }
-    Ok(text)
+    Ok(decoded)
 }
 
 /// What a line is, as far as tables go.
@@ -268,6 +328,32 @@ fn read_row_table(lines: &[&str], start: usize) -> (Table, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_few_bad_bytes_are_replaced_and_counted() {
+        let mut bytes = "二、主动公开政府信息情况\n规章\t0\t1\t2\n"
+            .as_bytes()
+            .to_vec();
+        bytes.splice(3..3, [0xFF, 0xFE, 0x80]);
+        let doc = decode_text(&bytes).expect("decodes");
+        assert_eq!(doc.decode_warnings.len(), 1);
+        assert!(
+            doc.decode_warnings[0].starts_with("3 bytes that are not valid UTF-8 were replaced"),
+            "{:?}",
+            doc.decode_warnings
+        );
+        assert_eq!(doc.tables().count(), 1);
+        // GB18030 text stays GB18030, without warnings.
+        let (gb, _, _) = encoding_rs::GB18030.encode("二、主动公开政府信息情况\n规章\t0\t1\n");
+        let doc = decode_text(&gb).expect("decodes");
+        assert!(doc.decode_warnings.is_empty());
+        assert!(matches!(&doc.blocks[0], Block::Paragraph(p) if p.starts_with("二、主动公开")));
+        // Bytes that are neither are no text.
+        let junk: Vec<u8> = (0..4000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        assert!(decode_text(&junk).is_err());
+    }
 
     #[test]
     fn cell_per_line_rows_and_wrapped_cells() {

@@ -258,8 +258,8 @@ impl OcrEngine for TesseractEngine {
                         .join("")
                 })
                 .unwrap_or_default();
-            eprintln!(
-                "TRACE {mode:?} {}x{} {:?} {txt}",
+            ocr_trace!(
+                "{mode:?} {}x{} {:?} {txt}",
                 img.width(),
                 img.height(),
                 t0.elapsed()

@@ -15,8 +15,18 @@
 //! `NB_OCR_DUMP=DIR` writes each working picture and its binarisation with the grids
 //! drawn in red to `DIR` (a debugging aid).
 //!
-//! `NB_OCR_TRACE=1` prints every OCR call (mode, crop size, time, text) and the timing of
-//! each step to stderr.
+//! `NB_OCR_TRACE=1` (or `RUST_LOG=nianbao::ocr=trace`) logs every OCR call (mode, crop
+//! size, time, text) and the timing of each step, through `tracing` with target
+//! `nianbao::ocr` (debug: steps, trace: calls and cells).
+
+/// A log line of the picture reader's steps (target `nianbao::ocr`, debug).
+macro_rules! ocr_debug {
+    ($($t:tt)*) => { ::tracing::debug!(target: "nianbao::ocr", $($t)*) };
+}
+/// A log line per OCR call or cell (target `nianbao::ocr`, trace).
+macro_rules! ocr_trace {
+    ($($t:tt)*) => { ::tracing::trace!(target: "nianbao::ocr", $($t)*) };
+}
 
 pub mod cells;
 pub mod digits;
@@ -36,10 +46,10 @@ use crate::document::{Block, Document};
 use crate::template::Templates;
 use serde::Deserialize;
 
-/// Whether `NB_OCR_TRACE` is set (read once): OCR calls and step timings go to stderr.
+/// Whether the `nianbao::ocr` log target is on (`NB_OCR_TRACE=1`, `RUST_LOG`): OCR calls
+/// and step timings are logged.
 pub(crate) fn tracing() -> bool {
-    static TRACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *TRACE.get_or_init(|| std::env::var_os("NB_OCR_TRACE").is_some())
+    ::tracing::enabled!(target: "nianbao::ocr", ::tracing::Level::DEBUG)
 }
 
 /// How much of a scanned page's running text (outside its tables) is read. Chinese OCR

@@ -88,13 +88,13 @@ fn recognise_at(
     let win = sauvola_window(gray.width(), gray.height());
     let skew = prep::estimate_skew_gray(gray, win, 5.0);
     if trace {
-        eprintln!("skew {:?}", t0.elapsed());
+        ocr_debug!("skew {:?}", t0.elapsed());
     }
     let rotated;
     let gray = if skew.abs() >= 0.04 {
         rotated = prep::rotate(gray, skew);
         if trace {
-            eprintln!("rotate {:?}", t0.elapsed());
+            ocr_debug!("rotate {:?}", t0.elapsed());
         }
         &rotated
     } else {
@@ -102,7 +102,7 @@ fn recognise_at(
     };
     let mut bin = prep::sauvola(gray, win, 0.2);
     if trace {
-        eprintln!(
+        ocr_debug!(
             "prep+skew({skew:.2}) {:?} {}x{}",
             t0.elapsed(),
             gray.width(),
@@ -111,17 +111,17 @@ fn recognise_at(
     }
     let seals = super::seal::find_seals(&bin, glyph);
     if trace {
-        eprintln!("seals {seals:?} {:?}", t0.elapsed());
+        ocr_debug!("seals {seals:?} {:?}", t0.elapsed());
     }
     let (grids, h_rulings, v_rulings) =
         detect_grids_and_rulings(&super::scale::without_glyphs(&bin, glyph), glyph, &seals);
     if trace {
         for g in &grids {
-            eprintln!(
+            ocr_debug!(
                 "GRID ys {:?}",
                 g.ys.iter().map(|v| *v as i32).collect::<Vec<_>>()
             );
-            eprintln!(
+            ocr_debug!(
                 "GRID xs {:?}",
                 g.xs.iter().map(|v| *v as i32).collect::<Vec<_>>()
             );
@@ -151,7 +151,7 @@ fn recognise_at(
         .map(|g| drop_stray_column_lines(g, has_ink))
         .collect();
     if trace {
-        eprintln!("grids {:?}", t0.elapsed());
+        ocr_debug!("grids {:?}", t0.elapsed());
     }
     let mut placed: Vec<(f32, Block)> = Vec::new();
     // Numbers are read from a copy whose cells lose their specks (grids' cells are
@@ -174,7 +174,7 @@ fn recognise_at(
         placed.push((g.ys[0], Block::Table(t)));
     }
     if trace {
-        eprintln!("cells {:?}", t0.elapsed());
+        ocr_debug!("cells {:?}", t0.elapsed());
     }
     if lines != LineSelection::NONE {
         let found = text_lines_outside(gray, bin, glyph, &grids, &seals, lines, engine)?;
@@ -469,7 +469,7 @@ fn ocr_grid(
             let digits = rd.map(|x| (x.digits.0.as_str(), x.digits.1, x.numeric));
             let own = super::digits::DigitModel::builtin()
                 .and_then(|m| m.read_number_checked(gray, bin, b));
-            eprintln!("cell {r},{c} ink {b:?}: digits {digits:?} own {own:?}");
+            ocr_trace!("cell {r},{c} ink {b:?}: digits {digits:?} own {own:?}");
         }
     }
     let data = data_rows(&slots);
@@ -510,7 +510,7 @@ fn ocr_grid(
     });
     let known_layout = clean && fits_layout(&counts, layouts);
     if super::tracing() {
-        eprintln!("data rows {counts:?}: known layout {known_layout}");
+        ocr_debug!("data rows {counts:?}: known layout {known_layout}");
     }
     // The labels of the first and last data rows; rows without labels (table 四) are
     // named by the grid's top row.

@@ -5,7 +5,7 @@
 //! go with it through `ON DELETE CASCADE`), so re-runs with `--force` replace rather than
 //! duplicate, and an interrupted run never leaves half a report behind.
 
-use crate::record::{CellProvenance, Number, Record};
+use crate::record::{CellProvenance, Number, Record, RecordError, Status};
 use rusqlite::{params, Connection, TransactionBehavior};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -412,6 +412,39 @@ impl SqliteSink {
             Some(r) => Ok(Some(r.get(0)?)),
             None => Ok(None),
         }
+    }
+
+    /// The status and errors of a stored document that is not `ok` (`None` for an ok or
+    /// unknown one), so that a re-run still lists its partial documents.
+    pub fn stored_problems(
+        &self,
+        sha256: &str,
+    ) -> Result<Option<(Status, Vec<RecordError>)>, SinkError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT status, record_json FROM reports WHERE sha256 = ?1 AND status != 'ok'",
+        )?;
+        let mut rows = st.query([sha256])?;
+        let Some(row) = rows.next()? else {
+            return Ok(None);
+        };
+        let status = match row.get::<_, String>(0)?.as_str() {
+            "partial" => Status::Partial,
+            _ => Status::Failed,
+        };
+        let json: String = row.get(1)?;
+        let record: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        let errors = record["errors"]
+            .as_array()
+            .map(|errs| {
+                errs.iter()
+                    .map(|e| RecordError {
+                        stage: e["stage"].as_str().unwrap_or_default().to_string(),
+                        message: e["message"].as_str().unwrap_or_default().to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Some((status, errors)))
     }
 
     /// Adds the index `report_values_key ON report_values(key)` for queries by key over

@@ -86,6 +86,7 @@ fn decode(bytes: &[u8]) -> Result<Document, DecodeError> {
         title_hint: info_title(&doc),
         problems: Vec::new(),
         ocr_text: false,
+        decode_warnings: Vec::new(),
     };
     for (&no, &id) in &pages {
         let Ok(page) = doc.get_dictionary(id) else {
