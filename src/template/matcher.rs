@@ -8,7 +8,7 @@
 //! cells is ambiguous.
 
 use super::value::{parse_value, ValueToken};
-use super::{ColumnSpec, RowSpec, TableSpec, Template, Templates};
+use super::{last_numbering, ColumnSpec, RowSpec, TableSpec, Template, Templates};
 use crate::document::{Block, Document, Table, TableOrigin, UNREAD};
 use crate::record::Number;
 use crate::text::{fold_width, norm_label};
@@ -824,7 +824,12 @@ fn place_unread(
         let first = prev.map_or(0, |p| p + 1);
         let fits =
             next >= first && next - first == run.len() && assigned[first..next].iter().all(|a| !a);
-        if !fits {
+        let start = if fits {
+            Some(first)
+        } else {
+            start_by_numbering(rows, &run, first, next, assigned)
+        };
+        let Some(first) = start else {
             ctx.out.errors.push(format!(
                 "{name}: {} rows whose labels were not read do not line up with the template \
                  between the rows read around them; their values are left out",
@@ -832,7 +837,7 @@ fn place_unread(
             ));
             run.clear();
             continue;
-        }
+        };
         for (k, u) in run.drain(..).enumerate() {
             let j = first + k;
             let row = &rows[j];
@@ -846,6 +851,38 @@ fn place_unread(
                 prev = Some(j);
             }
         }
+    }
+}
+
+/// Where a run of rows whose words were not read starts when it is shorter than the gap
+/// between the rows read around it (a row of the gap lost, or cut off by a page break):
+/// at the gap's start or at its end, when every row of the run reads the numbering of
+/// the template's row it would take ("(七)总六" is (七)总计's) and one place alone fits
+/// so. Numbering confirms a place the printed order offers; it never picks one.
+fn start_by_numbering(
+    rows: &[RowSpec],
+    run: &[UnreadRow],
+    first: usize,
+    next: usize,
+    assigned: &[bool],
+) -> Option<usize> {
+    if run.is_empty() || next < first + run.len() || next > rows.len() {
+        return None;
+    }
+    let numbered_alike = |start: usize| {
+        run.iter().enumerate().all(|(k, u)| {
+            let row = &rows[start + k];
+            !assigned[start + k]
+                && row.numbering.is_some()
+                && last_numbering(&u.view.own_label) == row.numbering
+        })
+    };
+    let (at_start, at_end) = (first, next - run.len());
+    match (numbered_alike(at_start), numbered_alike(at_end)) {
+        (true, false) => Some(at_start),
+        (false, true) => Some(at_end),
+        (true, true) if at_start == at_end => Some(at_start),
+        _ => None,
     }
 }
 
@@ -1484,6 +1521,38 @@ mod tests {
         assert_all(&result, &want);
         let unread = result.unread.iter().find(|u| u.key == key).expect("unread");
         assert_eq!(unread.at.alternatives, vec![Number::Int(2)]);
+    }
+
+    #[test]
+    fn a_garbled_row_short_of_its_gap_is_placed_by_its_numbering() {
+        // The page ended after (七)总计, whose words OCR garbled to 总六: 四、结转 is lost.
+        // The one unread row does not fill the gap of two rows, but its numbering (七)
+        // is that of the gap's first row and not of its last: it is 总计.
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let (_, requests, _, want) = report_rows(t);
+        let mut rows = requests;
+        let total = rows
+            .iter()
+            .position(|r| r[0].text.contains("总计"))
+            .expect("row (七)总计");
+        rows[total][0] = Cell::new("(七)总六");
+        rows.truncate(total + 1);
+        let want: Vec<(String, i64)> = only(want, "requests/")
+            .into_iter()
+            .filter(|(k, _)| !k.contains("/carried_forward/"))
+            .collect();
+        assert_all(
+            &match_tables(&ocr_doc(rows.clone()), &templates, None),
+            &want,
+        );
+        // Read as (六), the numbering of no row there, it is left out.
+        rows[total][0] = Cell::new("(六)总六");
+        let result = match_tables(&ocr_doc(rows), &templates, None);
+        assert!(result
+            .values
+            .iter()
+            .all(|v| !v.key.starts_with("requests/total/")));
     }
 
     #[test]

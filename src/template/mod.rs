@@ -37,6 +37,10 @@ pub struct RowSpec {
     /// the one misread character.
     #[serde(skip)]
     pub label_words: Option<String>,
+    /// The numbering of the printed label's last part ("(七)", "四、", "3."), derived at
+    /// load: it confirms the place of a row whose words OCR garbled.
+    #[serde(skip)]
+    pub numbering: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -227,6 +231,7 @@ fn normalise_words(t: &mut Template) {
         for row in spec.rows.iter_mut() {
             norm(&mut row.words);
             row.label_words = leaf_label(&row.label);
+            row.numbering = last_numbering(&row.label);
             for col in row.cols.iter_mut() {
                 norm(&mut col.words);
             }
@@ -234,13 +239,23 @@ fn normalise_words(t: &mut Template) {
     }
 }
 
+static NUMBERING: once_cell::sync::Lazy<regex::Regex> = once_cell::sync::Lazy::new(|| {
+    regex::Regex::new(r"[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d+[.．、]")
+        .unwrap_or_else(|e| panic!("built-in pattern: {e}"))
+});
+
+/// The last numbering in a label, normalised ("(七)", "四、", "3."): `None` without one.
+pub fn last_numbering(label: &str) -> Option<String> {
+    let label = crate::text::norm_label(label);
+    NUMBERING
+        .find_iter(&label)
+        .last()
+        .map(|m| m.as_str().replace('．', "."))
+}
+
 /// The last numbered part of a printed label, without its numbering and notes in
 /// brackets: "（三）不予公开 1.属于国家秘密" → "属于国家秘密". `None` when under four characters.
 fn leaf_label(label: &str) -> Option<String> {
-    static NUMBERING: once_cell::sync::Lazy<regex::Regex> = once_cell::sync::Lazy::new(|| {
-        regex::Regex::new(r"[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d+[.．、]")
-            .unwrap_or_else(|e| panic!("built-in pattern: {e}"))
-    });
     let label = crate::text::norm_label(label);
     let last = NUMBERING.split(&label).filter(|p| !p.is_empty()).last()?;
     let plain = match last.find(['（', '(']) {
