@@ -522,12 +522,35 @@ pub fn detect_grids_and_rulings(
             find_segments(&clear, horizontal, &p)
         }
     };
-    let (h, v) = without_seal_strokes(segments(true), segments(false), seals, p.tol);
-    let grids: Vec<Grid> = group_tables(&h, &v, p.tol)
+    let (h, mut v) = without_seal_strokes(segments(true), segments(false), seals, p.tol);
+    let usable =
+        |g: &Grid| g.n_rows() >= 1 && g.n_cols() >= 1 && !(g.n_rows() == 1 && g.n_cols() == 1);
+    let mut grids: Vec<Grid> = group_tables(&h, &v, p.tol)
         .iter()
         .filter_map(|g| build_grid(g, p.tol))
-        .filter(|g| g.n_rows() >= 1 && g.n_cols() >= 1 && !(g.n_rows() == 1 && g.n_cols() == 1))
+        .filter(usable)
         .collect();
+    // A table's last row alone at the top of a page has column lines shorter than a
+    // ruling's minimum: looked for between the two rulings left over.
+    let spare: Vec<Segment> = h
+        .iter()
+        .filter(|s| !grids.iter().any(|g| on_grid_line(s, &g.ys, &g.xs, p.tol)))
+        .copied()
+        .collect();
+    for (top, bottom, cols) in one_row_bands(bin, &spare, glyph, &p) {
+        let group = LineGroup {
+            h: vec![top, bottom],
+            v: cols.clone(),
+        };
+        if let Some(g) = build_grid(&group, p.tol).filter(usable) {
+            v.extend(cols);
+            grids.push(g);
+        }
+    }
+    grids.sort_by(|a, b| {
+        let (ya, yb) = (a.ys.first().copied(), b.ys.first().copied());
+        ya.unwrap_or(0.0).total_cmp(&yb.unwrap_or(0.0))
+    });
     let tol = p.tol;
     // On one of a grid's lines and within its extent.
     let ruling_of = |s: &Segment, lines: fn(&Grid) -> &[f32], across: fn(&Grid) -> &[f32]| {
@@ -550,6 +573,107 @@ pub fn detect_grids_and_rulings(
         .filter(|s| ruling_of(s, |g| &g.xs, |g| &g.ys))
         .collect();
     (grids, h, v)
+}
+
+/// True when `s` lies on one of `lines` within the extent of `across` (with `tol`).
+fn on_grid_line(s: &Segment, lines: &[f32], across: &[f32], tol: f32) -> bool {
+    let (Some(&a), Some(&b)) = (across.first(), across.last()) else {
+        return false;
+    };
+    lines.iter().any(|&l| (s.pos - l).abs() <= tol)
+        && s.start as f32 >= a - tol
+        && s.end as f32 <= b + tol
+}
+
+/// Bands of one table row: two long horizontal rulings (`h`, none of a grid), one above
+/// the other at a row's height (too close for column lines of [`GridParams::min_len`]),
+/// with nothing ruled between them, and at least three column lines joining them: ink
+/// down a column from ruling to ruling, at most a ruling's thickness wide. Strokes of
+/// text do not touch both rulings of a padded cell.
+fn one_row_bands(
+    bin: &Bin,
+    h: &[Segment],
+    glyph: f32,
+    p: &GridParams,
+) -> Vec<(Segment, Segment, Vec<Segment>)> {
+    // A ruling broken in pieces (a seal, a faint stretch) is one line again.
+    let mut pieces: Vec<Segment> = h.to_vec();
+    pieces.sort_by_key(|s| s.start);
+    let mut joined: Vec<Segment> = Vec::new();
+    for s in pieces {
+        let same = joined.iter_mut().find(|j| {
+            (j.pos - s.pos).abs() <= p.tol && s.start <= j.end + glyph as usize && s.end >= j.start
+        });
+        match same {
+            Some(j) => {
+                let (a, b) = (j.len() as f32, s.len() as f32);
+                j.pos = (j.pos * a + s.pos * b) / (a + b).max(1.0);
+                j.start = j.start.min(s.start);
+                j.end = j.end.max(s.end);
+                j.thick = j.thick.max(s.thick);
+            }
+            None => joined.push(s),
+        }
+    }
+    let mut h: Vec<&Segment> = joined
+        .iter()
+        .filter(|s| s.len() as f32 >= glyph * 8.0)
+        .collect();
+    h.sort_by(|a, b| a.pos.total_cmp(&b.pos));
+    let mut out = Vec::new();
+    for (i, top) in h.iter().enumerate() {
+        let Some(bottom) = h[i + 1..]
+            .iter()
+            .find(|b| b.start < top.end && top.start < b.end && b.pos - top.pos > p.tol)
+        else {
+            continue;
+        };
+        let height = bottom.pos - top.pos;
+        let (x0, x1) = (top.start.max(bottom.start), top.end.min(bottom.end));
+        if height < glyph * 0.6 || height >= p.min_len as f32 || x1 < x0 + (glyph * 8.0) as usize {
+            continue;
+        }
+        let y0 = (top.pos - top.thick as f32 / 2.0).max(0.0) as usize;
+        let y1 = ((bottom.pos + bottom.thick as f32 / 2.0) as usize + 1).min(bin.h);
+        let joins = |x: usize| {
+            let (mut gap, mut ink) = (0usize, 0usize);
+            for y in y0..y1 {
+                if bin.get(x, y) {
+                    ink += 1;
+                    gap = 0;
+                } else {
+                    gap += 1;
+                    if gap > p.gap {
+                        return false;
+                    }
+                }
+            }
+            ink * 10 >= (y1 - y0) * 9
+        };
+        let mut cols: Vec<Segment> = Vec::new();
+        let mut run: Option<usize> = None;
+        for x in x0..=x1.min(bin.w) {
+            match (x < x1.min(bin.w) && joins(x), run) {
+                (true, None) => run = Some(x),
+                (false, Some(start)) => {
+                    run = None;
+                    if x - start <= p.max_thick {
+                        cols.push(Segment {
+                            pos: (start + x - 1) as f32 / 2.0,
+                            start: y0,
+                            end: y1,
+                            thick: x - start,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        if cols.len() >= 3 {
+            out.push((**top, **bottom, cols));
+        }
+    }
+    out
 }
 
 /// The segments without the strokes of seals.
@@ -881,6 +1005,28 @@ mod tests {
         assert_eq!(g.len(), 1);
         assert_eq!((g[0].n_rows(), g[0].n_cols()), (2, 3));
         assert_eq!(g[0].cells.len(), 6);
+    }
+
+    #[test]
+    fn a_tables_last_row_alone_on_a_page_is_a_grid() {
+        // One row of a wide table, 38 px high (under a ruling's minimum length), with
+        // a label column and seven value columns, and a Chinese glyph's stroke in the
+        // label cell that nearly spans it but does not touch both rulings.
+        let xs: Vec<usize> = [10, 300]
+            .into_iter()
+            .chain((1..8).map(|k| 300 + k * 100))
+            .collect();
+        let mut b = draw(&xs, &[10, 48], &[], &[]);
+        for y in 16..43 {
+            b.set(150, y, true);
+        }
+        let (grids, _, v) = detect_grids_and_rulings(&b, WORK_GLYPH_PX, &[]);
+        assert_eq!(grids.len(), 1);
+        assert_eq!((grids[0].n_rows(), grids[0].n_cols()), (1, 8));
+        assert_eq!(v.len(), 9);
+        // Two rulings a paragraph apart (an underlined heading) make no grid.
+        let b = draw(&[10, 1000], &[10, 48], &[], &[]);
+        assert!(detect_grids(&b).is_empty());
     }
 
     #[test]
