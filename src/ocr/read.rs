@@ -119,12 +119,13 @@ pub(crate) fn read_cell(
     let pad_of = |t: f32| ((bh * scale_of(t)).round() as u32 / 2).max(10) as f32;
     let (scale, pad) = (scale_of(target), pad_of(target));
     let ink = (pad, pad + bw * scale);
-    // Numbers in these tables are single lines of at most ~8 characters: a wider or
-    // multi-line cell is text, read by chi_sim without trying digits first. So is a
+    // Numbers in these tables are single lines of at most ~8 characters (an amount
+    // such as 222.49 is 4.7 times as wide as high): a wider or multi-line cell is text,
+    // read by chi_sim without trying digits first. So is a
     // line with a glyph as wide as it is high: a digit is at most ~0.8 of its height
     // (a dash is wider, but not a line's height: boxes under 10 px are not judged).
     let square_glyph = bh >= 10.0 && widest_glyph(bin, b) > 0.9;
-    let maybe_number = force_digits || (lines == 1 && bw <= bh * 4.5 && !square_glyph);
+    let maybe_number = force_digits || (lines == 1 && bw <= bh * 6.0 && !square_glyph);
     let attempts: &[(bool, f32)] = if maybe_number {
         &[(true, target), (false, target), (false, 56.0)]
     } else {
