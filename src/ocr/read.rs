@@ -47,6 +47,9 @@ pub(crate) struct Reading {
     /// The number was seen by two independent reads (two crops, two scales, or two
     /// cells of the same rendering), or is a dash read from its shape.
     pub(crate) confirmed: bool,
+    /// The number is our classifier's, where the engine read nothing: it goes out only
+    /// when the engine, reading other crops, sees it too ([`engine_confirms`]).
+    pub(crate) by_classifier: bool,
     pub(crate) chinese: Option<(String, f32)>,
 }
 
@@ -278,6 +281,36 @@ pub(crate) fn confirm_number(
     // A reading with a digit too few is no candidate either.
     reads.retain(|n| whole(n));
     Ok(Confirmation { number, reads })
+}
+
+/// Confirms a number our classifier read where the engine's first reads saw nothing:
+/// the engine reads the binary ink at another size and the grey at a third, and the
+/// number stands when one of them is `own`. Otherwise every number seen is a candidate.
+pub(crate) fn engine_confirms(
+    gray: &GrayImage,
+    bin: &Bin,
+    b: PxBox,
+    engine: &mut dyn OcrEngine,
+    own: &str,
+) -> Result<Confirmation, RecogniseError> {
+    let mut reads = vec![own.to_string()];
+    for crop in [ocr_crop(bin, b, 46.0), gray_crop(gray, bin, b, 28.0)] {
+        let (text, conf) = join_words(&engine.recognise(&crop, OcrMode::Digits)?, "");
+        let (text, _) = trim_stray_dashes(text, conf);
+        if text == own {
+            return Ok(Confirmation {
+                number: Some(text),
+                reads: Vec::new(),
+            });
+        }
+        if number_like(&text) && !reads.contains(&text) {
+            reads.push(text);
+        }
+    }
+    Ok(Confirmation {
+        number: None,
+        reads,
+    })
 }
 
 /// Reads a crop that is not a number with chi_sim (labels, headers), unless the digits

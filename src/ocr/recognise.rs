@@ -10,7 +10,9 @@ use super::grid::{detect_grids_and_rulings, drop_stray_column_lines, erase_rulin
 use super::lines::text_lines_outside;
 pub use super::lines::LineSelection;
 use super::prep::{self, Bin, DecodeError};
-use super::read::{confirm_number, han_count, number_like, read_cell, read_text, Reading};
+use super::read::{
+    confirm_number, engine_confirms, han_count, number_like, read_cell, read_text, Reading,
+};
 use super::seal::{cut_by_ring, ring_crosses, Seal};
 use crate::document::{Block, Cell, Table, TableOrigin, UNREAD};
 use image::GrayImage;
@@ -445,6 +447,22 @@ fn ocr_grid(
             result[k] = Some(read_cell(gray, bin, b, row_h, engine, false, true)?);
         }
     }
+    // Ink the engine read as nothing that our classifier reads clearly as a number is a
+    // number's place (a lone "0" at 100 dpi): counted so for the layout, its number
+    // still to be confirmed by the engine.
+    for (k, &(_, _, b)) in inked.iter().enumerate() {
+        let Some(rd) = result[k].as_mut() else {
+            continue;
+        };
+        if rd.numeric || !rd.tried_digits || !rd.digits.0.is_empty() {
+            continue;
+        }
+        if let Some(n) = classifier_reading(gray, bin, b) {
+            rd.digits = (n, LOW_CONFIDENCE);
+            rd.numeric = true;
+            rd.by_classifier = true;
+        }
+    }
     // Then the text: all of it, or only the labels that anchor a known layout.
     let mut slots: Vec<Vec<Slot>> = rows
         .iter()
@@ -499,14 +517,18 @@ fn ocr_grid(
     // Labels stand left of a row's values: text right of a number is a misread number,
     // and a column of them shortens every row's count of values to a known layout's
     // (a table 三 read as rows of one value).
-    let clean = !inked.iter().enumerate().any(|(k, &(r, c, _))| {
+    // Between data rows, a value cell that may be a number (tried as one, or a blob
+    // no wider than two digits: "38" blurred into one square glyph) and did not read as
+    // one may be a data row lost: the count of rows cannot be trusted either.
+    let clean = !inked.iter().enumerate().any(|(k, &(r, c, b))| {
         let Some(rd) = result[k].as_ref() else {
             return false;
         };
+        let may_be_number = rd.tried_digits || (b.2 - b.0) * 2 <= (b.3 - b.1) * 3;
         !rd.numeric
             && (first_number[r].is_some_and(|f| c > f)
                 || (c >= values_at
-                    && (numbers_in_row[r] || (rows_between.contains(&r) && rd.tried_digits))))
+                    && (numbers_in_row[r] || (rows_between.contains(&r) && may_be_number))))
     });
     let known_layout = clean && fits_layout(&counts, layouts);
     if super::tracing() {
@@ -577,6 +599,9 @@ fn ocr_grid(
             // read of a blurred "0" can be a confident "9".
             let (mut seen, mut reads) = if rd.confirmed {
                 (Some(rd.digits.0.clone()), Vec::new())
+            } else if rd.by_classifier {
+                let c = engine_confirms(gray, bin, b, engine, &rd.digits.0)?;
+                (c.number, c.reads)
             } else {
                 let c = confirm_number(gray, bin, b, engine, &rd.digits.0)?;
                 (c.number, c.reads)
@@ -659,15 +684,18 @@ fn ocr_grid(
 /// The number our digit classifier reads in a cell the engine could not read, when it
 /// reads every glyph of it clearly: a candidate only.
 fn classifier_candidate(gray: &GrayImage, bin: &Bin, b: PxBox) -> Vec<String> {
+    classifier_reading(gray, bin, b).into_iter().collect()
+}
+
+/// What our digit classifier reads in a cell: every glyph a clear digit, no minus.
+fn classifier_reading(gray: &GrayImage, bin: &Bin, b: PxBox) -> Option<String> {
     let (glyphs, minus) = glyph_count(bin, b);
     if minus {
-        return Vec::new();
+        return None;
     }
     super::digits::DigitModel::builtin()
         .and_then(|m| m.read_number_checked(gray, bin, b))
         .filter(|n| n.len() == glyphs)
-        .into_iter()
-        .collect()
 }
 
 /// Numbers read from ink much lower than the grid's digits are no numbers: a fragment
@@ -780,6 +808,21 @@ mod tests {
             0,
             "the specks"
         );
+    }
+
+    #[test]
+    fn a_number_only_the_classifier_read_stands_when_the_engine_sees_it_too() {
+        let b = Bin::with_rects(60, 40, &[(28, 10, 32, 30)]);
+        let gray = GrayImage::from_pixel(60, 40, Luma([255]));
+        let seen = engine_confirms(&gray, &b, (28, 10, 32, 30), &mut Reads("1"), "1").unwrap();
+        assert_eq!(seen.number.as_deref(), Some("1"));
+        // The engine sees another number: no number, both candidates.
+        let seen = engine_confirms(&gray, &b, (28, 10, 32, 30), &mut Reads("7"), "1").unwrap();
+        assert_eq!(seen.number, None);
+        assert_eq!(seen.reads, vec!["1", "7"]);
+        // Nothing again: the classifier's reading is a candidate only.
+        let seen = engine_confirms(&gray, &b, (28, 10, 32, 30), &mut Reads(""), "1").unwrap();
+        assert_eq!((seen.number, seen.reads), (None, vec!["1".to_string()]));
     }
 
     #[test]
