@@ -525,11 +525,25 @@ pub fn detect_grids_and_rulings(
     let (h, mut v) = without_seal_strokes(segments(true), segments(false), seals, p.tol);
     let usable =
         |g: &Grid| g.n_rows() >= 1 && g.n_cols() >= 1 && !(g.n_rows() == 1 && g.n_cols() == 1);
-    let mut grids: Vec<Grid> = group_tables(&h, &v, p.tol)
-        .iter()
-        .filter_map(|g| build_grid(g, p.tol))
-        .filter(usable)
-        .collect();
+    let mut grids: Vec<Grid> = Vec::new();
+    for mut group in group_tables(&h, &v, p.tol) {
+        let Some(mut g) = build_grid(&group, p.tol) else {
+            continue;
+        };
+        if (2..=3).contains(&g.n_rows()) {
+            let extra = short_column_lines(bin, &g, &p);
+            if !extra.is_empty() {
+                group.v.extend(extra.iter().copied());
+                if let Some(again) = build_grid(&group, p.tol) {
+                    v.extend(extra);
+                    g = again;
+                }
+            }
+        }
+        if usable(&g) {
+            grids.push(g);
+        }
+    }
     // A table's last row alone at the top of a page has column lines shorter than a
     // ruling's minimum: looked for between the two rulings left over.
     let spare: Vec<Segment> = h
@@ -635,42 +649,83 @@ fn one_row_bands(
         }
         let y0 = (top.pos - top.thick as f32 / 2.0).max(0.0) as usize;
         let y1 = ((bottom.pos + bottom.thick as f32 / 2.0) as usize + 1).min(bin.h);
-        let joins = |x: usize| {
-            let (mut gap, mut ink) = (0usize, 0usize);
-            for y in y0..y1 {
-                if bin.get(x, y) {
-                    ink += 1;
-                    gap = 0;
-                } else {
-                    gap += 1;
-                    if gap > p.gap {
-                        return false;
-                    }
-                }
-            }
-            ink * 10 >= (y1 - y0) * 9
-        };
-        let mut cols: Vec<Segment> = Vec::new();
-        let mut run: Option<usize> = None;
-        for x in x0..=x1.min(bin.w) {
-            match (x < x1.min(bin.w) && joins(x), run) {
-                (true, None) => run = Some(x),
-                (false, Some(start)) => {
-                    run = None;
-                    if x - start <= p.max_thick {
-                        cols.push(Segment {
-                            pos: (start + x - 1) as f32 / 2.0,
-                            start: y0,
-                            end: y1,
-                            thick: x - start,
-                        });
-                    }
-                }
-                _ => {}
-            }
-        }
+        let cols = column_lines_between(bin, (x0, y0, x1, y1), p);
         if cols.len() >= 3 {
             out.push((**top, **bottom, cols));
+        }
+    }
+    out
+}
+
+/// Column lines inside box `b` that join its top to its bottom: ink down a column over
+/// nine tenths of the height, no gap longer than a ruling's, at most a ruling's
+/// thickness wide.
+fn column_lines_between(
+    bin: &Bin,
+    b: (usize, usize, usize, usize),
+    p: &GridParams,
+) -> Vec<Segment> {
+    let (x0, y0, x1, y1) = b;
+    let x1 = x1.min(bin.w);
+    let joins = |x: usize| {
+        let (mut gap, mut ink) = (0usize, 0usize);
+        for y in y0..y1 {
+            if bin.get(x, y) {
+                ink += 1;
+                gap = 0;
+            } else {
+                gap += 1;
+                if gap > p.gap {
+                    return false;
+                }
+            }
+        }
+        ink * 10 >= (y1 - y0) * 9
+    };
+    let mut cols: Vec<Segment> = Vec::new();
+    let mut run: Option<usize> = None;
+    for x in x0..=x1 {
+        match (x < x1 && joins(x), run) {
+            (true, None) => run = Some(x),
+            (false, Some(start)) => {
+                run = None;
+                if x - start <= p.max_thick {
+                    cols.push(Segment {
+                        pos: (start + x - 1) as f32 / 2.0,
+                        start: y0,
+                        end: y1,
+                        thick: x - start,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    cols
+}
+
+/// Column lines of a short piece of a table (two or three rows: a section of table 二,
+/// the head of a table cut by a page) that span two of its rows, too short for
+/// [`GridParams::min_len`] and not yet among the grid's `xs`. Two rows high, they are no
+/// strokes of text.
+fn short_column_lines(bin: &Bin, g: &Grid, p: &GridParams) -> Vec<Segment> {
+    let (Some(&x0), Some(&x1)) = (g.xs.first(), g.xs.last()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Segment> = Vec::new();
+    for pair in g.ys.windows(3) {
+        let (y0, y1) = (pair[0].max(0.0) as usize, (pair[2] as usize + 1).min(bin.h));
+        let b = (
+            x0 as usize + p.max_thick,
+            y0,
+            (x1 as usize).saturating_sub(p.max_thick),
+            y1,
+        );
+        for line in column_lines_between(bin, b, p) {
+            let known = g.xs.iter().chain(out.iter().map(|s| &s.pos));
+            if known.clone().all(|&x| (x - line.pos).abs() > p.tol) {
+                out.push(line);
+            }
         }
     }
     out
@@ -1027,6 +1082,19 @@ mod tests {
         // Two rulings a paragraph apart (an underlined heading) make no grid.
         let b = draw(&[10, 1000], &[10, 48], &[], &[]);
         assert!(detect_grids(&b).is_empty());
+    }
+
+    #[test]
+    fn a_short_section_keeps_its_column_lines() {
+        // A section of table 二 at a page's foot: its title row across, then two rows
+        // of four columns whose lines (two rows high) are shorter than a ruling's
+        // minimum; the borders, three rows high, are not.
+        let skip: Vec<(usize, usize)> = (1..4).map(|li| (0, li)).collect();
+        let b = draw(&[10, 300, 400, 500, 600], &[10, 30, 50, 70], &skip, &[]);
+        let g = detect_grids(&b);
+        assert_eq!(g.len(), 1);
+        assert_eq!((g[0].n_rows(), g[0].n_cols()), (3, 4));
+        assert_eq!(g[0].cells.len(), 1 + 4 + 4);
     }
 
     #[test]
