@@ -2,8 +2,9 @@
 //! shipped as data in `models/gazetteer/`, to check the place names in an agency read by
 //! OCR. OCR misreads a rare character of a place name as a common one of similar shape
 //! (赣州市 → 总州市, 兴宁区 → 兴休区); such a reading is one character away from a real
-//! division and is itself none. The gazetteer only judges readings: it never supplies a
-//! character that no reading produced.
+//! division and is itself none. The gazetteer judges readings, and supplies a character
+//! no reading produced only where the divisions leave one choice: 议州市南康区 is
+//! 赣州市南康区, the one prefecture one character from 议州市 that holds 南康区.
 
 use once_cell::sync::Lazy;
 use std::collections::HashMap;
@@ -185,6 +186,98 @@ impl Gazetteer {
     }
 }
 
+/// Most chains of place options [`Gazetteer::repair_by_divisions`] weighs.
+const MAX_CHAINS: usize = 100_000;
+
+impl Gazetteer {
+    /// `s` itself when known (no edit), and the known names one character from it (same
+    /// length and last character; one edit).
+    fn options(&self, s: &str) -> Vec<(&str, usize)> {
+        let c: Vec<char> = s.chars().collect();
+        let mut out: Vec<(&str, usize)> = Vec::new();
+        for n in self.names.keys() {
+            let mut edits = 0;
+            let mut len = 0;
+            for (a, b) in n.chars().zip(&c) {
+                len += 1;
+                edits += usize::from(a != *b);
+            }
+            if len == c.len() && n.chars().count() == c.len() && n.ends_with(c[c.len() - 1]) {
+                if edits == 0 {
+                    out.push((n, 0));
+                } else if edits == 1 {
+                    out.push((n, 1));
+                }
+            }
+        }
+        out
+    }
+
+    /// `agency` with its doubtful place names replaced where the divisions leave one
+    /// choice: of the ways to read each place as itself (when known) or as a division
+    /// one character from it, those whose places lie each within the one before (a
+    /// county in its prefecture), the one with fewest characters changed, when it is the
+    /// only such and leaves at least one place as read. `None` otherwise.
+    pub fn repair_by_divisions(&self, agency: &str) -> Option<String> {
+        let places = self.places(agency);
+        if places.len() < 2 || self.doubtful(agency).is_empty() {
+            return None;
+        }
+        let opts: Vec<Vec<(&str, usize)>> = places.iter().map(|p| self.options(&p.1)).collect();
+        let mut best: Vec<(usize, Vec<&str>)> = Vec::new();
+        let mut chain: Vec<&str> = Vec::new();
+        let mut weighed = 0usize;
+        self.walk(&opts, &mut chain, 0, &mut best, &mut weighed);
+        let [(cost, names)] = best.as_slice() else {
+            return None;
+        };
+        if *cost == 0 || *cost >= places.len() || weighed > MAX_CHAINS {
+            return None;
+        }
+        let mut out: Vec<char> = agency.chars().collect();
+        for ((at, _, _), name) in places.iter().zip(names) {
+            for (j, c) in name.chars().enumerate() {
+                out[at + j] = c;
+            }
+        }
+        Some(out.into_iter().collect())
+    }
+
+    /// Extends `chain` by the options of place `k` that lie within its last place, and
+    /// keeps in `best` the complete chains of least cost.
+    fn walk<'a>(
+        &self,
+        opts: &[Vec<(&'a str, usize)>],
+        chain: &mut Vec<&'a str>,
+        cost: usize,
+        best: &mut Vec<(usize, Vec<&'a str>)>,
+        weighed: &mut usize,
+    ) {
+        *weighed += 1;
+        if *weighed > MAX_CHAINS || best.first().is_some_and(|b| b.0 < cost) {
+            return;
+        }
+        let k = chain.len();
+        if k == opts.len() {
+            if best.first().is_some_and(|b| b.0 > cost) {
+                best.clear();
+            }
+            best.push((cost, chain.clone()));
+            return;
+        }
+        for &(name, edits) in &opts[k] {
+            let fits = chain
+                .last()
+                .is_none_or(|prev| *prev == name || self.within(prev, name));
+            if fits {
+                chain.push(name);
+                self.walk(opts, chain, cost + edits, best, weighed);
+                chain.pop();
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +305,31 @@ mod tests {
         // Two real names, one not within the other: a misread into another division.
         assert_eq!(g().doubtful("贺州市生态环境局赣县区分局"), vec!["赣县区"]);
         assert!(g().doubtful("威海市乳山市交通运输局").is_empty());
+    }
+
+    #[test]
+    fn a_misread_place_is_repaired_where_the_divisions_leave_one_choice() {
+        let g = g();
+        // A prefecture one character off, the county after it known: the one
+        // prefecture one character from it that holds the county.
+        for (read, want) in [
+            ("臣汉市江汉区教育和体育局", "武汉市江汉区教育和体育局"),
+            ("议州市南康区市场监督管理局", "赣州市南康区市场监督管理局"),
+            ("南宁市兴休区统计局", "南宁市兴宁区统计局"),
+        ] {
+            assert_eq!(g.repair_by_divisions(read).as_deref(), Some(want), "{read}");
+        }
+        // 六县区 alone is 沙县区, 赣县区 or 梅县区; 总州市…赢县区 is 赣州市…赣县区 or
+        // 梅州市…梅县区; 广州市蒜县区 fits no county of 广州市 without changing both.
+        for read in [
+            "六县区司法局",
+            "总州市生态环境局赢县区分局",
+            "广州市蒜县区农业农村局",
+        ] {
+            assert_eq!(g.repair_by_divisions(read), None, "{read}");
+        }
+        // A name read right is left alone.
+        assert_eq!(g.repair_by_divisions("赣州市南康区市场监督管理局"), None);
     }
 
     #[test]

@@ -344,6 +344,13 @@ fn vote_agency(
     if let Some(fixed) = signature.as_deref().and_then(|s| g.repair(&title, s)) {
         return Some(fixed);
     }
+    if let Some(fixed) = g.repair_by_divisions(&title) {
+        doubts.push(format!(
+            "agency: the title reads '{title}', and '{fixed}' is the one reading of its \
+             place names, a character apart, that lie within each other (GB/T 2260)"
+        ));
+        return Some(fixed);
+    }
     doubts.push(format!(
         "agency left out: the title reads '{title}' and the signature {}; {} no known \
          administrative division (GB/T 2260), so a character of it is misread",
