@@ -423,6 +423,65 @@ pub(crate) fn glyph_count(bin: &Bin, b: PxBox) -> (usize, bool) {
     (glyphs.len(), minus)
 }
 
+/// [`glyph_count`], with two neighbouring glyphs taken for one when the grey joins them
+/// at their top and at their bottom: a Kai or Ming "0" whose thin top and bottom strokes
+/// the binarisation lost falls apart into two arcs. Two digits side by side ("11") are
+/// parted by paper at the top at least.
+pub(crate) fn glyph_count_joined(gray: &GrayImage, bin: &Bin, b: PxBox) -> (usize, bool) {
+    let (n, minus) = glyph_count(bin, b);
+    if n < 2 || b.2 > gray.width() as usize || b.3 > gray.height() as usize {
+        return (n, minus);
+    }
+    let comps = components_in(bin, b);
+    let tallest = comps.iter().map(|c| c.y1 - c.y0).max().unwrap_or(0);
+    let mut glyphs: Vec<_> = comps
+        .iter()
+        .filter(|c| (c.y1 - c.y0) * 2 >= tallest)
+        .collect();
+    glyphs.sort_by_key(|c| c.x0);
+    let level = |x: usize, y: usize| gray.get_pixel((b.0 + x) as u32, (b.1 + y) as u32).0[0];
+    let (mut ink, mut ink_n) = (0u64, 0u64);
+    for c in &glyphs {
+        for y in c.y0..c.y1 {
+            for x in c.x0..c.x1 {
+                if bin.get(b.0 + x, b.1 + y) {
+                    ink += u64::from(level(x, y));
+                    ink_n += 1;
+                }
+            }
+        }
+    }
+    let mut around: Vec<u8> = (0..b.3 - b.1)
+        .flat_map(|y| (0..b.2 - b.0).map(move |x| (x, y)))
+        .map(|(x, y)| level(x, y))
+        .collect();
+    around.sort_unstable();
+    let paper = f32::from(around[around.len() * 9 / 10]);
+    let ink = ink as f32 / ink_n.max(1) as f32;
+    let dark = paper - (paper - ink) / 4.0;
+    // A row from one glyph's right edge to the next one's left edge, all of it dark.
+    let bridged_in =
+        |l: &super::scale::Component, r: &super::scale::Component, ys: std::ops::Range<usize>| {
+            ys.into_iter()
+                .any(|y| (l.x1..r.x0).all(|x| f32::from(level(x, y)) < dark))
+        };
+    let mut joins = 0;
+    for pair in glyphs.windows(2) {
+        let (l, r) = (pair[0], pair[1]);
+        let (top, bottom) = (l.y0.max(r.y0), l.y1.min(r.y1));
+        if bottom <= top + 2 || r.x0 <= l.x1 {
+            continue;
+        }
+        let third = (bottom - top) / 3;
+        if bridged_in(l, r, top.saturating_sub(1)..top + third)
+            && bridged_in(l, r, bottom - third..(bottom + 1).min(b.3 - b.1))
+        {
+            joins += 1;
+        }
+    }
+    (n - joins.min(n - 1), minus)
+}
+
 /// The connected components of the ink inside box `b`, in the box's coordinates.
 /// The 8-connected components of the ink in box `b`, in the box's coordinates.
 pub(crate) fn components_in(bin: &Bin, b: PxBox) -> Vec<super::scale::Component> {

@@ -1,7 +1,9 @@
 //! Reading one cell with OCR: the digits engine on the cleaned crops, a number confirmed
 //! by independent reads, text read by chi_sim.
 
-use super::cells::{count_lines, glyph_count, gray_crop, is_dash_bar, ocr_crop, widest_glyph};
+use super::cells::{
+    count_lines, glyph_count, glyph_count_joined, gray_crop, is_dash_bar, ocr_crop, widest_glyph,
+};
 use super::digits::DigitModel;
 use super::engine::{OcrEngine, OcrMode, Word};
 use super::prep::Bin;
@@ -225,7 +227,7 @@ pub(crate) fn confirm_number(
     // fewer digits than the crop has glyphs dropped one ("11" read as "1").
     // A bar before them is a minus sign (table 二's change column), which the engine
     // drops from "-2" as easily as it reads it.
-    let (glyphs, minus) = glyph_count(bin, b);
+    let (glyphs, minus) = glyph_count_joined(gray, bin, b);
     let whole = |n: &str| {
         n.chars().filter(|c| c.is_ascii_digit()).count().max(1) >= glyphs
             && (!minus || n.starts_with('-'))
@@ -244,6 +246,7 @@ pub(crate) fn confirm_number(
         DigitModel::builtin().and_then(|m| m.read_number_checked(gray, bin, b))
     };
     if !whole(first) {
+        ocr_trace!("confirm {first} in {b:?}: {glyphs} glyphs (minus {minus}), a digit dropped");
         // The engine dropped a digit; what the classifier read is a candidate only.
         let reads = own.into_iter().filter(|n| whole(n)).collect();
         return Ok(Confirmation {
@@ -278,6 +281,7 @@ pub(crate) fn confirm_number(
     // Two reads of the engine that agree against a clear reading of the classifier are
     // no number: one of two ways of reading is wrong, and nothing says which.
     let number = number.filter(|n| !contradicted(n));
+    ocr_trace!("confirm {first} in {b:?}: {glyphs} glyphs, reads {reads:?} -> {number:?}");
     // A reading with a digit too few is no candidate either.
     reads.retain(|n| whole(n));
     Ok(Confirmation { number, reads })

@@ -657,6 +657,10 @@ fn ocr_grid(
             text = "\u{FFFD}".to_string();
             conf = conf.min(LOW_CONFIDENCE - 0.1);
         }
+        ocr_trace!(
+            "final {r},{c}: {text:?} ({conf:.2}), candidates {:?}",
+            rows[r][c].alternatives
+        );
         rows[r][c].text = text;
         rows[r][c].confidence = Some(conf);
     }
@@ -823,6 +827,27 @@ mod tests {
         // Nothing again: the classifier's reading is a candidate only.
         let seen = engine_confirms(&gray, &b, (28, 10, 32, 30), &mut Reads(""), "1").unwrap();
         assert_eq!((seen.number, seen.reads), (None, vec!["1".to_string()]));
+    }
+
+    #[test]
+    fn a_zero_broken_into_two_arcs_is_one_glyph_where_the_grey_joins_them() {
+        use super::super::cells::glyph_count_joined;
+        // A Kai "0": thick sides inked, its thin top and bottom grey only.
+        let b = Bin::with_rects(60, 40, &[(20, 10, 24, 30), (30, 10, 34, 30)]);
+        let mut gray = GrayImage::from_pixel(60, 40, Luma([240]));
+        for (x, y, p) in gray.enumerate_pixels_mut() {
+            if b.get(x as usize, y as usize) {
+                p.0[0] = 40;
+            }
+        }
+        let two_ones = gray.clone();
+        for x in 24..30u32 {
+            gray.put_pixel(x, 10, Luma([150]));
+            gray.put_pixel(x, 29, Luma([150]));
+        }
+        assert_eq!(glyph_count_joined(&gray, &b, (20, 10, 34, 30)).0, 1);
+        // "11": paper between them.
+        assert_eq!(glyph_count_joined(&two_ones, &b, (20, 10, 34, 30)).0, 2);
     }
 
     #[test]
