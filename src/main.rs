@@ -92,6 +92,15 @@ enum Command {
 
 fn main() -> ExitCode {
     nianbao::ocr::limit_openmp_threads();
+    // The long form names the engine and data a result is made with; it initialises
+    // libtesseract, so it is made only when asked for.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == "--version" || a == "-V")
+    {
+        println!("nianbao {}", nianbao::version::long_version());
+        return ExitCode::SUCCESS;
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Extract {
