@@ -273,3 +273,25 @@ fn a_run_records_what_made_its_reports() {
     assert!(text.contains(&commit), "{text}");
     assert!(text.contains(&format!("tesseract {tesseract}")), "{text}");
 }
+
+#[test]
+fn inspect_prints_the_tables_as_read() {
+    let o = bin()
+        .arg("inspect")
+        .arg(samples().join("html/dev-009.html"))
+        .output()
+        .expect("run");
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains(": html, "), "{text}");
+    let tables = text.lines().filter(|l| l.starts_with("TABLE ")).count();
+    assert!(tables >= 3, "{text}");
+    // Table 三's row of 予以公开 as printed, the truth's numbers in it.
+    let t = truth("html/dev-009.truth.json");
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("  | ") && l.contains("予以公开") && !l.contains("部分"))
+        .expect("row");
+    let total = t["values"]["requests/disclosed/total"].to_string();
+    assert!(row.ends_with(&format!("| {total}")), "{row}");
+}
