@@ -155,7 +155,8 @@ pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Recor
     // tables to find: their absence is no gap in what it can hold.
     let lone_table = lone_table_picture(&rec.source, &matched);
     if let Some(kind) = lone_table {
-        if let Some(gap) = table_gap(&rec, kind, templates) {
+        // The matcher names the cells it missed; this catches a gap nothing named.
+        if let Some(gap) = table_gap(&rec, kind, templates).filter(|_| rec.errors.is_empty()) {
             rec.error("interpret", gap);
         }
     } else if matched.found.len() < 3 {
@@ -216,8 +217,7 @@ fn lone_table_note(kind: TableKind) -> String {
 }
 
 /// Why the one table of a picture is incomplete, if it is: values missing for some of
-/// its keys (in the detected template, or in every template when none was detected)
-/// that no other error names.
+/// its keys (in the detected template, or in every template when none was detected).
 fn table_gap(rec: &Record, kind: TableKind, templates: &Templates) -> Option<String> {
     let prefix = format!("{}/", kind.name());
     let candidates: Vec<&Template> = match rec.template.as_deref().and_then(|id| templates.get(id))
