@@ -49,7 +49,7 @@ pub struct Tessdata {
 }
 
 impl Tessdata {
-    /// Finds the data folder the way libtesseract does (it says so after an init) and
+    /// Finds the data folder where libtesseract looks (it says so after an init) and
     /// reads each of [`LANGUAGES`]' version; with `load_each`, initialises the library
     /// with each (a `chi_sim` init takes a fraction of a second), else with `eng` only.
     pub fn probe(load_each: bool) -> Tessdata {
@@ -113,10 +113,28 @@ fn try_init(lang: &str) -> (bool, Option<PathBuf>) {
     if handle.is_null() {
         return (false, None);
     }
+    // The library prints a missing file's error to stderr unless its debug file is set at
+    // init: what is missing is for the caller to say.
+    let (key, value) = (c"debug_file", c"/dev/null");
+    let mut keys = [key.as_ptr() as *mut std::os::raw::c_char];
+    let mut values = [value.as_ptr() as *mut std::os::raw::c_char];
     // SAFETY: valid handle; a null datapath means the library's default (TESSDATA_PREFIX
-    // or its compiled-in folder); the language string is NUL-terminated and outlives the
-    // call.
-    let rc = unsafe { sys::TessBaseAPIInit3(handle, std::ptr::null(), c_lang.as_ptr()) };
+    // or its compiled-in folder); all strings are NUL-terminated and outlive the call,
+    // and tesseract only reads the arrays.
+    let rc = unsafe {
+        sys::TessBaseAPIInit4(
+            handle,
+            std::ptr::null(),
+            c_lang.as_ptr(),
+            sys::TessOcrEngineMode_OEM_LSTM_ONLY,
+            std::ptr::null_mut(),
+            0,
+            keys.as_mut_ptr(),
+            values.as_mut_ptr(),
+            1,
+            0,
+        )
+    };
     // SAFETY: valid handle; the returned string belongs to it and is copied before End.
     let dir = unsafe {
         let p = sys::TessBaseAPIGetDatapath(handle);
@@ -127,15 +145,16 @@ fn try_init(lang: &str) -> (bool, Option<PathBuf>) {
         sys::TessBaseAPIEnd(handle);
         sys::TessBaseAPIDelete(handle);
     }
-    (rc == 0, dir.filter(|d| d.is_dir()))
+    (rc == 0, dir)
 }
 
-/// Where Debian/Ubuntu and other installs keep the data, when no init told us.
+/// Where libtesseract looks when no init told us: TESSDATA_PREFIX when set (existing or
+/// not), else the first folder where Debian/Ubuntu and other installs keep the data.
 fn fallback_dir() -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = std::env::var_os("TESSDATA_PREFIX")
-        .map(PathBuf::from)
-        .into_iter()
-        .collect();
+    if let Some(prefix) = std::env::var_os("TESSDATA_PREFIX") {
+        return Some(PathBuf::from(prefix));
+    }
+    let mut candidates: Vec<PathBuf> = Vec::new();
     candidates.extend(
         [
             "/usr/share/tesseract-ocr/5/tessdata",

@@ -76,8 +76,22 @@ fn check_tesseract() -> Vec<Finding> {
         )
     });
     let data = Tessdata::probe(true);
+    let prefix = std::env::var_os("TESSDATA_PREFIX").map(std::path::PathBuf::from);
     out.push(match &data.dir {
-        Some(d) => Finding::ok("tessdata folder", d.display().to_string()),
+        Some(d) if d.is_dir() => Finding::ok("tessdata folder", d.display().to_string()),
+        Some(d) => Finding::problem(
+            "tessdata folder",
+            match &prefix {
+                Some(p) => format!(
+                    "{} is not a folder (TESSDATA_PREFIX={})",
+                    d.display(),
+                    p.display()
+                ),
+                None => format!("{} is not a folder", d.display()),
+            },
+            "unset TESSDATA_PREFIX or set it to the folder holding eng.traineddata and \
+             chi_sim.traineddata; or apt-get install tesseract-ocr-eng tesseract-ocr-chi-sim",
+        ),
         None => Finding::problem(
             "tessdata folder",
             "not found (TESSDATA_PREFIX unset, no default folder)",
@@ -104,7 +118,16 @@ fn check_tesseract() -> Vec<Finding> {
             _ if !l.path.is_file() => Finding::problem(
                 &what,
                 format!("{} missing: {role} cannot be read", l.path.display()),
-                format!("apt-get install {}", package_of(l.lang)),
+                match &prefix {
+                    Some(p) => format!(
+                        "put {}.traineddata in TESSDATA_PREFIX={}, or unset it and apt-get \
+                         install {}",
+                        l.lang,
+                        p.display(),
+                        package_of(l.lang)
+                    ),
+                    None => format!("apt-get install {}", package_of(l.lang)),
+                },
             ),
             _ => Finding::problem(
                 &what,
