@@ -8,9 +8,8 @@ fn main() {
     let mut engine = nianbao::ocr::LazyEngine::new();
     let mut out = std::io::stdout().lock();
     for path in std::env::args_os().skip(1) {
-        if let Err(e) =
-            nianbao::tools::inspect::inspect(std::path::Path::new(&path), &mut engine, &mut out)
-        {
+        let path = std::path::Path::new(&path);
+        if let Err(e) = nianbao::tools::inspect::inspect(path, &mut engine, &mut out) {
             eprintln!("{e}");
             return;
         }

@@ -89,7 +89,8 @@ enum Command {
         verbose: u8,
     },
     /// Print what files read as: the document model after picture recognition, the tables
-    /// cell by cell, doubtful OCR readings marked [?confidence].
+    /// cell by cell, doubtful OCR readings marked [?confidence]. Exit status 1 when a file
+    /// could not be read or decoded.
     Inspect {
         /// Files to read.
         #[arg(required = true)]
@@ -125,17 +126,23 @@ fn main() -> ExitCode {
             nianbao::logging::init(0);
             let mut engine = nianbao::ocr::LazyEngine::new();
             let mut out = std::io::stdout().lock();
+            let mut all_read = true;
             for file in &files {
-                if let Err(e) = nianbao::tools::inspect::inspect(file, &mut engine, &mut out) {
+                match nianbao::tools::inspect::inspect(file, &mut engine, &mut out) {
+                    Ok(read) => all_read &= read,
                     // A closed pipe (`| head`) ends the output; nothing else to do.
-                    if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break,
+                    Err(e) => {
                         eprintln!("nianbao: writing the output: {e}");
                         return ExitCode::from(2);
                     }
-                    break;
                 }
             }
-            ExitCode::SUCCESS
+            if all_read {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
         Command::Doctor { db, config } => {
             let findings = nianbao::tools::doctor::diagnose(&db, config.as_deref());

@@ -294,4 +294,13 @@ fn inspect_prints_the_tables_as_read() {
         .expect("row");
     let total = t["values"]["requests/disclosed/total"].to_string();
     assert!(row.ends_with(&format!("| {total}")), "{row}");
+
+    // A file that is not there is said, and the exit status says so.
+    let o = bin()
+        .arg("inspect")
+        .arg(samples().join("no such file.docx"))
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("cannot read"));
 }

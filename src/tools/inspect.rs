@@ -10,21 +10,25 @@ use std::path::Path;
 /// Cells read with less confidence than this are marked `[?0.42]`.
 pub const DOUBTFUL: f32 = 0.6;
 
-/// Reads `path` and writes what it reads as to `out`. A file that cannot be read or
-/// decoded is said in `out` too (one bad file among several does not stop the others);
-/// only a failed write to `out` is an error.
-pub fn inspect(path: &Path, engine: &mut LazyEngine, out: &mut impl Write) -> std::io::Result<()> {
+/// Reads `path` and writes what it reads as to `out`; returns whether it could be read
+/// and decoded. A file that cannot is said in `out` too (one bad file among several does
+/// not stop the others); only a failed write to `out` is an error.
+pub fn inspect(
+    path: &Path,
+    engine: &mut LazyEngine,
+    out: &mut impl Write,
+) -> std::io::Result<bool> {
     let name = path.display().to_string();
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) => return writeln!(out, "{name}: cannot read: {e}"),
+        Err(e) => return writeln!(out, "{name}: cannot read: {e}").map(|()| false),
     };
     let format = formats::sniff(&name, &bytes);
     match formats::decode(format, &bytes) {
-        Err(e) => writeln!(out, "{name}: {e}"),
+        Err(e) => writeln!(out, "{name}: {e}").map(|()| false),
         Ok(mut doc) => {
             engine.recognise(&mut doc);
-            write_document(&name, format.as_str(), &doc, out)
+            write_document(&name, format.as_str(), &doc, out).map(|()| true)
         }
     }
 }

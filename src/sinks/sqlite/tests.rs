@@ -741,3 +741,48 @@ fn key_query_uses_primary_key() {
     sink.create_key_index().unwrap();
     sink.create_key_index().unwrap();
 }
+
+#[test]
+fn edited_template_labels_reach_the_keys_and_views() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates_dir = dir.path().join("templates");
+    std::fs::create_dir(&templates_dir).unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/templates");
+    for name in ["gov-2021.toml", "gov-2019.toml"] {
+        let text = std::fs::read_to_string(shipped.join(name)).unwrap();
+        let edited = text.replace(
+            "label = \"四、结转下年度继续办理\"",
+            "label = \"四、结转下年度继续办理（改）\"",
+        );
+        std::fs::write(templates_dir.join(name), edited).unwrap();
+    }
+    let templates = Templates::from_dir(&templates_dir).unwrap();
+    let path = dir.path().join("t.db");
+    let mut sink = SqliteSink::open(&path, &templates, SinkOptions::default()).unwrap();
+    sink.write(&record_from_truth("dev-005.truth.json", "a"))
+        .unwrap();
+    assert_eq!(
+        strings(
+            &sink,
+            "SELECT row_label FROM requests_table WHERE row_key = 'carried_forward'"
+        ),
+        ["四、结转下年度继续办理（改）"]
+    );
+    assert_eq!(
+        count(
+            &sink,
+            "SELECT COUNT(*) FROM keys WHERE row_label = '四、结转下年度继续办理（改）'"
+        ),
+        14
+    );
+    drop(sink);
+    // Opened again with the shipped templates, the shipped label is back.
+    let sink = open(&path);
+    assert_eq!(
+        strings(
+            &sink,
+            "SELECT row_label FROM requests_table WHERE row_key = 'carried_forward'"
+        ),
+        ["四、结转下年度继续办理"]
+    );
+}
