@@ -11,9 +11,13 @@ mapfile -t DOCS < <(find samples -type f ! -name '*.json' ! -name '*.tsv' ! -nam
 echo
 echo "Table 三 of one report, as printed (sqlite3 nianbao.sqlite):"
 sqlite3 -header -column nianbao.sqlite "
-  SELECT q.row_label, q.natural_person AS 自然人, q.business AS 商业企业, q.total AS 总计
-  FROM requests_table q JOIN reports r ON r.id = q.report_id
-  WHERE r.path LIKE '%dev-009.html' ORDER BY q.row_order LIMIT 6;" 2>/dev/null || true
+  SELECT row_label, natural_person AS 自然人, business AS 商业企业, total AS 总计
+  FROM requests_table WHERE path LIKE '%dev-009.html' ORDER BY row_order LIMIT 6;" 2>/dev/null || true
+echo
+echo "Requests received and carried forward, one row per report (view report_wide):"
+sqlite3 -header -column nianbao.sqlite "
+  SELECT agency, year, status, new_total, carried_forward_total FROM report_wide
+  WHERE status != 'failed' ORDER BY new_total DESC LIMIT 5;" 2>/dev/null || true
 echo
 echo "Failed checks (the reports' own arithmetic errors):"
 sqlite3 -header -column nianbao.sqlite "

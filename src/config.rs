@@ -56,6 +56,10 @@ pub struct OcrConfig {
 pub struct SqliteConfig {
     /// Records written per transaction batch (each record stays atomic).
     pub batch: usize,
+    /// Keep each record's JSON in `reports.record_json`, so that a re-run writing
+    /// `--jsonl` re-emits stored documents without extracting them again. Without it,
+    /// such a run extracts them again.
+    pub store_record_json: bool,
 }
 
 impl Default for Stages {
@@ -82,7 +86,10 @@ impl Default for Limits {
 
 impl Default for SqliteConfig {
     fn default() -> SqliteConfig {
-        SqliteConfig { batch: 64 }
+        SqliteConfig {
+            batch: 64,
+            store_record_json: true,
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use crate::ocr::LOW_CONFIDENCE;
 use crate::record::{CellProvenance, Number, Record, Source, Status};
 use crate::referee::referee;
 use crate::report;
-use crate::template::{match_tables, CellRef, MatchResult, Template, Templates};
+use crate::template::{match_tables, CellRef, MatchResult, TableKind, Template, Templates};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -151,7 +151,15 @@ pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Recor
             );
         }
     }
-    if matched.found.len() < 3 {
+    // A picture file holding one statistics table has no title, signature or other
+    // tables to find: their absence is no gap in what it can hold.
+    let lone_table = lone_table_picture(&rec.source, &matched);
+    if let Some(kind) = lone_table {
+        // The matcher names the cells it missed; this catches a gap nothing named.
+        if let Some(gap) = table_gap(&rec, kind, templates).filter(|_| rec.errors.is_empty()) {
+            rec.error("interpret", gap);
+        }
+    } else if matched.found.len() < 3 {
         let missing: Vec<&str> = crate::template::TableKind::ALL
             .iter()
             .filter(|k| !matched.found.contains(k))
@@ -165,16 +173,81 @@ pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Recor
     for p in &doc.problems {
         rec.error("recognise", p.clone());
     }
-    if rec.agency.is_none() {
-        rec.error("interpret", "agency not found in the title");
-    }
-    if rec.year.is_none() {
-        rec.error("interpret", "report year not found");
+    if lone_table.is_none() {
+        if rec.agency.is_none() {
+            rec.error("interpret", "agency not found in the title");
+        }
+        if rec.year.is_none() {
+            rec.error("interpret", "report year not found");
+        }
     }
     if !rec.errors.is_empty() {
         rec.status = Status::Partial;
     }
+    if let Some(kind) = lone_table {
+        // Said after the status is decided: a note on what the record cannot hold, not a
+        // problem of the document.
+        rec.error("interpret", lone_table_note(kind));
+    }
     rec
+}
+
+/// The table a picture file holds when it is a picture of exactly one statistics table.
+fn lone_table_picture(source: &Source, matched: &MatchResult) -> Option<TableKind> {
+    match matched.found.as_slice() {
+        [kind] if source.format == Format::Image.as_str() => Some(*kind),
+        _ => None,
+    }
+}
+
+/// The record's note for a lone table picture (the first words are stable: tests and
+/// queries can find it by them).
+pub const LONE_TABLE_NOTE: &str = "metadata does not apply";
+
+fn lone_table_note(kind: TableKind) -> String {
+    let table = match kind {
+        TableKind::Active => "二",
+        TableKind::Requests => "三",
+        TableKind::Appeals => "四",
+    };
+    format!(
+        "{LONE_TABLE_NOTE}: a picture of table {table} alone holds no title, agency, year, \
+         date or other tables; the record holds that table only"
+    )
+}
+
+/// Why the one table of a picture is incomplete, if it is: values missing for some of
+/// its keys (in the detected template, or in every template when none was detected).
+fn table_gap(rec: &Record, kind: TableKind, templates: &Templates) -> Option<String> {
+    let prefix = format!("{}/", kind.name());
+    let candidates: Vec<&Template> = match rec.template.as_deref().and_then(|id| templates.get(id))
+    {
+        Some(t) => vec![t],
+        None => templates.list.iter().collect(),
+    };
+    let mut fewest_missing: Option<(usize, usize)> = None;
+    for t in candidates {
+        let keys: Vec<String> = t
+            .keys()
+            .into_iter()
+            .filter(|k| k.starts_with(&prefix))
+            .collect();
+        let missing = keys
+            .iter()
+            .filter(|k| !rec.values.contains_key(*k) && !rec.withdrawn.contains_key(*k))
+            .count();
+        if fewest_missing.is_none_or(|(m, _)| missing < m) {
+            fewest_missing = Some((missing, keys.len()));
+        }
+    }
+    match fewest_missing {
+        Some((0, _)) | None => None,
+        Some((missing, all)) => Some(format!(
+            "{}: {} of its {all} values read",
+            kind.name(),
+            all - missing
+        )),
+    }
 }
 
 fn provenance(key: &str, at: &CellRef) -> CellProvenance {

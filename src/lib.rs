@@ -23,3 +23,5 @@ pub mod sinks;
 pub mod sources;
 pub mod template;
 pub mod text;
+pub mod tools;
+pub mod version;

@@ -88,12 +88,71 @@ enum Command {
         #[arg(long, short = 'v', action = ArgAction::Count)]
         verbose: u8,
     },
+    /// Print what files read as: the document model after picture recognition, the tables
+    /// cell by cell, doubtful OCR readings marked [?confidence]. Exit status 1 when a file
+    /// could not be read or decoded.
+    Inspect {
+        /// Files to read.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Check that everything a run needs is in place (libtesseract, its eng and chi_sim
+    /// language data, the database, the configuration and templates) and say what to
+    /// install or fix. Exit status 1 when something is missing.
+    Doctor {
+        /// The database a run would write.
+        #[arg(long, default_value = "nianbao.sqlite")]
+        db: PathBuf,
+        /// Run configuration (default: ./pipeline.toml when present).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
     nianbao::ocr::limit_openmp_threads();
+    // The long form names the engine and data a result is made with; it initialises
+    // libtesseract, so it is made only when asked for.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == "--version" || a == "-V")
+    {
+        println!("nianbao {}", nianbao::version::long_version());
+        return ExitCode::SUCCESS;
+    }
     let cli = Cli::parse();
     match cli.command {
+        Command::Inspect { files } => {
+            nianbao::logging::init(0);
+            let mut engine = nianbao::ocr::LazyEngine::new();
+            let mut out = std::io::stdout().lock();
+            let mut all_read = true;
+            for file in &files {
+                match nianbao::tools::inspect::inspect(file, &mut engine, &mut out) {
+                    Ok(read) => all_read &= read,
+                    // A closed pipe (`| head`) ends the output; nothing else to do.
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break,
+                    Err(e) => {
+                        eprintln!("nianbao: writing the output: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            if all_read {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Command::Doctor { db, config } => {
+            let findings = nianbao::tools::doctor::diagnose(&db, config.as_deref());
+            print!("{}", nianbao::tools::doctor::render(&findings));
+            if findings.iter().all(|f| f.ok) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
         Command::Extract {
             paths,
             files_from,

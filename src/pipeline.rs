@@ -9,6 +9,7 @@ use crate::ocr::LazyEngine;
 use crate::outcomes::Outcomes;
 use crate::record::{Record, Source, Status};
 use crate::select::{Selection, SkipCounts, SkipReason};
+use crate::sinks::sqlite::{RunTotals, SeenAgain, SinkOptions};
 use crate::sinks::{ErrorsSink, JsonlSink, SqliteSink};
 use crate::sources::{self, Listed, ReadItem, Reader};
 use crate::template::Templates;
@@ -205,15 +206,24 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
     let cfg = opts.config.clone();
     let stages = &cfg.stages;
 
+    let sink_options = SinkOptions {
+        store_record_json: cfg.sqlite.store_record_json,
+    };
     let mut db = match &opts.db {
-        Some(p) => Some(
-            SqliteSink::open(p)
-                .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", p.display()))?,
-        ),
+        Some(p) => {
+            let mut db = SqliteSink::open(p, &opts.templates, sink_options)
+                .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", p.display()))?;
+            db.begin_run(&crate::version::run_info())
+                .map_err(|e| anyhow::anyhow!("writing the database: {e}"))?;
+            Some(db)
+        }
         None => None,
     };
+    // Stored documents are skipped; with --jsonl, only those whose record can be re-emitted.
     let known: Arc<HashSet<String>> = Arc::new(match (&db, opts.force) {
-        (Some(db), false) => db.known_hashes().map_err(|e| anyhow::anyhow!("{e}"))?,
+        (Some(db), false) => db
+            .known_hashes(opts.jsonl.is_some())
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
         _ => HashSet::new(),
     });
     let mut jsonl = match &opts.jsonl {
@@ -415,13 +425,19 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
         ..Summary::default()
     };
     let mut batch: Vec<Record> = Vec::with_capacity(cfg.sqlite.batch);
+    // Stored documents this run found again: their paths join the report's sources.
+    let mut seen: Vec<SeenAgain> = Vec::new();
     let mut result: anyhow::Result<()> = Ok(());
-    let flush = |batch: &mut Vec<Record>, db: &mut Option<SqliteSink>| -> anyhow::Result<()> {
+    let flush = |batch: &mut Vec<Record>,
+                 seen: &mut Vec<SeenAgain>,
+                 db: &mut Option<SqliteSink>|
+     -> anyhow::Result<()> {
         if let Some(db) = db.as_mut() {
-            db.write_batch(batch)
+            db.write_batch(batch, seen)
                 .map_err(|e| anyhow::anyhow!("writing the database: {e}"))?;
         }
         batch.clear();
+        seen.clear();
         Ok(())
     };
     // A JSONL write that fails closes the JSONL output: said once, and the batch goes on
@@ -467,7 +483,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
                     summary.skipped += 1;
                     let Some(db) = db.as_ref() else { continue };
                     if let Some(j) = jsonl.as_mut().filter(|j| j.closed().is_none()) {
-                        if let Ok(Some(json)) = db.record_json(&sha256) {
+                        if let Ok(Some(json)) = db.record_json(&sha256, &path) {
                             if let Err(e) = j.write_raw(&json) {
                                 jsonl_failed(e, j.written(), &mut summary);
                             }
@@ -483,6 +499,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
                             }
                         }
                     }
+                    seen.push(SeenAgain { sha256, path });
                 }
                 Work::Doc(rec) => {
                     match rec.status {
@@ -519,7 +536,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
             }
         }
         if result.is_ok() {
-            if let Err(e) = flush(&mut batch, &mut db) {
+            if let Err(e) = flush(&mut batch, &mut seen, &mut db) {
                 result = Err(e);
             }
         }
@@ -533,8 +550,20 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
     for h in handles {
         let _ = h.join();
     }
-    if result.is_ok() && !batch.is_empty() {
-        result = flush(&mut batch, &mut db);
+    if result.is_ok() && !(batch.is_empty() && seen.is_empty()) {
+        result = flush(&mut batch, &mut seen, &mut db);
+    }
+    if let (Ok(()), Some(db)) = (&result, db.as_mut()) {
+        let totals = RunTotals {
+            documents: summary.documents,
+            ok: summary.ok,
+            partial: summary.partial,
+            failed: summary.failed,
+            already_stored: summary.skipped,
+        };
+        if let Err(e) = db.finish_run(totals) {
+            result = Err(anyhow::anyhow!("writing the database: {e}"));
+        }
     }
     if let Some(j) = jsonl.as_mut() {
         if let Err(e) = j.flush() {

@@ -584,3 +584,51 @@ fn a_txt_with_three_bad_bytes_is_extracted() {
     assert_eq!(r["values"], t["values"]);
     assert_eq!(r["agency"], t["agency"]);
 }
+
+#[test]
+fn doctor_checks_the_engine_data_database_and_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fresh = bin()
+        .arg("doctor")
+        .arg("--db")
+        .arg(dir.path().join("new.sqlite"))
+        .current_dir(dir.path())
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&fresh.stdout);
+    assert!(fresh.status.success(), "{text}");
+    for what in [
+        "libtesseract",
+        "language data eng",
+        "language data chi_sim",
+        "templates",
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&format!("ok      {what}"))),
+            "{what}: {text}"
+        );
+    }
+    // A file that is no database, and a configuration with a misspelt key.
+    let not_db = dir.path().join("notes.sqlite");
+    write(
+        &not_db,
+        b"these are notes, not a database; nothing to overwrite here",
+    );
+    let cfg = dir.path().join("pipeline.toml");
+    write(&cfg, b"[sqlite]\nstore_json = false\n");
+    let bad = bin()
+        .arg("doctor")
+        .arg("--db")
+        .arg(&not_db)
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(1), "{text}");
+    assert!(text.contains("PROBLEM database"), "{text}");
+    assert!(text.contains("PROBLEM configuration"), "{text}");
+    assert!(text.contains("store_json"), "{text}");
+    assert!(text.contains("2 problems found"), "{text}");
+}
