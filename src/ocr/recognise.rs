@@ -615,6 +615,17 @@ fn ocr_grid(
                     }
                 }
             }
+            // A number the engine itself barely believed (a blurred 0 read as a weak 8,
+            // a 3 as a 5 at a fifth of its confidence) is not made sure by reading it
+            // again with the same engine, nor by our classifier misled by the same
+            // blur: a candidate only.
+            if conf < LOW_CONFIDENCE {
+                if let Some(n) = seen.take() {
+                    if !reads.contains(&n) {
+                        reads.insert(0, n);
+                    }
+                }
+            }
             // The readings that disagreed stay with the cell: candidates the report's
             // arithmetic may choose between, never values by themselves.
             rows[r][c].alternatives = reads

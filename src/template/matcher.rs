@@ -722,11 +722,13 @@ impl Ctx<'_> {
 }
 
 /// Finds the row of `rows` a label names: strong words first (longest match wins), then
-/// a weak word for the next row in printed order.
+/// a weak word for the next row in printed order. `expected`: the template row this one
+/// takes by the printed order of the rows met before it, where that is known.
 fn pick_row(
     rows: &[RowSpec],
     assigned: &[bool],
     last: Option<usize>,
+    expected: Option<usize>,
     view: &RowView,
 ) -> Option<usize> {
     // Words of an OCR'd label cell shared with other rows of values name none of them.
@@ -751,7 +753,18 @@ fn pick_row(
                 }
             }
         }
-        if let Some((j, _)) = best {
+        if let Some((j, len)) = best {
+            // A word of two characters in a long garbled OCR'd label is chance (保护第三方
+            // 合法权益 read as …合计…): it names a row only where the printed order allows,
+            // not one that skips rows of the template ahead of the row expected.
+            let skips_ahead = expected.is_some_and(|e| j > e + 1);
+            let hans = label
+                .chars()
+                .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+                .count();
+            if view.fuzzy && len <= 2 && hans > len + 3 && skips_ahead {
+                return None;
+            }
             return Some(j);
         }
     }
@@ -945,7 +958,10 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
             let unread_row = view.unread && view.holds_values(blank_zeros);
             let by_position = unread_row || view.label_names_no_single_row();
             let picked = (!by_position)
-                .then(|| pick_row(&spec.rows, &assigned, last, &view))
+                .then(|| {
+                    let expected = last.map_or(met.len(), |l| l + 1);
+                    pick_row(&spec.rows, &assigned, last, Some(expected), &view)
+                })
                 .flatten();
             let Some(j) = picked else {
                 if by_position || view.misread_label(blank_zeros) {
@@ -1046,7 +1062,7 @@ fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
             }
             let by_position = view.unread || view.label_names_no_single_row();
             let picked = (!by_position)
-                .then(|| pick_row(&spec.rows, &assigned, None, &view))
+                .then(|| pick_row(&spec.rows, &assigned, None, None, &view))
                 .flatten();
             let Some(j) = picked else {
                 // Table 二's heading rows hold blanks beside their label: no row of zeros.
@@ -1090,7 +1106,7 @@ fn match_appeals(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
                 }
             } else if !view.own_label.is_empty() && view.values.len() >= n_cols {
                 let assigned = vec![false; spec.rows.len()];
-                if let Some(j) = pick_row(&spec.rows, &assigned, None, &view) {
+                if let Some(j) = pick_row(&spec.rows, &assigned, None, None, &view) {
                     if let Some(vals) = fit_values(view.values.clone(), n_cols) {
                         if per_group[j].is_none() {
                             per_group[j] = Some((ti, r, vals));
