@@ -1200,6 +1200,59 @@ mod tests {
         assert_eq!(otsu(&one), None);
     }
 
+    /// An engine that reads every crop as the same text, barely believing it.
+    struct WeakReads(&'static str);
+    impl OcrEngine for WeakReads {
+        fn recognise(&mut self, img: &GrayImage, _mode: OcrMode) -> Result<Vec<Word>, OcrError> {
+            let mut words = whole_crop_word(img, self.0);
+            for w in &mut words {
+                w.confidence = 0.3;
+            }
+            Ok(words)
+        }
+    }
+
+    #[test]
+    fn a_number_the_engine_barely_believed_is_a_candidate_however_often_read() {
+        let mut e = WeakReads("1");
+        let blocks = recognise_picture(
+            &png(&one_inked_cell()),
+            None,
+            &mut e,
+            LineSelection::ALL,
+            &[],
+        )
+        .unwrap();
+        let Some(Block::Table(t)) = blocks.first() else {
+            panic!("no table: {blocks:?}")
+        };
+        assert_eq!(t.rows[1][1].text, "\u{FFFD}");
+        assert_eq!(t.rows[1][1].alternatives, vec!["1"]);
+    }
+
+    /// A 2 × 2 ruled grid whose cell (1, 1) holds a 6 × 24 bar: a "1" to our classifier.
+    fn one_inked_cell() -> GrayImage {
+        let mut g = GrayImage::from_pixel(420, 200, Luma([255]));
+        for &y in &[20u32, 80, 140] {
+            for x in 20..=400 {
+                g.put_pixel(x, y, Luma([0]));
+                g.put_pixel(x, y + 1, Luma([0]));
+            }
+        }
+        for &x in &[20u32, 210, 400] {
+            for y in 20..=141 {
+                g.put_pixel(x, y, Luma([0]));
+                g.put_pixel(x + 1, y, Luma([0]));
+            }
+        }
+        for y in 98..122 {
+            for x in 300..306 {
+                g.put_pixel(x, y, Luma([0]));
+            }
+        }
+        g
+    }
+
     #[test]
     fn ruled_grid_with_one_inked_cell() {
         let mut g = GrayImage::from_pixel(420, 200, Luma([255]));

@@ -1572,6 +1572,40 @@ mod tests {
     }
 
     #[test]
+    fn a_short_word_in_a_long_garbled_label_names_no_row_far_ahead() {
+        // Every label of table 三 garbled past matching; 4.保护第三方合法权益's read as
+        // …合计…, the word of (七)总计. Its numbers must not become the totals: it is
+        // placed by its order like the rest.
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let (_, requests, _, want) = report_rows(t);
+        let mut rows = requests;
+        let junk: Vec<char> = "年下收府AAi并伐旺凡".chars().collect();
+        let mut n = 0;
+        for row in rows.iter_mut().skip(3) {
+            let label = if row[0].text.contains("第三方合法权益") {
+                "4保护和-万合计权兰".to_string()
+            } else {
+                n += 1;
+                junk.iter().cycle().skip(n).take(9).collect()
+            };
+            row[0] = Cell::new(label);
+        }
+        let result = match_tables(&ocr_doc(rows), &templates, None);
+        let want = only(want, "requests/");
+        assert!(result.values.len() >= 21, "{} values", result.values.len());
+        for v in &result.values {
+            let truth = want.iter().find(|(k, _)| *k == v.key).map(|(_, n)| *n);
+            assert_eq!(
+                Some(Number::Int(truth.unwrap_or(-1))),
+                Some(v.value),
+                "{}",
+                v.key
+            );
+        }
+    }
+
+    #[test]
     fn a_picture_of_table_two_with_every_label_garbled_is_known_by_its_shape() {
         // A 90-dpi picture of table 二 alone: chi_sim read no word of any label or header,
         // the numbers were read. Its rows' counts of values (3-3-1-1-1-1) are table 二's.
