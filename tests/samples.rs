@@ -329,7 +329,9 @@ fn a_lone_table_picture_read_whole_is_ok() {
             path.display(),
             rec.errors
         );
-        if read_whole {
+        // A value the report's sums chose between OCR's readings is a doubt the record
+        // states: such a record is partial, read whole or not.
+        if read_whole && rec.decided_by_arithmetic == 0 {
             assert_eq!(
                 rec.status,
                 Status::Ok,
