@@ -138,6 +138,7 @@ pub fn interpret(source: Source, doc: &Document, templates: &Templates) -> Recor
     }
     if let Some(t) = rec.template.as_deref().and_then(|id| templates.get(id)) {
         judge_ocr_cells(&mut rec, t, &matched);
+        restate_missing(&mut rec, t);
     }
     for u in &matched.unread {
         // Unless the report's sums decided it.
@@ -265,6 +266,41 @@ fn provenance(key: &str, at: &CellRef) -> CellProvenance {
     }
 }
 
+/// The matcher's lists of the cells a table lacks ("requests: 2 cells not found or
+/// unreadable: …"), told again once the report's sums have decided some of them or
+/// left others out; a list left empty goes.
+fn restate_missing(rec: &mut Record, t: &Template) {
+    const MISSING: &str = " cells not found or unreadable: ";
+    let keys = t.keys();
+    let values = &rec.values;
+    for e in rec.errors.iter_mut() {
+        let Some((table, _)) = e.message.split_once(": ") else {
+            continue;
+        };
+        if !e.message.contains(MISSING) {
+            continue;
+        }
+        let prefix = format!("{table}/");
+        let missing: Vec<&str> = keys
+            .iter()
+            .filter(|k| k.starts_with(&prefix) && !values.contains_key(*k))
+            .map(String::as_str)
+            .collect();
+        e.message = if missing.is_empty() {
+            String::new()
+        } else {
+            let shown: Vec<&str> = missing.iter().take(8).copied().collect();
+            format!(
+                "{table}: {}{MISSING}{}{}",
+                missing.len(),
+                shown.join(", "),
+                if missing.len() > 8 { ", …" } else { "" }
+            )
+        };
+    }
+    rec.errors.retain(|e| !e.message.is_empty());
+}
+
 /// The report's arithmetic as a referee over the OCR'd cells ([`referee`]): misreads
 /// that break their row and column sums are left out (or take the reading the sums
 /// require), unread cells take a reading the sums pin down. Each is said in the record.
@@ -376,6 +412,42 @@ pub fn extract_bytes(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_list_of_missing_cells_is_told_again_after_the_sums_decided_some() {
+        let templates = crate::template::Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let mut rec = Record::new(crate::record::Source {
+            path: "x.png".into(),
+            sha256: String::new(),
+            format: "png".into(),
+        });
+        for k in t.keys().into_iter().filter(|k| k.starts_with("appeals/")) {
+            rec.values.insert(k, Number::Int(0));
+        }
+        let gone = "requests/total/total";
+        for k in t
+            .keys()
+            .into_iter()
+            .filter(|k| k.starts_with("requests/") && k != gone)
+        {
+            rec.values.insert(k, Number::Int(0));
+        }
+        rec.error(
+            "interpret",
+            "requests: 2 cells not found or unreadable: requests/new/total, requests/total/total",
+        );
+        rec.error(
+            "interpret",
+            "appeals: 1 cells not found or unreadable: appeals/review/total",
+        );
+        restate_missing(&mut rec, t);
+        let said: Vec<&str> = rec.errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(
+            said,
+            ["requests: 1 cells not found or unreadable: requests/total/total"]
+        );
+    }
     use super::*;
 
     #[test]
