@@ -456,7 +456,10 @@ pub(crate) fn glyph_count_joined(gray: &GrayImage, bin: &Bin, b: PxBox) -> (usiz
         .map(|(x, y)| level(x, y))
         .collect();
     around.sort_unstable();
-    let paper = f32::from(around[around.len() * 9 / 10]);
+    let Some(&paper) = around.get(around.len() * 9 / 10) else {
+        return (n, minus);
+    };
+    let paper = f32::from(paper);
     let ink = ink as f32 / ink_n.max(1) as f32;
     let dark = paper - (paper - ink) / 4.0;
     // A row from one glyph's right edge to the next one's left edge, all of it dark.
