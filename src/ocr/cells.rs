@@ -423,6 +423,42 @@ pub(crate) fn glyph_count(bin: &Bin, b: PxBox) -> (usize, bool) {
     (glyphs.len(), minus)
 }
 
+/// Grey darker than a quarter of the way from paper to ink, around the binary ink of
+/// box `b`: ink lost to the binarisation (thin strokes of a Ming or Kai face) is darker
+/// than that, paper and its noise lighter. Paper is the grey the band of columns
+/// `cols` (over `b`'s rows) reaches at its 90th percentile, ink the mean grey of `b`'s
+/// binary ink. With the count of that ink and the contrast (paper less ink); `None`
+/// when `b` holds none.
+pub(crate) fn faint_ink_threshold(
+    gray: &GrayImage,
+    bin: &Bin,
+    b: PxBox,
+    cols: (usize, usize),
+) -> Option<(f32, usize, f32)> {
+    let (x0, y0, x1, y1) = b;
+    let level = |x: usize, y: usize| f32::from(gray.get_pixel(x as u32, y as u32).0[0]);
+    let (mut ink_sum, mut ink_n) = (0.0, 0usize);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            if bin.get(x, y) {
+                ink_sum += level(x, y);
+                ink_n += 1;
+            }
+        }
+    }
+    let mut band: Vec<f32> = (y0..y1)
+        .flat_map(|y| (cols.0..cols.1).map(move |x| (x, y)))
+        .map(|(x, y)| level(x, y))
+        .collect();
+    band.sort_by(f32::total_cmp);
+    let paper = *band.get(band.len() * 9 / 10)?;
+    if ink_n == 0 {
+        return None;
+    }
+    let ink = ink_sum / ink_n as f32;
+    Some((paper - (paper - ink) / 4.0, ink_n, paper - ink))
+}
+
 /// [`glyph_count`], with two neighbouring glyphs taken for one when the grey joins them
 /// at their top and at their bottom: a Kai or Ming "0" whose thin top and bottom strokes
 /// the binarisation lost falls apart into two arcs. Two digits side by side ("11") are
@@ -439,29 +475,10 @@ pub(crate) fn glyph_count_joined(gray: &GrayImage, bin: &Bin, b: PxBox) -> (usiz
         .filter(|c| (c.y1 - c.y0) * 2 >= tallest)
         .collect();
     glyphs.sort_by_key(|c| c.x0);
-    let level = |x: usize, y: usize| gray.get_pixel((b.0 + x) as u32, (b.1 + y) as u32).0[0];
-    let (mut ink, mut ink_n) = (0u64, 0u64);
-    for c in &glyphs {
-        for y in c.y0..c.y1 {
-            for x in c.x0..c.x1 {
-                if bin.get(b.0 + x, b.1 + y) {
-                    ink += u64::from(level(x, y));
-                    ink_n += 1;
-                }
-            }
-        }
-    }
-    let mut around: Vec<u8> = (0..b.3 - b.1)
-        .flat_map(|y| (0..b.2 - b.0).map(move |x| (x, y)))
-        .map(|(x, y)| level(x, y))
-        .collect();
-    around.sort_unstable();
-    let Some(&paper) = around.get(around.len() * 9 / 10) else {
+    let Some((dark, _, _)) = faint_ink_threshold(gray, bin, b, (b.0, b.2)) else {
         return (n, minus);
     };
-    let paper = f32::from(paper);
-    let ink = ink as f32 / ink_n.max(1) as f32;
-    let dark = paper - (paper - ink) / 4.0;
+    let level = |x: usize, y: usize| gray.get_pixel((b.0 + x) as u32, (b.1 + y) as u32).0[0];
     // A row from one glyph's right edge to the next one's left edge, all of it dark.
     let bridged_in =
         |l: &super::scale::Component, r: &super::scale::Component, ys: std::ops::Range<usize>| {

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use image::GrayImage;
 
-use super::cells::components_in;
+use super::cells::{components_in, faint_ink_threshold};
 use super::prep::Bin;
 use super::recognise::PxBox;
 
@@ -217,30 +217,14 @@ pub fn faint_strokes_beside(gray: &GrayImage, bin: &Bin, g: PxBox, glyphs: &[PxB
     let h = y1 - y0;
     let (cx, half, halo) = ((x0 + x1) / 2, (h * 9 / 20).max(3), (h / 10).max(2));
     let (bx0, bx1) = (cx.saturating_sub(half), (cx + half + 1).min(gw));
+    let Some((dark, ink_n, contrast)) = faint_ink_threshold(gray, bin, g, (bx0, bx1)) else {
+        return false;
+    };
+    // Too little contrast to tell faint ink from paper.
+    if contrast < 16.0 {
+        return false;
+    }
     let level = |x: usize, y: usize| gray.get_pixel(x as u32, y as u32).0[0] as f32;
-    let (mut ink_sum, mut ink_n) = (0.0, 0usize);
-    for y in y0..y1 {
-        for x in x0..x1 {
-            if bin.get(x, y) {
-                ink_sum += level(x, y);
-                ink_n += 1;
-            }
-        }
-    }
-    if ink_n == 0 {
-        return false;
-    }
-    let mut band: Vec<f32> = (y0..y1)
-        .flat_map(|y| (bx0..bx1).map(move |x| (x, y)))
-        .map(|(x, y)| level(x, y))
-        .collect();
-    band.sort_by(f32::total_cmp);
-    let paper = band[band.len() * 9 / 10];
-    let ink = ink_sum / ink_n as f32;
-    if paper - ink < 16.0 {
-        return false;
-    }
-    let dark = paper - (paper - ink) / 4.0;
     let apart = |x: usize| x + halo < x0 || x >= x1 + halo;
     let in_other = |x: usize, y: usize| {
         glyphs.iter().any(|o| {

@@ -1255,26 +1255,8 @@ mod tests {
 
     #[test]
     fn ruled_grid_with_one_inked_cell() {
-        let mut g = GrayImage::from_pixel(420, 200, Luma([255]));
-        for &y in &[20u32, 80, 140] {
-            for x in 20..=400 {
-                g.put_pixel(x, y, Luma([0]));
-                g.put_pixel(x, y + 1, Luma([0]));
-            }
-        }
-        for &x in &[20u32, 210, 400] {
-            for y in 20..=141 {
-                g.put_pixel(x, y, Luma([0]));
-                g.put_pixel(x + 1, y, Luma([0]));
-            }
-        }
-        // A "glyph" in cell (1, 1): a 6x24 bar, a "1" to our digit classifier, which
-        // the engine reads alike.
-        for y in 98..122 {
-            for x in 300..306 {
-                g.put_pixel(x, y, Luma([0]));
-            }
-        }
+        // The engine reads the bar in cell (1, 1) as our classifier does: "1".
+        let g = one_inked_cell();
         let mut e = Reads("1");
         let blocks = recognise_picture(&png(&g), None, &mut e, LineSelection::ALL, &[]).unwrap();
         let Some(Block::Table(t)) = blocks.first() else {
