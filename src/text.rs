@@ -34,6 +34,13 @@ pub fn norm_label(s: &str) -> String {
     out
 }
 
+/// The number of CJK ideographs in `s` (the basic block, where report labels live).
+pub fn han_count(s: &str) -> usize {
+    s.chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count()
+}
+
 /// Collapses runs of whitespace to one space and trims.
 pub fn collapse_ws(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

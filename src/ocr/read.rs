@@ -361,8 +361,4 @@ pub(crate) fn is_dash(c: char) -> bool {
     matches!(c, '-' | '—' | '–' | '－' | '一' | '_' | '~' | '|')
 }
 
-pub(crate) fn han_count(s: &str) -> usize {
-    s.chars()
-        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
-        .count()
-}
+pub(crate) use crate::text::han_count;

@@ -11,7 +11,7 @@ use super::value::{parse_value, ValueToken};
 use super::{last_numbering, ColumnSpec, RowSpec, TableSpec, Template, Templates};
 use crate::document::{Block, Document, Table, TableOrigin, UNREAD};
 use crate::record::Number;
-use crate::text::{fold_width, norm_label};
+use crate::text::{fold_width, han_count, norm_label};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableKind {
@@ -139,11 +139,10 @@ impl RowView {
     fn label_reaching_into(&self, cols: &[usize]) -> Option<usize> {
         let first = *cols.iter().min()?;
         let label_end = self.values.first().map_or(usize::MAX, |v| v.0);
-        let prints = self.values.iter().any(|(c, t, raw)| {
-            cols.contains(c)
-                && matches!(t, ValueToken::Number(_) | ValueToken::Zero)
-                && !raw.trim().is_empty()
-        });
+        let prints = self
+            .values
+            .iter()
+            .any(|(c, t, raw)| cols.contains(c) && prints_value(t, raw));
         (self.fuzzy && prints && label_end > first).then_some(first)
     }
 
@@ -176,10 +175,13 @@ impl RowView {
 
     /// A number or a printed zero sign ("-", "—"): a row of values, even all zero.
     fn has_printed_value(&self) -> bool {
-        self.values.iter().any(|(_, t, raw)| {
-            matches!(t, ValueToken::Number(_) | ValueToken::Zero) && !raw.trim().is_empty()
-        })
+        self.values.iter().any(|(_, t, raw)| prints_value(t, raw))
     }
+}
+
+/// A number or a printed zero sign, not a blank.
+fn prints_value(token: &ValueToken, raw: &str) -> bool {
+    matches!(token, ValueToken::Number(_) | ValueToken::Zero) && !raw.trim().is_empty()
 }
 
 fn is_label(text: &str) -> bool {
@@ -268,11 +270,7 @@ fn row_prints_value(table: &Table, r: usize) -> bool {
     table.rows.get(r).is_some_and(|row| {
         row.iter().any(|cell| {
             !cell.is_continuation()
-                && !cell.text.trim().is_empty()
-                && matches!(
-                    parse_value(&cell.text),
-                    Some(ValueToken::Number(_) | ValueToken::Zero)
-                )
+                && parse_value(&cell.text).is_some_and(|t| prints_value(&t, &cell.text))
         })
     })
 }
@@ -758,11 +756,7 @@ fn pick_row(
             // 合法权益 read as …合计…): it names a row only where the printed order allows,
             // not one that skips rows of the template ahead of the row expected.
             let skips_ahead = expected.is_some_and(|e| j > e + 1);
-            let hans = label
-                .chars()
-                .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
-                .count();
-            if view.fuzzy && len <= 2 && hans > len + 3 && skips_ahead {
+            if len <= 2 && by_chance(view, label, len) && skips_ahead {
                 return None;
             }
             return Some(j);
@@ -770,16 +764,17 @@ fn pick_row(
     }
     // A weak row (3.其他) is named by its short word alone; in a long OCR'd label that
     // word is chance: the 其他情形 of (二)部分公开's note.
-    let own_hans = view
-        .own_label
-        .chars()
-        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
-        .count();
     let start = last.map(|l| l + 1).unwrap_or(0);
     rows.iter().enumerate().skip(start).find_map(|(j, row)| {
         let len = best_word_len(&row.words, &view.own_label, view.fuzzy)?;
-        (row.weak && !assigned[j] && !(view.fuzzy && own_hans > len + 3)).then_some(j)
+        (row.weak && !assigned[j] && !by_chance(view, &view.own_label, len)).then_some(j)
     })
+}
+
+/// True when a word of `len` characters found in an OCR'd `label` may be chance: the
+/// label holds more than three other characters that name nothing (garbled text).
+fn by_chance(view: &RowView, label: &str, len: usize) -> bool {
+    view.fuzzy && han_count(label) > len + 3
 }
 
 /// A row with values whose label was not read, kept until the rows around it are placed.
