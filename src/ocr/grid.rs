@@ -567,24 +567,13 @@ pub fn detect_grids_and_rulings(
     });
     let tol = p.tol;
     // On one of a grid's lines and within its extent.
-    let ruling_of = |s: &Segment, lines: fn(&Grid) -> &[f32], across: fn(&Grid) -> &[f32]| {
-        grids.iter().any(|g| {
-            let (a, b) = match (across(g).first(), across(g).last()) {
-                (Some(&a), Some(&b)) => (a - tol, b + tol),
-                _ => return false,
-            };
-            lines(g).iter().any(|&l| (s.pos - l).abs() <= tol)
-                && s.start as f32 >= a
-                && s.end as f32 <= b
-        })
-    };
     let h = h
         .into_iter()
-        .filter(|s| ruling_of(s, |g| &g.ys, |g| &g.xs))
+        .filter(|s| grids.iter().any(|g| on_grid_line(s, &g.ys, &g.xs, tol)))
         .collect();
     let v = v
         .into_iter()
-        .filter(|s| ruling_of(s, |g| &g.xs, |g| &g.ys))
+        .filter(|s| grids.iter().any(|g| on_grid_line(s, &g.xs, &g.ys, tol)))
         .collect();
     (grids, h, v)
 }
