@@ -9,7 +9,10 @@ use crate::ocr::LOW_CONFIDENCE;
 use crate::record::{CellProvenance, Number, Record, Source, Status};
 use crate::referee::referee;
 use crate::report;
-use crate::template::{match_tables, CellRef, MatchResult, TableKind, Template, Templates};
+use crate::template::{
+    match_tables, missing_cells, CellRef, MatchResult, TableKind, Template, Templates,
+    MISSING_CELLS,
+};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -270,14 +273,13 @@ fn provenance(key: &str, at: &CellRef) -> CellProvenance {
 /// unreadable: …"), told again once the report's sums have decided some of them or
 /// left others out; a list left empty goes.
 fn restate_missing(rec: &mut Record, t: &Template) {
-    const MISSING: &str = " cells not found or unreadable: ";
     let keys = t.keys();
     let values = &rec.values;
     for e in rec.errors.iter_mut() {
         let Some((table, _)) = e.message.split_once(": ") else {
             continue;
         };
-        if !e.message.contains(MISSING) {
+        if !e.message.contains(MISSING_CELLS) {
             continue;
         }
         let prefix = format!("{table}/");
@@ -289,13 +291,7 @@ fn restate_missing(rec: &mut Record, t: &Template) {
         e.message = if missing.is_empty() {
             String::new()
         } else {
-            let shown: Vec<&str> = missing.iter().take(8).copied().collect();
-            format!(
-                "{table}: {}{MISSING}{}{}",
-                missing.len(),
-                shown.join(", "),
-                if missing.len() > 8 { ", …" } else { "" }
-            )
+            missing_cells(table, &missing)
         };
     }
     rec.errors.retain(|e| !e.message.is_empty());

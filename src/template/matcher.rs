@@ -1137,6 +1137,20 @@ fn match_appeals(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
 /// neither the tables' words nor the year tell the template, each is tried and the one
 /// that reads more of the tables wins; on a tie (table 四 is the same in all) the values
 /// are kept but no template is claimed.
+/// How a table's cells that got no value are said in `errors` (the first eight named).
+pub fn missing_cells(table: &str, keys: &[&str]) -> String {
+    let shown: Vec<&str> = keys.iter().take(8).copied().collect();
+    format!(
+        "{table}: {}{MISSING_CELLS}{}{}",
+        keys.len(),
+        shown.join(", "),
+        if keys.len() > 8 { ", …" } else { "" }
+    )
+}
+
+/// What [`missing_cells`] says between the count and the keys.
+pub const MISSING_CELLS: &str = " cells not found or unreadable: ";
+
 pub fn match_tables(doc: &Document, templates: &Templates, year: Option<i32>) -> MatchResult {
     if let Some(template) = detect_template(doc, templates, year) {
         return match_with(doc, template);
@@ -1205,14 +1219,8 @@ fn match_with(doc: &Document, template: &Template) -> MatchResult {
                 .collect();
             ctx.out.missing += missing.len();
             if !missing.is_empty() {
-                let shown: Vec<&str> = missing.iter().take(8).map(|s| s.as_str()).collect();
-                ctx.out.errors.push(format!(
-                    "{}: {} cells not found or unreadable: {}{}",
-                    kind.name(),
-                    missing.len(),
-                    shown.join(", "),
-                    if missing.len() > 8 { ", …" } else { "" }
-                ));
+                let missing: Vec<&str> = missing.iter().map(|k| k.as_str()).collect();
+                ctx.out.errors.push(missing_cells(kind.name(), &missing));
             }
         }
     }

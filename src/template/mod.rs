@@ -4,7 +4,10 @@
 mod matcher;
 mod value;
 
-pub use matcher::{match_tables, CellRef, MatchResult, MatchedValue, TableKind, UnreadValue};
+pub use matcher::{
+    match_tables, missing_cells, CellRef, MatchResult, MatchedValue, TableKind, UnreadValue,
+    MISSING_CELLS,
+};
 pub use value::{parse_value, ValueToken};
 
 use serde::Deserialize;
