@@ -465,8 +465,18 @@ pub(crate) fn faint_ink_threshold(
 /// parted by paper at the top at least.
 pub(crate) fn glyph_count_joined(gray: &GrayImage, bin: &Bin, b: PxBox) -> (usize, bool) {
     let (n, minus) = glyph_count(bin, b);
-    if n < 2 || b.2 > gray.width() as usize || b.3 > gray.height() as usize {
-        return (n, minus);
+    match glyph_parts_joined(gray, bin, b) {
+        Some(parts) => (parts.len(), minus),
+        None => (n, minus),
+    }
+}
+
+/// The glyphs of [`glyph_count_joined`], left to right, each as the number of binary
+/// glyphs it was joined from (1 for most, 2 for a 0 fallen into two arcs). `None` when
+/// nothing was joined or the grey could not be judged.
+pub(crate) fn glyph_parts_joined(gray: &GrayImage, bin: &Bin, b: PxBox) -> Option<Vec<usize>> {
+    if b.2 > gray.width() as usize || b.3 > gray.height() as usize {
+        return None;
     }
     let comps = components_in(bin, b);
     let tallest = comps.iter().map(|c| c.y1 - c.y0).max().unwrap_or(0);
@@ -474,10 +484,11 @@ pub(crate) fn glyph_count_joined(gray: &GrayImage, bin: &Bin, b: PxBox) -> (usiz
         .iter()
         .filter(|c| (c.y1 - c.y0) * 2 >= tallest)
         .collect();
+    if glyphs.len() < 2 {
+        return None;
+    }
     glyphs.sort_by_key(|c| c.x0);
-    let Some((dark, _, _)) = faint_ink_threshold(gray, bin, b, (b.0, b.2)) else {
-        return (n, minus);
-    };
+    let (dark, _, _) = faint_ink_threshold(gray, bin, b, (b.0, b.2))?;
     let level = |x: usize, y: usize| gray.get_pixel((b.0 + x) as u32, (b.1 + y) as u32).0[0];
     // A row from one glyph's right edge to the next one's left edge, all of it dark.
     let bridged_in =
@@ -485,21 +496,21 @@ pub(crate) fn glyph_count_joined(gray: &GrayImage, bin: &Bin, b: PxBox) -> (usiz
             ys.into_iter()
                 .any(|y| (l.x1..r.x0).all(|x| f32::from(level(x, y)) < dark))
         };
-    let mut joins = 0;
+    let mut parts = vec![1usize];
     for pair in glyphs.windows(2) {
         let (l, r) = (pair[0], pair[1]);
         let (top, bottom) = (l.y0.max(r.y0), l.y1.min(r.y1));
-        if bottom <= top + 2 || r.x0 <= l.x1 {
-            continue;
-        }
-        let third = (bottom - top) / 3;
-        if bridged_in(l, r, top.saturating_sub(1)..top + third)
-            && bridged_in(l, r, bottom - third..(bottom + 1).min(b.3 - b.1))
-        {
-            joins += 1;
+        let third = bottom.saturating_sub(top) / 3;
+        let joined = bottom > top + 2
+            && r.x0 > l.x1
+            && bridged_in(l, r, top.saturating_sub(1)..top + third)
+            && bridged_in(l, r, bottom - third..(bottom + 1).min(b.3 - b.1));
+        match parts.last_mut() {
+            Some(last) if joined => *last += 1,
+            _ => parts.push(1),
         }
     }
-    (n - joins.min(n - 1), minus)
+    (parts.len() < glyphs.len()).then_some(parts)
 }
 
 /// The connected components of the ink inside box `b`, in the box's coordinates.

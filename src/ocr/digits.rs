@@ -195,14 +195,78 @@ impl DigitModel {
     /// face's 3, 4 or 5 drop out of the binary ink and leave its stem, a clear "1".
     pub fn read_number_checked(&self, gray: &GrayImage, bin: &Bin, b: PxBox) -> Option<String> {
         let n = self.read_number(bin, b)?;
-        let glyphs = segment_glyphs(bin, b)?;
-        let broken = n
-            .chars()
-            .zip(&glyphs)
-            .any(|(d, g)| d == '1' && faint_strokes_beside(gray, bin, *g, &glyphs));
-        (!broken).then_some(n)
+        (!one_is_broken_digit(gray, bin, b, &n)).then_some(n)
     }
 }
+
+/// True when a "1" of `number`, read from the ink box `b` one glyph a digit, has faint
+/// strokes beside it in the grey ([`faint_strokes_beside`]): the stem of a broken 3, 4
+/// or 5, whoever read it (our classifier or the engine, which sees the same binary ink).
+/// False when the glyphs cannot be paired with the digits.
+pub fn one_is_broken_digit(gray: &GrayImage, bin: &Bin, b: PxBox, number: &str) -> bool {
+    if !number.contains('1') {
+        return false;
+    }
+    let Some(glyphs) = segment_glyphs(bin, b) else {
+        return false;
+    };
+    if glyphs.len() != number.chars().count() {
+        return false;
+    }
+    number.chars().zip(&glyphs).any(|(d, g)| {
+        d == '1'
+            && (faint_strokes_beside(gray, bin, *g, &glyphs) || hollow_in_the_grey(gray, bin, *g))
+    })
+}
+
+/// True when the grey of glyph `g`'s middle rows is two strokes with paper between
+/// them, where the binary ink is one: a blurred or JPEG-smeared 0 whose hole the
+/// binarisation filled. A "1" is one stem there, darkest in its middle (its flag is
+/// above the middle rows, its foot below).
+pub fn hollow_in_the_grey(gray: &GrayImage, bin: &Bin, g: PxBox) -> bool {
+    let (x0, y0, x1, y1) = g;
+    if x1 > gray.width() as usize || y1 > gray.height() as usize || x1 < x0 + 5 || y1 < y0 + 8 {
+        return false;
+    }
+    let Some((_, _, contrast)) = faint_ink_threshold(gray, bin, g, (x0, x1)) else {
+        return false;
+    };
+    if contrast < 16.0 {
+        return false;
+    }
+    let h = y1 - y0;
+    let rows = (y0 + h / 4)..(y1 - h / 4);
+    let n = rows.len() as f32;
+    // The mean level of each column over the middle rows: lower is darker.
+    let profile: Vec<f32> = (x0..x1)
+        .map(|x| {
+            rows.clone()
+                .map(|y| f32::from(gray.get_pixel(x as u32, y as u32).0[0]))
+                .sum::<f32>()
+                / n
+        })
+        .collect();
+    let w = profile.len();
+    let side = (w * 9 / 20).max(1);
+    let darkest = |r: std::ops::Range<usize>| {
+        r.map(|i| (i, profile[i]))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+    };
+    let (Some((l, left)), Some((r, right))) = (darkest(0..side), darkest(w - side..w)) else {
+        return false;
+    };
+    if r <= l + 1 {
+        return false;
+    }
+    let lighter_stroke = left.max(right);
+    let valley = profile[l..=r].iter().copied().fold(f32::MIN, f32::max);
+    valley - lighter_stroke > HOLLOW_SHARE * contrast
+}
+
+/// How much lighter than the lighter of its two strokes the middle of a glyph must be,
+/// as a share of the glyph's contrast, to be a hole: paper between the strokes of a 0,
+/// not the blur along the two edges of a stem.
+const HOLLOW_SHARE: f32 = 0.35;
 
 /// True when the grey beside glyph `g` (a digit's width either side of its centre,
 /// outside its box, its blur and the other `glyphs`) holds ink darker than a quarter of

@@ -2,9 +2,10 @@
 //! by independent reads, text read by chi_sim.
 
 use super::cells::{
-    count_lines, glyph_count, glyph_count_joined, gray_crop, is_dash_bar, ocr_crop, widest_glyph,
+    count_lines, glyph_count, glyph_count_joined, glyph_parts_joined, gray_crop, is_dash_bar,
+    ocr_crop, widest_glyph,
 };
-use super::digits::DigitModel;
+use super::digits::{one_is_broken_digit, DigitModel};
 use super::engine::{OcrEngine, OcrMode, Word};
 use super::prep::Bin;
 use super::recognise::{PxBox, RecogniseError, LOW_CONFIDENCE};
@@ -53,6 +54,9 @@ pub(crate) struct Reading {
     /// when the engine, reading other crops, sees it too ([`engine_confirms`]).
     pub(crate) by_classifier: bool,
     pub(crate) chinese: Option<(String, f32)>,
+    /// Other numbers the digits engine read in this crop (the grey and the binary ink
+    /// can disagree: a blurred 5 whose faint top bar the binarisation lost reads 3).
+    pub(crate) also_read: Vec<String>,
 }
 
 impl Reading {
@@ -137,6 +141,7 @@ pub(crate) fn read_cell(
         &[]
     };
     let mut best: Option<(Vec<Word>, String, f32)> = None;
+    let mut also_read: Vec<String> = Vec::new();
     let mut rd_empty_grey = false;
     for (k, &(grey, t)) in attempts.iter().enumerate() {
         if k > 0 {
@@ -156,6 +161,9 @@ pub(crate) fn read_cell(
         };
         let words = engine.recognise(&crop, OcrMode::Digits)?;
         let (text, conf) = join_words(&words, "");
+        if number_like(&text) && !also_read.contains(&text) {
+            also_read.push(text.clone());
+        }
         let better = match &best {
             None => true,
             Some((_, bt, bc)) => {
@@ -177,10 +185,12 @@ pub(crate) fn read_cell(
     }
     let (words, text, conf) = best.unwrap_or_default();
     let (text, conf) = trim_stray_dashes(text, conf);
+    also_read.retain(|n| *n != text);
     let mut rd = Reading {
         digits: (text.clone(), conf),
         tried_digits: maybe_number,
         empty_grey: rd_empty_grey,
+        also_read,
         ..Reading::default()
     };
     // The engine's word box can be a blurred glyph's core, half its width; a reading
@@ -211,12 +221,17 @@ pub(crate) struct Confirmation {
 /// glyph shapes and shares nothing with the engine but the ink. The number is what two
 /// independent reads agree on, unless the classifier clearly reads another: then the
 /// cell is doubtful, with every reading a candidate (`None` when no two agree).
+/// `also_read`: the other numbers the first read's crops gave ([`Reading::also_read`]).
+/// Such a disagreement of the engine with itself is settled only by the classifier
+/// reading the same number; otherwise each is a candidate. So is a "1" that is the
+/// stem of a broken digit ([`one_is_broken_digit`]).
 pub(crate) fn confirm_number(
     gray: &GrayImage,
     bin: &Bin,
     b: PxBox,
     engine: &mut dyn OcrEngine,
     first: &str,
+    also_read: &[String],
 ) -> Result<Confirmation, RecogniseError> {
     let mut read = |crop: GrayImage| -> Result<Option<String>, RecogniseError> {
         let (text, conf) = join_words(&engine.recognise(&crop, OcrMode::Digits)?, "");
@@ -254,6 +269,13 @@ pub(crate) fn confirm_number(
             reads,
         });
     }
+    // Readings the first read's other crops gave, whole ones only (a digit dropped by
+    // one crop is no disagreement about the number).
+    let disagreed: Vec<String> = also_read
+        .iter()
+        .filter(|n| whole(n) && n.as_str() != first)
+        .cloned()
+        .collect();
     if own.as_deref() == Some(first) {
         return Ok(Confirmation {
             number: Some(first.to_string()),
@@ -261,6 +283,9 @@ pub(crate) fn confirm_number(
         });
     }
     seen(&own, &mut reads);
+    for n in &disagreed {
+        seen(&Some(n.clone()), &mut reads);
+    }
     let second = read(ocr_crop(bin, b, 46.0))?;
     seen(&second, &mut reads);
     let contradicted = |n: &str| own.as_deref().is_some_and(|o| o != n);
@@ -281,7 +306,22 @@ pub(crate) fn confirm_number(
     // Two reads of the engine that agree against a clear reading of the classifier are
     // no number: one of two ways of reading is wrong, and nothing says which.
     let number = number.filter(|n| !contradicted(n));
-    ocr_trace!("confirm {first} in {b:?}: {glyphs} glyphs, reads {reads:?} -> {number:?}");
+    // The engine read another number in another crop, and the classifier does not
+    // side with this one (it agreed with `first` above, or it is silent).
+    let number = number.filter(|n| disagreed.iter().all(|d| d == n));
+    // A glyph the grey joined from two arcs is a 0 the binarisation broke: a "1" read
+    // there is one of its arcs.
+    let on_joined_arcs = |n: &str| {
+        glyph_parts_joined(gray, bin, b).is_some_and(|parts| {
+            let digits: Vec<char> = n.chars().filter(|c| c.is_ascii_digit()).collect();
+            digits.len() == parts.len()
+                && digits.iter().zip(&parts).any(|(&d, &p)| d == '1' && p > 1)
+        })
+    };
+    let number = number.filter(|n| !one_is_broken_digit(gray, bin, b, n) && !on_joined_arcs(n));
+    ocr_trace!(
+        "confirm {first} in {b:?}: {glyphs} glyphs, reads {reads:?} (also {also_read:?}) -> {number:?}"
+    );
     // A reading with a digit too few is no candidate either.
     reads.retain(|n| whole(n));
     Ok(Confirmation { number, reads })

@@ -411,9 +411,16 @@ fn ocr_grid(
                 // number is confirmed only by reads of other crops.
                 // A dash read from its shape needs no other read.
                 let confirmed = rd.confirmed
-                    || confirm_number(gray, bin, inked[lead].2, engine, &rd.digits.0)?
-                        .number
-                        .as_deref()
+                    || confirm_number(
+                        gray,
+                        bin,
+                        inked[lead].2,
+                        engine,
+                        &rd.digits.0,
+                        &rd.also_read,
+                    )?
+                    .number
+                    .as_deref()
                         == Some(rd.digits.0.as_str());
                 for &m in grp {
                     let mut x = rd.clone();
@@ -580,6 +587,15 @@ fn ocr_grid(
             let again = read_cell(gray, bin, b, row_h, engine, true, true)?;
             if again.numeric {
                 rd = again;
+            } else {
+                // What this read saw still disagrees with the first (a blurred 5 read
+                // as 5 here, as 3 in the group its shape joined).
+                let seen = std::iter::once(&again.digits.0).chain(&again.also_read);
+                for n in seen {
+                    if number_like(n) && *n != rd.digits.0 && !rd.also_read.contains(n) {
+                        rd.also_read.push(n.clone());
+                    }
+                }
             }
         }
         let (mut text, mut conf) = rd.best();
@@ -603,7 +619,7 @@ fn ocr_grid(
                 let c = engine_confirms(gray, bin, b, engine, &rd.digits.0)?;
                 (c.number, c.reads)
             } else {
-                let c = confirm_number(gray, bin, b, engine, &rd.digits.0)?;
+                let c = confirm_number(gray, bin, b, engine, &rd.digits.0, &rd.also_read)?;
                 (c.number, c.reads)
             };
             // A number a seal's ring crossed lost the strokes under the ring: what the
@@ -771,6 +787,7 @@ fn mostly_numbers((numeric, all): (usize, usize)) -> bool {
 #[cfg(test)]
 mod tests {
     use super::super::cells::is_dash_bar;
+    use super::super::digits::hollow_in_the_grey;
     use super::super::engine::OcrMode;
     use super::super::engine::Word;
     use super::super::lines::{otsu, LinePart};
@@ -913,7 +930,7 @@ mod tests {
         let gray = GrayImage::from_pixel(60, 40, Luma([255]));
         let mut e = Fake(0);
         assert_eq!(
-            confirm_number(&gray, &b, (10, 10, 34, 30), &mut e, "7")
+            confirm_number(&gray, &b, (10, 10, 34, 30), &mut e, "7", &[])
                 .unwrap()
                 .number,
             None
@@ -922,7 +939,7 @@ mod tests {
         // "-7": a bar before the glyph, read as "7" without its sign.
         let b = Bin::with_rects(60, 40, &[(4, 19, 12, 22), (20, 10, 24, 30)]);
         assert_eq!(
-            confirm_number(&gray, &b, (4, 10, 24, 30), &mut e, "7")
+            confirm_number(&gray, &b, (4, 10, 24, 30), &mut e, "7", &[])
                 .unwrap()
                 .number,
             None
@@ -930,20 +947,87 @@ mod tests {
         // A blot our digit classifier does not read (wider than high), read "7" twice
         // more by the engine: confirmed by the engine's reads of other crops.
         let b = Bin::with_rects(60, 40, &[(20, 10, 44, 30)]);
-        let seen = confirm_number(&gray, &b, (20, 10, 44, 30), &mut e, "7").unwrap();
+        let seen = confirm_number(&gray, &b, (20, 10, 44, 30), &mut e, "7", &[]).unwrap();
         assert_eq!(seen.number.as_deref(), Some("7"));
         // A bar, which the classifier clearly reads as "1": the engine's three "7"s
         // against it are no number, and both readings are candidates.
         let b = Bin::with_rects(60, 40, &[(20, 10, 24, 30)]);
-        let seen = confirm_number(&gray, &b, (20, 10, 24, 30), &mut e, "7").unwrap();
+        let seen = confirm_number(&gray, &b, (20, 10, 24, 30), &mut e, "7", &[]).unwrap();
         assert_eq!(seen.number, None);
         assert_eq!(seen.reads, vec!["7".to_string(), "1".to_string()]);
         // The engine's "1" that the classifier reads alike is confirmed without another
         // read of the engine.
         let calls = e.0;
-        let seen = confirm_number(&gray, &b, (20, 10, 24, 30), &mut e, "1").unwrap();
+        let seen = confirm_number(&gray, &b, (20, 10, 24, 30), &mut e, "1", &[]).unwrap();
         assert_eq!(seen.number.as_deref(), Some("1"));
         assert_eq!(e.0, calls, "no further read");
+    }
+
+    #[test]
+    fn a_number_the_engine_read_otherwise_in_another_crop_is_a_candidate() {
+        // A blot the classifier does not read, read "7" by every crop of the confirming
+        // reads, but "5" by the grey crop of the first read: two numbers, no value.
+        let b = Bin::with_rects(60, 40, &[(20, 10, 44, 30)]);
+        let gray = GrayImage::from_pixel(60, 40, Luma([255]));
+        let mut e = Fake(0);
+        let seen =
+            confirm_number(&gray, &b, (20, 10, 44, 30), &mut e, "7", &["5".to_string()]).unwrap();
+        assert_eq!(seen.number, None);
+        assert_eq!(seen.reads, vec!["7".to_string(), "5".to_string()]);
+    }
+
+    #[test]
+    fn a_one_read_over_a_zero_the_binarisation_broke_or_filled_is_a_candidate() {
+        // A "0" fallen into two arcs, joined at top and bottom by grey: the engine's "1"
+        // (three times over) is one of its arcs.
+        let b = Bin::with_rects(60, 40, &[(20, 10, 24, 30), (30, 10, 34, 30)]);
+        let mut gray = GrayImage::from_pixel(60, 40, Luma([240]));
+        for (x, y, p) in gray.enumerate_pixels_mut() {
+            if b.get(x as usize, y as usize) {
+                p.0[0] = 40;
+            }
+        }
+        for x in 24..30u32 {
+            gray.put_pixel(x, 10, Luma([150]));
+            gray.put_pixel(x, 29, Luma([150]));
+        }
+        let seen = confirm_number(&gray, &b, (20, 10, 34, 30), &mut Reads("1"), "1", &[]).unwrap();
+        assert_eq!(seen.number, None);
+        // Our classifier reads the two arcs as "11": a candidate too.
+        assert_eq!(seen.reads, vec!["1".to_string(), "11".to_string()]);
+        // Two arcs with paper between them are "11", read so.
+        let mut apart = GrayImage::from_pixel(60, 40, Luma([240]));
+        for (x, y, p) in apart.enumerate_pixels_mut() {
+            if b.get(x as usize, y as usize) {
+                p.0[0] = 40;
+            }
+        }
+        let seen =
+            confirm_number(&apart, &b, (20, 10, 34, 30), &mut Reads("11"), "11", &[]).unwrap();
+        assert_eq!(seen.number.as_deref(), Some("11"));
+        // A 0 whose hole the binarisation filled: one solid blot in the binary ink, two
+        // strokes with paper between them in the grey.
+        let blot = Bin::with_rects(60, 40, &[(20, 10, 34, 30)]);
+        let mut hollow = GrayImage::from_pixel(60, 40, Luma([240]));
+        for y in 10..30u32 {
+            for x in 20..34u32 {
+                let stroke = x < 24 || x >= 30 || y < 12 || y >= 28;
+                hollow.put_pixel(x, y, Luma([if stroke { 40 } else { 200 }]));
+            }
+        }
+        assert!(hollow_in_the_grey(&hollow, &blot, (20, 10, 34, 30)));
+        let seen =
+            confirm_number(&hollow, &blot, (20, 10, 34, 30), &mut Reads("1"), "1", &[]).unwrap();
+        assert_eq!(seen.number, None);
+        // A "1" stem, blurred at both edges: one stroke, darkest in its middle.
+        let stem = Bin::with_rects(60, 40, &[(26, 10, 31, 30)]);
+        let mut one = GrayImage::from_pixel(60, 40, Luma([240]));
+        for y in 10..30u32 {
+            for (x, v) in [(26u32, 150u8), (27, 60), (28, 40), (29, 60), (30, 150)] {
+                one.put_pixel(x, y, Luma([v]));
+            }
+        }
+        assert!(!hollow_in_the_grey(&one, &stem, (26, 10, 31, 30)));
     }
 
     #[test]
