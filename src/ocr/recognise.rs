@@ -1011,7 +1011,7 @@ mod tests {
         let mut hollow = GrayImage::from_pixel(60, 40, Luma([240]));
         for y in 10..30u32 {
             for x in 20..34u32 {
-                let stroke = x < 24 || x >= 30 || y < 12 || y >= 28;
+                let stroke = !(24..30).contains(&x) || !(12..28).contains(&y);
                 hollow.put_pixel(x, y, Luma([if stroke { 40 } else { 200 }]));
             }
         }
