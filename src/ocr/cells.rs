@@ -270,6 +270,31 @@ pub fn gray_crop(
             p.0[0] = 255;
         }
     }
+    scale_and_pad(stretched(crop), target_h)
+}
+
+/// The grey pixels of a text box, contrast-stretched, scaled and padded as [`ocr_crop`]
+/// does, with nothing masked: the binary ink of small ideographs is blobs, and masking
+/// the grey by it would keep their blur (no ruling or speck lies inside a text box).
+pub fn gray_text_crop(
+    gray: &GrayImage,
+    b: (usize, usize, usize, usize),
+    target_h: f32,
+) -> GrayImage {
+    let (x0, y0, x1, y1) = b;
+    let crop = imageops::crop_imm(
+        gray,
+        x0 as u32,
+        y0 as u32,
+        (x1 - x0) as u32,
+        (y1 - y0) as u32,
+    );
+    scale_and_pad(stretched(crop.to_image()), target_h)
+}
+
+/// `crop` with its darkest ink (1st percentile) black and its paper (80th) white.
+fn stretched(mut crop: GrayImage) -> GrayImage {
+    let (w, h) = crop.dimensions();
     let mut hist = [0u32; 256];
     for p in crop.pixels() {
         hist[p.0[0] as usize] += 1;
@@ -291,7 +316,7 @@ pub fn gray_crop(
         let v = ((p.0[0] as f32 - lo) / span * 255.0).clamp(0.0, 255.0);
         p.0[0] = v as u8;
     }
-    scale_and_pad(crop, target_h)
+    crop
 }
 
 /// Fixed-height shape feature of a cell's ink (for grouping identical renderings).

@@ -2,8 +2,8 @@
 //! by independent reads, text read by chi_sim.
 
 use super::cells::{
-    count_lines, glyph_count, glyph_count_joined, glyph_parts_joined, gray_crop, is_dash_bar,
-    ocr_crop, widest_glyph,
+    count_lines, glyph_count, glyph_count_joined, glyph_parts_joined, gray_crop, gray_text_crop,
+    is_dash_bar, ocr_crop, widest_glyph,
 };
 use super::digits::{one_is_broken_digit, DigitModel};
 use super::engine::{OcrEngine, OcrMode, Word};
@@ -20,6 +20,20 @@ pub fn join_words(words: &[Word], sep: &str) -> (String, f32) {
         .join(sep);
     let conf = words.iter().map(|w| w.confidence).fold(1.0f32, f32::min);
     (text, if words.is_empty() { 0.0 } else { conf })
+}
+
+/// How sure chi_sim is of a text as a whole: its words' confidence, weighted by their
+/// length. ([`join_words`] gives the least, which one stray word brings to nothing.)
+fn text_confidence(words: &[Word]) -> f32 {
+    let (sum, n) = words.iter().fold((0.0, 0usize), |(s, n), w| {
+        let k = w.text.chars().count();
+        (s + w.confidence * k as f32, n + k)
+    });
+    if n == 0 {
+        0.0
+    } else {
+        sum / n as f32
+    }
 }
 
 /// True when a digits-mode reading looks like a number (not a forced reading of CJK).
@@ -361,13 +375,30 @@ pub(crate) fn engine_confirms(
 /// engine's number is what chi_sim sees too, with dashes beside it.
 pub(crate) fn read_text(
     rd: &mut Reading,
+    gray: &GrayImage,
     bin: &Bin,
     b: (usize, usize, usize, usize),
     engine: &mut dyn OcrEngine,
 ) -> Result<(), RecogniseError> {
     let crop = ocr_crop(bin, b, 36.0);
     let words = engine.recognise(&crop, OcrMode::ChineseBlock)?;
-    let (zh, zh_conf) = join_words(&words, "");
+    let (mut zh, mut zh_conf) = join_words(&words, "");
+    // Small or blurred ideographs binarise into blobs that chi_sim barely reads (an
+    // 84-dpi JPEG's 本年新收政府信息公开申请数量 as 率证晰收瑟村全下公开外清加关, at a
+    // seventh of full confidence); their grey keeps the strokes apart. The surer
+    // reading of the two stands.
+    let sureness = text_confidence(&words);
+    if sureness < LOW_CONFIDENCE {
+        let grey = engine.recognise(&gray_text_crop(gray, b, 36.0), OcrMode::ChineseBlock)?;
+        let grey_sureness = text_confidence(&grey);
+        ocr_trace!(
+            "text {zh:?} ({sureness:.2}), in the grey {:?} ({grey_sureness:.2})",
+            join_words(&grey, "").0
+        );
+        if grey_sureness > sureness {
+            (zh, zh_conf) = join_words(&grey, "");
+        }
+    }
     // The digits engine dropped what chi_sim sees as dashes beside the number ("-0",
     // "0—": a fragment of a ruling line): both agree on the digits, so it is the number,
     // marked doubtful.

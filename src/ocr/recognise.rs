@@ -562,7 +562,7 @@ fn ocr_grid(
             unread[k] = true;
             continue;
         }
-        read_text(rd, text_bin, text_box[k], engine)?;
+        read_text(rd, gray, text_bin, text_box[k], engine)?;
     }
     // Columns that are mostly numbers: a cell there whose digits reading failed keeps
     // its digits reading (low confidence) unless chi_sim clearly saw words.
