@@ -368,6 +368,17 @@ fn review_page_in_chromium() {
                 outcome == "outcome-fail"
             );
         }
+        // The source file gone: the page says so instead of showing crops.
+        std::fs::remove_file(dir.path().join("docs/hv-011.pdf")).expect("remove the scan");
+        c.refresh().await.expect("reload");
+        assert!(text_of(&c, "#file-gone")
+            .await
+            .starts_with("file gone: nothing at "));
+        assert!(c
+            .find_all(Locator::Css("#crops img"))
+            .await
+            .expect("imgs")
+            .is_empty());
         c.close().await.expect("close browser");
     });
 

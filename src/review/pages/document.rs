@@ -213,6 +213,17 @@ fn checks_section(view: &DocumentView) -> String {
         view.doc.checks.len(),
         stored_failed
     );
+    // The extraction's own failures: a reading it withdrew from the values (it broke
+    // every sum) still fails its checks there, while here its cell is left out.
+    for c in view.doc.checks.iter().filter(|c| !c.ok) {
+        let _ = write!(
+            out,
+            "<tr class=\"extracted-fail\"><td class=\"outcome-fail\">fail as extracted</td>\
+             <td>{}</td><td colspan=\"3\">{}</td></tr>",
+            esc(&c.rule_id),
+            esc(&c.detail)
+        );
+    }
     let mut ordered: Vec<&CheckResult> = view.checks.iter().collect();
     ordered.sort_by_key(|c| match c.outcome {
         Outcome::Fail => 0,
@@ -326,7 +337,7 @@ function show(td) {
   document.getElementById('f-extracted').value = d.extracted || '';
   document.getElementById('f-confirm').disabled = !d.extracted;
   document.getElementById('correct-form').hidden = false;
-  document.getElementById('f-value').focus();
+  document.getElementById('f-value').focus({preventScroll: true});
 }
 document.querySelectorAll('td.v').forEach(td => td.addEventListener('click', () => show(td)));
 document.querySelectorAll('.crop').forEach(c => c.addEventListener('click', () => {
@@ -336,6 +347,12 @@ document.querySelectorAll('.crop').forEach(c => c.addEventListener('click', () =
 const who = document.getElementById('f-who');
 if (localStorage.getItem('nianbao-who')) who.value = localStorage.getItem('nianbao-who');
 document.getElementById('correct-form').addEventListener('submit', () => localStorage.setItem('nianbao-who', who.value));
+// `#cell=KEY` in the address opens the page on that cell (links to a value).
+const wanted = location.hash.match(/^#cell=(.+)$/);
+if (wanted) {
+  const td = document.querySelector('td.v[data-key="' + CSS.escape(decodeURIComponent(wanted[1])) + '"]');
+  if (td) { show(td); td.scrollIntoView({block: 'nearest'}); }
+}
 document.getElementById('f-confirm').addEventListener('click', () => {
   document.getElementById('f-value').value = document.getElementById('f-extracted').value;
   document.getElementById('correct-form').requestSubmit();
