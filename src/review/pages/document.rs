@@ -149,11 +149,19 @@ fn tables(view: &DocumentView, values: &HashMap<&str, &StoredValue>) -> String {
     for table in ["active", "requests", "appeals"] {
         let keys: Vec<&KeyRow> = view.keys.iter().filter(|k| k.table_name == table).collect();
         let Some(first) = keys.first() else { continue };
-        let _ = write!(
-            out,
-            "<h2>{}</h2><table class=\"printed\" id=\"table-{table}\">",
-            esc(&first.table_label)
-        );
+        // A table the document did not yield is folded: its cells can still be filled.
+        let found = keys.iter().any(|k| values.contains_key(k.key.as_str()));
+        if !found {
+            let _ = write!(
+                out,
+                "<details class=\"not-found\"><summary>{}: not found in the document \
+                 (open to fill it in)</summary>",
+                esc(&first.table_label)
+            );
+        } else {
+            let _ = write!(out, "<h2>{}</h2>", esc(&first.table_label));
+        }
+        let _ = write!(out, "<table class=\"printed\" id=\"table-{table}\">");
         // Rows in printed order, each with its keys in column order.
         let mut rows: Vec<(&str, &str, Vec<&KeyRow>)> = Vec::new();
         for k in &keys {
@@ -191,6 +199,9 @@ fn tables(view: &DocumentView, values: &HashMap<&str, &StoredValue>) -> String {
             out.push_str("</tr>");
         }
         out.push_str("</table>");
+        if !found {
+            out.push_str("</details>");
+        }
     }
     out
 }
@@ -205,10 +216,11 @@ fn checks_section(view: &DocumentView) -> String {
     let stored_failed = view.doc.checks.iter().filter(|c| !c.ok).count();
     let mut out = format!(
         "<h2>Checks on the reviewed values: <span id=\"n-fail\">{}</span> fail, \
-         <span id=\"n-missing\">{}</span> cannot run (cells missing), {} pass</h2>\
+         <span id=\"n-missing\">{}</span> cannot run (cells missing), {} explained, {} pass</h2>\
          <p class=\"meta\">As extracted: {} checks ran, {} failed.</p><table class=\"list\" id=\"checks\">",
         n("fail"),
         n("missing"),
+        n("explained"),
         n("pass"),
         view.doc.checks.len(),
         stored_failed
@@ -227,8 +239,9 @@ fn checks_section(view: &DocumentView) -> String {
     let mut ordered: Vec<&CheckResult> = view.checks.iter().collect();
     ordered.sort_by_key(|c| match c.outcome {
         Outcome::Fail => 0,
-        Outcome::Missing(_) => 1,
-        Outcome::Pass => 2,
+        Outcome::Explained => 1,
+        Outcome::Missing(_) => 2,
+        Outcome::Pass => 3,
     });
     let mut passing_open = false;
     for c in ordered {
@@ -406,9 +419,11 @@ pub fn render(view: &DocumentView) -> String {
         b,
         "<p id=\"summary\"><a href=\"#checks\">checks on the reviewed values</a>: \
          <b class=\"outcome-fail\">{} fail</b>, <span class=\"outcome-missing\">{} cannot run</span>, \
+         <span class=\"outcome-explained\">{} explained</span>, \
          <span class=\"outcome-pass\">{} pass</span> · {} errors · {} corrections</p>",
         n("fail"),
         n("missing"),
+        n("explained"),
         n("pass"),
         doc.errors.len(),
         doc.corrections.len()

@@ -64,7 +64,7 @@ td.in-fail{box-shadow:inset 0 0 0 2px #d23b3b}
 td.reviewed{font-weight:bold;color:#1546a0}
 td.changed::after{content:" ⚑";color:#d23b3b}
 .legend span{display:inline-block;padding:1px 6px;margin-right:6px;border:1px solid #ccc}
-.outcome-pass{color:#1c7a2b}.outcome-fail{color:#c22c2c;font-weight:bold}.outcome-missing{color:#8a6d00}
+.outcome-pass{color:#1c7a2b}.outcome-fail{color:#c22c2c;font-weight:bold}.outcome-missing{color:#8a6d00}.outcome-explained{color:#6a3fb0;font-weight:bold}
 tr.outcome-fail td{background:#fff0f0}
 #layout{display:flex;gap:16px;align-items:flex-start}
 #tables{flex:1;min-width:0;overflow-x:auto}

@@ -251,6 +251,40 @@ pub fn add_correction(conn: &Connection, c: &NewCorrection) -> Result<Action, Co
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sinks::sqlite::{SinkOptions, SqliteSink, SCHEMA_VERSION};
+    use crate::template::Templates;
+
+    #[test]
+    fn a_version_2_database_gains_the_review_tables() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v2.sqlite");
+        let templates = Templates::builtin().expect("templates");
+        drop(SqliteSink::open(&path, &templates, SinkOptions::default()).expect("open"));
+        // What version 2 had: no review tables.
+        let conn = Connection::open(&path).expect("open");
+        conn.execute_batch(
+            "DROP VIEW reviewed_values; DROP TRIGGER reports_delete_corrections;
+             DROP TABLE corrections; DROP TABLE review_digest; PRAGMA user_version = 2;",
+        )
+        .expect("make version 2");
+        drop(conn);
+        let sink = SqliteSink::open(&path, &templates, SinkOptions::default()).expect("migrate");
+        let conn = sink.connection();
+        let version: i32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
+        for name in ["corrections", "review_digest", "reviewed_values"] {
+            let n: i64 = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE name = ?1",
+                    [name],
+                    |r| r.get(0),
+                )
+                .expect("count");
+            assert_eq!(n, 1, "{name}");
+        }
+    }
 
     #[test]
     fn values_a_person_may_type() {
