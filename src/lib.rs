@@ -18,6 +18,7 @@ pub mod pipeline;
 pub mod record;
 pub mod referee;
 pub mod report;
+pub mod review;
 pub mod select;
 pub mod sinks;
 pub mod sources;

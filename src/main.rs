@@ -107,6 +107,63 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Serve a local web page to review the database: counts, the documents to look at
+    /// first, each document's tables coloured by confidence with its failed checks, the
+    /// picture of every OCR'd cell, and corrections (stored apart from the extracted
+    /// values). Prints the address with its access token; requests without it get 403.
+    Review {
+        /// The database `nianbao extract` wrote.
+        #[arg(long, default_value = "nianbao.sqlite")]
+        db: PathBuf,
+        /// Port to listen on (0: any free port).
+        #[arg(long, default_value_t = 8765)]
+        port: u16,
+        /// Address to listen on; another than 127.0.0.1 serves other machines too (the
+        /// token still required).
+        #[arg(long, default_value = "127.0.0.1")]
+        listen: std::net::IpAddr,
+        /// Run configuration, for its templates_dir (default: ./pipeline.toml when present).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Correct, confirm or fill in one value of a stored report, as the review page does:
+    /// stored in the corrections table, the extracted value kept. Prints the checks on
+    /// the key after it.
+    Correct {
+        /// The database `nianbao extract` wrote.
+        #[arg(long, default_value = "nianbao.sqlite")]
+        db: PathBuf,
+        /// The report's content sha256 (`reports.sha256`).
+        sha256: String,
+        /// The value key (`requests/new/total`; the `keys` table lists them).
+        key: String,
+        /// The value as printed in the report.
+        value: String,
+        /// Why (shown with the correction).
+        #[arg(long)]
+        note: Option<String>,
+        /// Who corrects (default: $USER).
+        #[arg(long)]
+        who: Option<String>,
+        /// Run configuration, for its templates_dir (default: ./pipeline.toml when present).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+/// The templates of a configuration (`--config`, else ./pipeline.toml when present).
+fn templates_of(config: Option<&std::path::Path>) -> anyhow::Result<Templates> {
+    let config = match config {
+        Some(p) => Config::load(p)?,
+        None if std::path::Path::new("pipeline.toml").is_file() => {
+            Config::load(std::path::Path::new("pipeline.toml"))?
+        }
+        None => Config::default(),
+    };
+    match &config.templates_dir {
+        Some(dir) => Templates::from_dir(std::path::Path::new(dir)),
+        None => Templates::builtin(),
+    }
 }
 
 fn main() -> ExitCode {
@@ -151,6 +208,60 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
+            }
+        }
+        Command::Review {
+            db,
+            port,
+            listen,
+            config,
+        } => {
+            nianbao::logging::init(0);
+            let run = || -> anyhow::Result<()> {
+                nianbao::review::run(nianbao::review::ReviewOptions {
+                    db,
+                    listen,
+                    port,
+                    templates: templates_of(config.as_deref())?,
+                })
+            };
+            match run() {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("nianbao review: {e:#}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Correct {
+            db,
+            sha256,
+            key,
+            value,
+            note,
+            who,
+            config,
+        } => {
+            let run = || -> anyhow::Result<String> {
+                nianbao::review::correct(
+                    &db,
+                    &templates_of(config.as_deref())?,
+                    &sha256,
+                    &key,
+                    &value,
+                    note.as_deref(),
+                    &who.unwrap_or_else(nianbao::review::default_who),
+                )
+            };
+            match run() {
+                Ok(out) => {
+                    print!("{out}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("nianbao correct: {e:#}");
+                    ExitCode::from(2)
+                }
             }
         }
         Command::Extract {

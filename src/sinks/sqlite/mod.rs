@@ -7,6 +7,7 @@
 //! `keys` table and the views (generated from the loaded templates) in [`views`], the
 //! writes in [`writes`]; README.md documents them for analysts.
 
+pub mod corrections;
 pub mod schema;
 pub mod views;
 pub mod writes;

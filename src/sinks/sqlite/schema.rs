@@ -10,7 +10,9 @@ use rusqlite::{Connection, Transaction};
 ///    `runs` (tool, commit, tesseract and tessdata versions), values INTEGER when whole,
 ///    `record_json` optional, `keys` and the views generated from the templates,
 ///    deletes cascading without `PRAGMA foreign_keys` too (triggers).
-pub const SCHEMA_VERSION: i32 = 2;
+/// 3. `corrections` (a person's confirmations, corrections and filled cells) and the view
+///    `reviewed_values` ([`super::corrections`]).
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// `{name}`: `reports`, or the new table of a rebuild.
 const REPORTS_TABLE_SQL: &str = "
@@ -151,7 +153,7 @@ pub fn migrate(tx: &Transaction, found: i32) -> rusqlite::Result<()> {
         _ => {}
     }
     tx.execute_batch(DELETE_TRIGGERS_SQL)?;
-    Ok(())
+    super::corrections::migrate(tx)
 }
 
 fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {

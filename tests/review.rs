@@ -1,0 +1,544 @@
+//! `nianbao review` driven in the real page by headless Chromium (Debian's `chromium` and
+//! `chromium-driver`, over WebDriver with fantoccini), on a database the real extraction
+//! wrote from samples/; and `nianbao correct` with a re-extraction. Values are the
+//! samples' truth files'.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use rusqlite::Connection;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_nianbao")
+}
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
+}
+
+/// A process this test started, ended when the test ends (by its own id).
+struct Started(Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn truth(rel: &str) -> Value {
+    let text = std::fs::read_to_string(samples().join(rel)).expect("truth file");
+    serde_json::from_str(&text).expect("truth json")
+}
+
+/// Copies the samples into `dir` and extracts them into `dir/db.sqlite` with the real
+/// pipeline (tesseract included).
+fn extract(dir: &Path, samples_rel: &[&str]) -> PathBuf {
+    let docs = dir.join("docs");
+    std::fs::create_dir_all(&docs).expect("mkdir");
+    for rel in samples_rel {
+        let from = samples().join(rel);
+        let name = from.file_name().expect("name");
+        std::fs::copy(&from, docs.join(name)).expect("copy sample");
+    }
+    let db = dir.join("db.sqlite");
+    let out = Command::new(bin())
+        .args(["extract", "--quiet", "--db"])
+        .arg(&db)
+        .arg(&docs)
+        .output()
+        .expect("run extract");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    db
+}
+
+/// Starts `nianbao review` on a free port; returns it with its printed address.
+fn serve(db: &Path) -> (Started, String) {
+    let mut child = Command::new(bin())
+        .args(["review", "--port", "0", "--db"])
+        .arg(db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start review");
+    let stdout = child.stdout.take().expect("stdout");
+    let guard = Started(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read url");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address printed: {line:?}"))
+        .to_string();
+    (guard, url)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+async fn browser(port: u16, profile: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".to_string(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                "--window-size=1280,800",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match ClientBuilder::new(connector.clone())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => return c,
+            Err(e) if Instant::now() > deadline => panic!("chromedriver: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn class_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .attr("class")
+        .await
+        .expect("class")
+        .unwrap_or_default()
+}
+
+/// Waits until `script` returns true in the page.
+async fn wait_for(c: &Client, script: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if c.execute(script, vec![]).await.ok() == Some(Value::Bool(true)) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[test]
+fn review_page_in_chromium() {
+    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
+        println!(
+            "skipped: {CHROMIUM} or {CHROMEDRIVER} missing (apt-get install chromium chromium-driver)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A scanned PDF (OCR) and a born-digital report with failed checks.
+    let db = extract(dir.path(), &["harsh/hv-011.pdf", "html/dev-009.html"]);
+    let scan_truth = truth("harsh/hv-011.truth.json");
+    let (_server, url) = serve(&db);
+    let base = url.split("/?token=").next().expect("base").to_string();
+    let driver_port = free_port();
+    let _driver = Started(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let profile = dir.path().join("profile");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let filled = rt.block_on(async {
+        let c = browser(driver_port, &profile).await;
+
+        // Without the token: 403, and nothing of the database shown.
+        c.goto(&format!("{base}/")).await.expect("goto");
+        assert!(text_of(&c, "h1").await.contains("403"));
+        c.goto(&format!("{base}/doc/1")).await.expect("goto");
+        assert!(text_of(&c, "h1").await.contains("403"));
+
+        // The overview, through the printed address.
+        c.goto(&url).await.expect("goto overview");
+        assert_eq!(text_of(&c, "h1").await, "2 reports");
+        let counts = text_of(&c, "#counts").await;
+        assert!(
+            counts.contains("pdf") && counts.contains("html"),
+            "{counts}"
+        );
+        let charts = c
+            .find_all(Locator::Css("#charts svg rect"))
+            .await
+            .expect("bars");
+        assert!(!charts.is_empty());
+        // dev-009 has failed checks: it heads the list to review.
+        let first = text_of(&c, "#worst tr:nth-child(2) td:first-child").await;
+        assert_eq!(first, "dev-009.html");
+
+        // The scanned sample, from the list (the cookie now carries the token).
+        c.find(Locator::LinkText("hv-011.pdf"))
+            .await
+            .expect("link to the scan")
+            .click()
+            .await
+            .expect("click");
+        let title = text_of(&c, "#doc-title").await;
+        let agency = scan_truth["agency"].as_str().expect("agency");
+        assert!(title.contains(agency), "{title}");
+        assert!(title.contains(&scan_truth["year"].to_string()), "{title}");
+
+        // A low-confidence cell shows its crop, cut from the PDF's page.
+        // (The least sure band the page has: OCR improvements may leave none under 0.6.)
+        let mut lows = c.find_all(Locator::Css("td.v.c-lo")).await.expect("cells");
+        if lows.is_empty() {
+            lows = c.find_all(Locator::Css("td.v.c-mid")).await.expect("cells");
+        }
+        let low = lows.into_iter().next().expect("a low-confidence cell");
+        let low_key = low.attr("data-key").await.expect("key").expect("data-key");
+        let low_value = low.text().await.expect("text");
+        assert_eq!(
+            scan_truth["values"][&low_key].to_string(),
+            low_value,
+            "{low_key}"
+        );
+        low.click().await.expect("click cell");
+        assert_eq!(text_of(&c, "#p-key").await, low_key);
+        assert!(
+            wait_for(
+                &c,
+                "const i = document.getElementById('p-crop-img'); \
+                 return !!i && i.complete && i.naturalWidth > 20 && i.naturalHeight > 10;"
+            )
+            .await,
+            "the crop of {low_key} did not load"
+        );
+        let crop_in_list = format!(".crop[data-for=\"{low_key}\"] img");
+        assert!(
+            wait_for(
+                &c,
+                &format!(
+                    "const i = document.querySelector('{crop_in_list}'); \
+                     i && i.scrollIntoView(); return !!i && i.complete && i.naturalWidth > 20;"
+                )
+            )
+            .await
+        );
+
+        // A cell the extraction left out, whose filling completes a check: filled with
+        // the printed value (the truth file's), the check runs and passes.
+        let left_out = c
+            .find_all(Locator::Css("td.v.left-out"))
+            .await
+            .expect("left-out cells");
+        let mut target: Option<(String, String)> = None;
+        for td in &left_out {
+            let key = td.attr("data-key").await.expect("key").expect("data-key");
+            if scan_truth["values"].get(&key).is_none() {
+                continue;
+            }
+            let rows = c
+                .find_all(Locator::Css("#checks tr.outcome-missing"))
+                .await
+                .expect("checks");
+            for row in rows {
+                let text = row.text().await.expect("text");
+                if text.ends_with(&format!("(missing: {key})")) {
+                    let check = row.attr("data-check").await.expect("attr").expect("check");
+                    target = Some((key.clone(), check));
+                    break;
+                }
+            }
+            if target.is_some() {
+                break;
+            }
+        }
+        // Else (the OCR read every cell a check needs): the low-confidence cell, in a
+        // check it passes.
+        let filled = target.is_some();
+        let (key, check) = match target {
+            Some(t) => t,
+            None => {
+                let mut found = None;
+                for row in c
+                    .find_all(Locator::Css("#passing tr.outcome-pass"))
+                    .await
+                    .expect("checks")
+                {
+                    let keys = row
+                        .attr("data-keys")
+                        .await
+                        .expect("attr")
+                        .unwrap_or_default();
+                    if keys.split(' ').any(|k| k == low_key) {
+                        found = row.attr("data-check").await.expect("attr");
+                        break;
+                    }
+                }
+                (
+                    low_key.clone(),
+                    found.expect("a passing check on the low-confidence cell"),
+                )
+            }
+        };
+        let check_row =
+            format!("#checks tr[data-check=\"{check}\"], #passing tr[data-check=\"{check}\"]");
+        let printed = scan_truth["values"][&key].to_string();
+        let cell = format!("td.v[data-key=\"{key}\"]");
+        let save = |value: String| {
+            let c = &c;
+            let cell = &cell;
+            async move {
+                c.find(Locator::Css(cell))
+                    .await
+                    .expect("cell")
+                    .click()
+                    .await
+                    .expect("click");
+                let input = c.find(Locator::Id("f-value")).await.expect("value input");
+                input.clear().await.expect("clear");
+                input.send_keys(&value).await.expect("type");
+                let note = c.find(Locator::Id("f-note")).await.expect("note");
+                note.clear().await.expect("clear");
+                note.send_keys("read from the scan").await.expect("type");
+                c.find(Locator::Id("f-save"))
+                    .await
+                    .expect("save")
+                    .click()
+                    .await
+                    .expect("save");
+                assert!(
+                    wait_for(
+                        c,
+                        &format!(
+                            "const f = document.getElementById('flash'); \
+                             return !!f && f.textContent.endsWith('= {value}');"
+                        )
+                    )
+                    .await,
+                    "no confirmation of {value}"
+                );
+            }
+        };
+        if filled {
+            // The left-out cell filled with the printed value: its check runs and passes.
+            assert_eq!(class_of(&c, &check_row).await, "outcome-missing");
+            save(printed.clone()).await;
+            assert_eq!(
+                text_of(&c, "#flash").await,
+                format!("fill {key} = {printed}")
+            );
+            assert_eq!(class_of(&c, &check_row).await, "outcome-pass");
+            assert_eq!(text_of(&c, &cell).await, printed);
+            assert!(class_of(&c, &cell).await.contains("reviewed"));
+        }
+
+        // A mistyped correction fails the check, and outlines the cell; corrected to
+        // the printed value, the check turns from fail to pass.
+        let wrong = (scan_truth["values"][&key].as_i64().expect("whole number") + 1).to_string();
+        for (value, outcome) in [(wrong, "outcome-fail"), (printed.clone(), "outcome-pass")] {
+            save(value.clone()).await;
+            assert_eq!(class_of(&c, &check_row).await, outcome, "{key} = {value}");
+            assert_eq!(
+                class_of(&c, &cell).await.contains("in-fail"),
+                outcome == "outcome-fail"
+            );
+        }
+
+        // Reloaded, the correction is still there.
+        c.refresh().await.expect("reload");
+        assert_eq!(text_of(&c, &cell).await, printed);
+        assert!(class_of(&c, &cell).await.contains("reviewed"));
+        assert_eq!(class_of(&c, &check_row).await, "outcome-pass");
+        assert!(text_of(&c, "#corrections")
+            .await
+            .contains("read from the scan"));
+
+        // The source file gone: the page says so instead of showing crops.
+        std::fs::remove_file(dir.path().join("docs/hv-011.pdf")).expect("remove the scan");
+        c.refresh().await.expect("reload");
+        assert!(text_of(&c, "#file-gone")
+            .await
+            .starts_with("file gone: nothing at "));
+        assert!(c
+            .find_all(Locator::Css("#crops img"))
+            .await
+            .expect("imgs")
+            .is_empty());
+        c.close().await.expect("close browser");
+        filled
+    });
+
+    // Stored apart: the extracted values are untouched, the view applies the correction.
+    let conn = Connection::open(&db).expect("open db");
+    let (extracted, reviewed, corrections): (i64, String, i64) = conn
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM report_values v WHERE v.key = c.key
+                        AND v.report_id = c.report_id),
+                    (SELECT value_text FROM reviewed_values r WHERE r.key = c.key
+                        AND r.report_id = c.report_id),
+                    (SELECT COUNT(*) FROM corrections)
+             FROM corrections c ORDER BY c.id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("correction stored");
+    // A filled cell has no extracted value; a corrected one keeps it.
+    assert_eq!(
+        (extracted, corrections),
+        if filled { (0, 3) } else { (1, 2) }
+    );
+    let key: String = conn
+        .query_row("SELECT key FROM corrections LIMIT 1", [], |r| r.get(0))
+        .expect("key");
+    assert_eq!(reviewed, scan_truth["values"][&key].to_string());
+}
+
+fn correct(db: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .args(["correct", "--db"])
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("run correct")
+}
+
+#[test]
+fn correct_from_scripts_survives_force() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = extract(dir.path(), &["html/dev-009.html"]);
+    let t = truth("html/dev-009.truth.json");
+    let printed = |k: &str| t["values"][k].to_string();
+    let conn = Connection::open(&db).expect("open");
+    let sha: String = conn
+        .query_row("SELECT sha256 FROM reports", [], |r| r.get(0))
+        .expect("sha");
+    // As an earlier version might have read it: new/total one off.
+    let (changed, kept) = ("requests/new/total", "requests/new/business");
+    let wrong = t["values"][changed].as_i64().expect("number") + 1;
+    conn.execute(
+        "UPDATE report_values SET value = ?1, value_text = ?1 WHERE key = ?2",
+        rusqlite::params![wrong, changed],
+    )
+    .expect("simulate an older extraction");
+
+    let out = correct(
+        &db,
+        &[
+            &sha,
+            changed,
+            &printed(changed),
+            "--note",
+            "as printed",
+            "--who",
+            "tester",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with(&format!("correct {changed} = {}\n", printed(changed))),
+        "{stdout}"
+    );
+    // The checks on the key, after the correction: row new adds up again.
+    assert!(stdout.contains("pass requests.row_sum row new"), "{stdout}");
+    let out = correct(&db, &[&sha, kept, &printed(kept)]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("confirm {kept} = ")));
+
+    // Refused, with the reason: no such key, not a number, no such report.
+    for (args, why) in [
+        (
+            vec![sha.as_str(), "requests/new/nobody", "3"],
+            "no value key",
+        ),
+        (vec![sha.as_str(), kept, "七"], "not a number"),
+        (vec!["0000", kept, "3"], "no report with sha256 0000"),
+    ] {
+        let out = correct(&db, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(why),
+            "{args:?}"
+        );
+    }
+
+    // Extracted again with --force: the corrections stay, and the one whose extracted
+    // value has changed since (the wrong read is now the printed value) is flagged.
+    let out = Command::new(bin())
+        .args(["extract", "--quiet", "--force", "--db"])
+        .arg(&db)
+        .arg(dir.path().join("docs"))
+        .output()
+        .expect("extract --force");
+    assert!(out.status.success());
+    let flags: Vec<(String, String, String, bool)> = conn
+        .prepare(
+            "SELECT key, value_text, source, extracted_changed FROM reviewed_values
+             WHERE correction_id IS NOT NULL ORDER BY key",
+        )
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(
+        flags,
+        vec![
+            (
+                kept.to_string(),
+                printed(kept),
+                "confirm".to_string(),
+                false
+            ),
+            (
+                changed.to_string(),
+                printed(changed),
+                "correct".to_string(),
+                true
+            ),
+        ]
+    );
+    let extracted: String = conn
+        .query_row(
+            "SELECT value_text FROM report_values WHERE key = ?1",
+            [changed],
+            |r| r.get(0),
+        )
+        .expect("extracted");
+    assert_eq!(extracted, printed(changed));
+}
