@@ -1,6 +1,7 @@
 //! Decoders: pure functions from a file's bytes to the document model.
 
 pub mod doc;
+pub mod doc_pictures;
 pub mod docx;
 pub mod html;
 pub mod mht;

@@ -118,8 +118,9 @@ fn is_mime_multipart(text: &[u8]) -> bool {
     ]
     .iter()
     .any(|h| headers.starts_with(h));
-    starts_as_mail && headers.contains("content-type: multipart/")
-        || starts_as_mail && headers.contains("content-type:multipart/")
+    starts_as_mail
+        && (headers.contains("content-type: multipart/")
+            || headers.contains("content-type:multipart/"))
 }
 
 fn looks_like_html(head: &[u8]) -> bool {
