@@ -1,7 +1,8 @@
 //! The other file forms of real archives (issue #12), one sample each in
 //! `samples/formats/` with its truth: OFD, RTF (and a `.doc` that is RTF), MHT web
 //! archives (one with a table as a picture part, read by the real OCR engine), a `.doc`
-//! that is HTML or DOCX, a `.wps` that is Word 97, and an OFD that is not a report.
+//! that is HTML or DOCX, a `.wps` that is Word 97, a Word 97 `.doc` whose three tables
+//! are JPEG pictures (read by OCR), and an OFD that is not a report.
 //! Each is extracted from its bytes and held against its truth: every value, the
 //! metadata, the planted arithmetic errors, and `source.format` naming what the file was.
 
@@ -65,6 +66,7 @@ fn expected_format(truth: &Value) -> &'static str {
         ("doc-html", _) => "doc-html",
         ("doc-docx", _) => "doc-docx",
         ("wps", _) => "wps-doc",
+        ("doc-image", _) => "doc",
         (other, _) => panic!("no expected format for {other} ({file})"),
     }
 }
@@ -87,7 +89,7 @@ fn every_format_is_sampled_and_named_for_what_it_is() {
     seen.dedup();
     assert_eq!(
         seen,
-        ["doc-docx", "doc-html", "doc-rtf", "mht", "ofd", "rtf", "wps-doc"]
+        ["doc", "doc-docx", "doc-html", "doc-rtf", "mht", "ofd", "rtf", "wps-doc"]
     );
 }
 
@@ -172,6 +174,17 @@ fn a_table_picture_in_a_web_archive_is_read_by_ocr() {
             .filter(|k| k.starts_with("appeals/"))
             .count()
     );
+}
+
+#[test]
+fn the_table_pictures_of_a_word_97_doc_are_read_by_ocr() {
+    let doc = samples()
+        .iter()
+        .find(|s| s.truth["format"] == "doc-image")
+        .expect("the .doc sample with table pictures");
+    let values = doc.truth["values"].as_object().expect("values");
+    let ocr = doc.record.cells.iter().filter(|c| c.origin == "ocr").count();
+    assert_eq!(ocr, values.len(), "{:?}", doc.record.errors);
 }
 
 #[test]
