@@ -2,7 +2,8 @@
 //! `samples/formats/` with its truth: OFD, RTF (and a `.doc` that is RTF), MHT web
 //! archives (one with a table as a picture part, read by the real OCR engine), a `.doc`
 //! that is HTML or DOCX, a `.wps` that is Word 97, a Word 97 `.doc` whose three tables
-//! are JPEG pictures (read by OCR), and an OFD that is not a report.
+//! are JPEG pictures (read by OCR), Chromium's print of a report page (header and footer
+//! lines, a table row cut by the page break), and an OFD that is not a report.
 //! Each is extracted from its bytes and held against its truth: every value, the
 //! metadata, the planted arithmetic errors, and `source.format` naming what the file was.
 
@@ -67,6 +68,7 @@ fn expected_format(truth: &Value) -> &'static str {
         ("doc-docx", _) => "doc-docx",
         ("wps", _) => "wps-doc",
         ("doc-image", _) => "doc",
+        ("pdf-text", _) => "pdf",
         (other, _) => panic!("no expected format for {other} ({file})"),
     }
 }
@@ -89,7 +91,7 @@ fn every_format_is_sampled_and_named_for_what_it_is() {
     seen.dedup();
     assert_eq!(
         seen,
-        ["doc", "doc-docx", "doc-html", "doc-rtf", "mht", "ofd", "rtf", "wps-doc"]
+        ["doc", "doc-docx", "doc-html", "doc-rtf", "mht", "ofd", "pdf", "rtf", "wps-doc"]
     );
 }
 
@@ -183,7 +185,12 @@ fn the_table_pictures_of_a_word_97_doc_are_read_by_ocr() {
         .find(|s| s.truth["format"] == "doc-image")
         .expect("the .doc sample with table pictures");
     let values = doc.truth["values"].as_object().expect("values");
-    let ocr = doc.record.cells.iter().filter(|c| c.origin == "ocr").count();
+    let ocr = doc
+        .record
+        .cells
+        .iter()
+        .filter(|c| c.origin == "ocr")
+        .count();
     assert_eq!(ocr, values.len(), "{:?}", doc.record.errors);
 }
 

@@ -15,8 +15,9 @@ pub mod page;
 
 use super::docx::{attr, event_text, join_path, local, new_reader, read_part};
 use super::docx::{PartError, Zip};
-use super::pdf::content::PageContent;
+use super::pdf::content::{PageContent, Seg};
 use super::pdf::layout;
+use super::pdf::radicals::unify_radical;
 use super::DecodeError;
 use crate::document::{Block, Document, Picture};
 use page::{ImagePlace, PageObjects, PT_PER_MM};
@@ -356,7 +357,22 @@ fn page_out(
         img.bbox[0] -= ox;
         img.bbox[1] -= oy;
     }
-    objects.content.glyphs.retain(|g| !unmapped_char(g.ch));
+    // As the PDF interpreter does: only what lands on the page, at a sane size.
+    let on_page = |x: f32, y: f32| x > -20.0 && y > -20.0 && x < w + 20.0 && y < h + 20.0;
+    objects.content.glyphs.retain(|g| {
+        !unmapped_char(g.ch)
+            && g.size.is_finite()
+            && g.size > 0.5
+            && g.size < h
+            && g.w.is_finite()
+            && on_page(g.x, g.y)
+    });
+    let finite = |s: &Seg| s.pos.is_finite() && s.a.is_finite() && s.b.is_finite();
+    objects.content.hsegs.retain(finite);
+    objects.content.vsegs.retain(finite);
+    for g in &mut objects.content.glyphs {
+        g.ch = unify_radical(g.ch);
+    }
     let good = objects
         .content
         .glyphs
