@@ -39,9 +39,10 @@ fn tables_are_pictures(sample: &Path) -> bool {
                 p.iter()
                     .any(|x| x.as_str().is_some_and(|x| x.starts_with("table_picture:")))
             });
-            t["format"]
-                .as_str()
-                .map(|f| one_picture || ["docx-image", "pdf-scan", "png", "ofd-scan"].contains(&f))
+            t["format"].as_str().map(|f| {
+                one_picture
+                    || ["docx-image", "pdf-scan", "png", "ofd-scan", "doc-image"].contains(&f)
+            })
         })
         .unwrap_or(false)
 }
