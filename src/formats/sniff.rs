@@ -109,15 +109,12 @@ fn is_mime_multipart(text: &[u8]) -> bool {
         .split("\n\n")
         .next()
         .unwrap_or("");
-    let starts_as_mail = [
-        "mime-version:",
-        "from:",
-        "content-type:",
-        "subject:",
-        "date:",
-    ]
-    .iter()
-    .any(|h| headers.starts_with(h));
+    // The first line is a header (`Name: value`), whichever: From (Chrome, IE),
+    // MIME-Version (Word), Content-Location or X-… (other savers).
+    let first = headers.lines().next().unwrap_or("");
+    let starts_as_mail = first.split_once(':').is_some_and(|(name, _)| {
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    });
     starts_as_mail
         && (headers.contains("content-type: multipart/")
             || headers.contains("content-type:multipart/"))
@@ -196,6 +193,12 @@ mod tests {
             MIME-Version: 1.0\r\nContent-Type: multipart/related;\r\n\ttype=\"text/html\"\r\n\r\n";
         assert_eq!(sniff("page.mht", mht), Format::Mht);
         assert_eq!(sniff("page.doc", mht), Format::Mht);
+        let other = b"X-Saved-By: some tool\nContent-Type: multipart/related; boundary=b\n\n";
+        assert_eq!(sniff("page.mhtml", other), Format::Mht);
+        assert_eq!(
+            sniff("page.doc", b"Note: this is text\nsecond line"),
+            Format::Doc
+        );
         assert_eq!(
             sniff(
                 "mail.txt",
