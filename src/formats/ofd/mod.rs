@@ -4,12 +4,13 @@
 //! runs and rulings become the PDF decoder's positioned glyphs and segments
 //! ([`page::parse_page`]), and the PDF layout pass builds lines, paragraphs and ruled
 //! tables from them, so OFD and PDF tables come out of one table builder. A page without
-//! usable text hands its largest picture to recognition as a scanned page.
+//! usable text hands its largest picture to recognition as a scanned page. A page's
+//! template pages (`TemplatePage`: running headers, a 红头) are drawn with it.
 //!
 //! Read partly, and said so in the record: pages past a bound, text drawn through glyph
 //! index transforms (`CGTransform`, read as the codes it maps), characters in a font's
-//! private-use area, pictures in a format recognition cannot decode. Not read: template
-//! pages (`TemplatePage`, running headers), annotations and signatures (seals).
+//! private-use area, pictures in a format recognition cannot decode. Not read:
+//! annotations and signatures (seals), templates of templates.
 
 pub mod page;
 
@@ -35,6 +36,8 @@ const MAX_PAGES: usize = 500;
 /// Pictures on a page with text that cover at least this share of it are handed to
 /// recognition (a table pasted as a picture); smaller ones are logos and seals.
 const MIXED_PICTURE_SHARE: f32 = 0.08;
+/// Template pages a document may define.
+const MAX_TEMPLATE_PAGES: usize = 64;
 /// A4 in millimetres, for a document that gives no page size.
 const A4_MM: [f32; 4] = [0.0, 0.0, 210.0, 297.0];
 
@@ -101,6 +104,14 @@ pub fn decode_ofd(bytes: &[u8]) -> Result<Document, DecodeError> {
         };
         let mut objects = page::parse_page(&xml);
         drop(xml);
+        for id in std::mem::take(&mut objects.templates) {
+            let Some(path) = index.templates.get(&id) else {
+                continue;
+            };
+            if let Some(xml) = read_xml(&mut zip, path)? {
+                objects.add_template(page::parse_page(&xml));
+            }
+        }
         let area = objects.physical_box.or(index.page_box).unwrap_or(A4_MM);
         page_notes(&objects, no, &mut out.decode_warnings);
         page_out(&mut zip, &mut pictures, &mut objects, no, area, &mut out);
@@ -186,6 +197,8 @@ struct DocIndex {
     pages: Vec<String>,
     resources: Vec<String>,
     page_box: Option<[f32; 4]>,
+    /// Template pages by ID: their content paths.
+    templates: HashMap<String, String>,
 }
 
 fn parse_document(xml: &[u8], dir: &str) -> DocIndex {
@@ -193,6 +206,7 @@ fn parse_document(xml: &[u8], dir: &str) -> DocIndex {
         pages: Vec::new(),
         resources: Vec::new(),
         page_box: None,
+        templates: HashMap::new(),
     };
     // Paths are relative to the document's folder, or absolute from the package root.
     let resolve = |p: &str| join_path(dir, p.trim());
@@ -214,6 +228,15 @@ fn parse_document(xml: &[u8], dir: &str) -> DocIndex {
                     }
                 }
                 b"PageArea" => in_page_area = true,
+                b"TemplatePage" => {
+                    let id = attr(&e, b"ID", false);
+                    let loc = attr(&e, b"BaseLoc", false);
+                    if let (Some(id), Some(loc)) = (id, loc) {
+                        if index.templates.len() < MAX_TEMPLATE_PAGES {
+                            index.templates.insert(id.trim().to_string(), resolve(&loc));
+                        }
+                    }
+                }
                 b"PhysicalBox" if in_page_area => open = Some(("box", String::new())),
                 b"PublicRes" | b"DocumentRes" => open = Some(("res", String::new())),
                 _ => {}
@@ -513,4 +536,62 @@ fn picture_dpi(bytes: &[u8], width_pt: f32) -> Option<f32> {
         .ok()?;
     let dpi = px as f32 / (width_pt / 72.0);
     (dpi.is_finite() && dpi > 10.0 && dpi < 5000.0).then_some(dpi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn ofd(files: &[(&str, &str)]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default();
+        for (name, text) in files {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(text.as_bytes()).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_page_is_read_with_its_template_and_a_missing_picture_is_named() {
+        let text = |y: f32, s: &str| {
+            format!(
+                r#"<ofd:TextObject Boundary="20 {y} 170 6" Size="5"><ofd:TextCode X="0" Y="5" DeltaX="g {} 5">{s}</ofd:TextCode></ofd:TextObject>"#,
+                s.chars().count()
+            )
+        };
+        let page = format!(
+            r#"<ofd:Page xmlns:ofd="http://www.ofdspec.org/2016"><ofd:Template TemplateID="7"/><ofd:Content><ofd:Layer>{}<ofd:ImageObject Boundary="20 100 170 100" CTM="170 0 0 100 0 0" ResourceID="9"/></ofd:Layer></ofd:Content></ofd:Page>"#,
+            text(
+                60.0,
+                "本报告中所列数据的统计期限为2023年1月1日至2023年12月31日。"
+            )
+        );
+        let template = format!(
+            r#"<ofd:Page xmlns:ofd="http://www.ofdspec.org/2016"><ofd:Content><ofd:Layer>{}</ofd:Layer></ofd:Content></ofd:Page>"#,
+            text(20.0, "某某市某某区人民政府办公室文件")
+        );
+        let bytes = ofd(&[
+            (
+                "OFD.xml",
+                r#"<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"><ofd:DocBody><ofd:DocInfo><ofd:Title>年报</ofd:Title></ofd:DocInfo><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>"#,
+            ),
+            (
+                "Doc_0/Document.xml",
+                r#"<ofd:Document xmlns:ofd="http://www.ofdspec.org/2016"><ofd:CommonData><ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea><ofd:TemplatePage ID="7" BaseLoc="Tpls/Tpl_0/Content.xml"/></ofd:CommonData><ofd:Pages><ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages></ofd:Document>"#,
+            ),
+            ("Doc_0/Pages/Page_0/Content.xml", &page),
+            ("Doc_0/Tpls/Tpl_0/Content.xml", &template),
+        ]);
+        let doc = decode_ofd(&bytes).unwrap();
+        assert_eq!(doc.title_hint.as_deref(), Some("年报"));
+        let texts: Vec<&str> = doc.blocks.iter().filter_map(|b| b.text()).collect();
+        assert_eq!(texts[0], "某某市某某区人民政府办公室文件");
+        assert!(texts[1].starts_with("本报告中所列数据"));
+        // The picture's resource is not declared: an empty picture, and the reason.
+        assert_eq!(doc.pictures().count(), 1);
+        assert!(doc.problems[0].contains("resource 9"), "{:?}", doc.problems);
+        assert!(decode_ofd(b"PK\x03\x04 not a zip").is_err());
+    }
 }

@@ -17,6 +17,8 @@ const MAX_GLYPHS: usize = 300_000;
 const MAX_SEGS: usize = 100_000;
 const MAX_IMAGES: usize = 1_000;
 const MAX_EVENTS: usize = 5_000_000;
+/// Template pages one page may be drawn on.
+const MAX_TEMPLATES: usize = 8;
 /// A filled rectangle thinner than this (points) is a rule, as in PDFs.
 const THIN_RULE: f32 = 2.0;
 
@@ -40,6 +42,21 @@ pub struct PageObjects {
     pub physical_box: Option<[f32; 4]>,
     /// A bound was reached and the rest of the page was not read.
     pub truncated: bool,
+    /// The template pages it is drawn on (`Template TemplateID`): running headers,
+    /// a 红头 with the agency's name.
+    pub templates: Vec<String>,
+}
+
+impl PageObjects {
+    /// Adds what a template page draws (the page's own size and notes stay).
+    pub fn add_template(&mut self, t: PageObjects) {
+        self.content.glyphs.extend(t.content.glyphs);
+        self.content.hsegs.extend(t.content.hsegs);
+        self.content.vsegs.extend(t.content.vsegs);
+        self.images.extend(t.images);
+        self.glyph_transforms += t.glyph_transforms;
+        self.truncated |= t.truncated;
+    }
 }
 
 /// Text object state while its `TextCode`s are read.
@@ -77,6 +94,11 @@ pub fn parse_page(xml: &[u8]) -> PageObjects {
                 b"PhysicalBox" => {
                     in_box = true;
                     box_text.clear();
+                }
+                b"Template" if out.templates.len() < MAX_TEMPLATES => {
+                    if let Some(id) = attr(e, b"TemplateID", false) {
+                        out.templates.push(id.trim().to_string());
+                    }
                 }
                 b"TextObject" => {
                     let size = num_attr(e, b"Size").unwrap_or(3.5);
