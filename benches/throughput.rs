@@ -1,7 +1,8 @@
 //! Born-digital throughput (samples whose tables are pictures left out), end to end: `cargo bench --bench throughput [-- N [FORMATS]]`.
 //!
 //! Builds a folder of N report files (copies of the samples of FORMATS, a comma list of
-//! samples/ folders, default `docx,html` and 5,000 files; `pdf` for text-layer PDFs), runs the release `nianbao extract` on it into a fresh SQLite database, and
+//! samples/ folders, default `docx,html` and 5,000 files; `pdf` for text-layer PDFs;
+//! `formats:ofd` for the files of samples/formats with that extension), runs the release `nianbao extract` on it into a fresh SQLite database, and
 //! prints documents per second and the peak resident memory of the run. Each copy is made
 //! unique (see `unique_copy`), so the database holds one report per copy. A benchmark,
 //! not a test: it asserts nothing but that every document was extracted.
@@ -34,9 +35,14 @@ fn tables_are_pictures(sample: &Path) -> bool {
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|t| {
-            t["format"]
-                .as_str()
-                .map(|f| ["docx-image", "pdf-scan", "png"].contains(&f))
+            let one_picture = t["perturbations"].as_array().is_some_and(|p| {
+                p.iter()
+                    .any(|x| x.as_str().is_some_and(|x| x.starts_with("table_picture:")))
+            });
+            t["format"].as_str().map(|f| {
+                one_picture
+                    || ["docx-image", "pdf-scan", "png", "ofd-scan", "doc-image"].contains(&f)
+            })
         })
         .unwrap_or(false)
 }
@@ -51,7 +57,7 @@ fn unique_copy(bytes: &[u8], ext: &str, i: usize) -> Vec<u8> {
     match ext {
         "html" | "htm" => out.extend_from_slice(format!("\n<!-- {mark} -->\n").as_bytes()),
         "pdf" => out.extend_from_slice(format!("\n%{mark}\n").as_bytes()),
-        "docx" => {
+        "docx" | "ofd" => {
             // The end-of-central-directory record is the last 22 bytes of a zip without a
             // comment; its last field is the comment's length.
             let n = out.len();
@@ -63,7 +69,8 @@ fn unique_copy(bytes: &[u8], ext: &str, i: usize) -> Vec<u8> {
         }
         // Blank lines at the end of a text, bytes after the last sector of a .doc are
         // not read.
-        "txt" => out.extend(std::iter::repeat_n(b'\n', i + 1)),
+        // Line ends after an RTF's last brace or a web archive's closing boundary too.
+        "txt" | "rtf" | "mht" => out.extend(std::iter::repeat_n(b'\n', i + 1)),
         "doc" => out.extend_from_slice(&(i as u64).to_le_bytes()),
         _ => {}
     }
@@ -85,10 +92,12 @@ fn main() {
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let mut sources = Vec::new();
     for dir in &formats {
+        let (dir, ext) = dir.split_once(':').unwrap_or((dir, ""));
         let mut files: Vec<_> = std::fs::read_dir(samples.join(dir))
             .expect("samples")
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| !p.to_string_lossy().ends_with(".json"))
+            .filter(|p| ext.is_empty() || p.extension().is_some_and(|e| e == ext))
             .filter(|p| !tables_are_pictures(p))
             .collect();
         files.sort();

@@ -64,9 +64,9 @@ pub fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, String> {
 pub fn decode(input: Input) -> Decoded {
     let format = formats::sniff(&input.path, &input.bytes);
     let source = Source {
+        format: formats::format_name(&input.path, format),
         path: input.path,
         sha256: input.sha256,
-        format: format.as_str().to_string(),
     };
     if input.bytes.is_empty() {
         return Decoded::Failed(Box::new(Record::failed(

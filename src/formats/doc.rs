@@ -65,14 +65,16 @@ fn decode_inner(bytes: &[u8]) -> Result<Document, DecodeError> {
     }
     let table = read_stream(&mut cf, table_name, bytes.len())?;
     let (units, fcs) = main_text(&wd, &table, &fib)?;
-    // The Data stream is optional; only huge paragraph properties live there.
+    // The Data stream is optional: huge paragraph properties and pictures live there.
     let data = if cf.is_stream("Data") {
         read_stream(&mut cf, "Data", bytes.len())?
     } else {
         Vec::new()
     };
     let papx = PapxIndex::parse(&table, &fib, &wd, &data);
-    Ok(build_document(&units, &fcs, papx.as_ref()))
+    let mut doc = build_document(&units, &fcs, papx.as_ref());
+    super::doc_pictures::fill(&mut doc, &data);
+    Ok(doc)
 }
 
 /// Why an OLE file without a `WordDocument` stream is not a .doc.

@@ -59,7 +59,7 @@ pub fn decode_docx(bytes: &[u8]) -> Result<Document, DecodeError> {
     }
 }
 
-type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
+pub(crate) type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
 
 fn decode_inner(bytes: &[u8]) -> Result<Document, DecodeError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
@@ -214,13 +214,13 @@ fn decode_inner(bytes: &[u8]) -> Result<Document, DecodeError> {
 // ---------------------------------------------------------------------------------------
 // Zip access
 
-enum PartError {
+pub(crate) enum PartError {
     TooLarge(u64),
     Damaged(String),
 }
 
 /// Index of an entry, tolerating a leading '/', Windows separators and letter case.
-fn find_entry(zip: &Zip<'_>, name: &str) -> Option<usize> {
+pub(crate) fn find_entry(zip: &Zip<'_>, name: &str) -> Option<usize> {
     let name = name.trim_start_matches('/');
     if let Some(i) = zip.index_for_name(name) {
         return Some(i);
@@ -231,7 +231,11 @@ fn find_entry(zip: &Zip<'_>, name: &str) -> Option<usize> {
 }
 
 /// Reads an entry fully if it exists and unpacks to at most `limit` bytes.
-fn read_part(zip: &mut Zip<'_>, name: &str, limit: u64) -> Result<Option<Vec<u8>>, PartError> {
+pub(crate) fn read_part(
+    zip: &mut Zip<'_>,
+    name: &str,
+    limit: u64,
+) -> Result<Option<Vec<u8>>, PartError> {
     let Some(index) = find_entry(zip, name) else {
         return Ok(None);
     };
@@ -258,7 +262,7 @@ fn read_part(zip: &mut Zip<'_>, name: &str, limit: u64) -> Result<Option<Vec<u8>
 }
 
 /// `base` + `target` with "." and ".." segments resolved; absolute targets start at the root.
-fn join_path(base: &str, target: &str) -> String {
+pub(crate) fn join_path(base: &str, target: &str) -> String {
     let target = target.replace('\\', "/");
     let mut parts: Vec<&str> = Vec::new();
     if !target.starts_with('/') {
@@ -279,7 +283,7 @@ fn join_path(base: &str, target: &str) -> String {
 // ---------------------------------------------------------------------------------------
 // Small XML helpers
 
-fn local(name: &[u8]) -> &[u8] {
+pub(crate) fn local(name: &[u8]) -> &[u8] {
     match name.iter().rposition(|&b| b == b':') {
         Some(i) => &name[i + 1..],
         None => name,
@@ -287,7 +291,7 @@ fn local(name: &[u8]) -> &[u8] {
 }
 
 /// Resolves the predefined and numeric entities of XML text; invalid UTF-8 is replaced.
-fn unescape(raw: &[u8]) -> String {
+pub(crate) fn unescape(raw: &[u8]) -> String {
     let s = String::from_utf8_lossy(raw);
     if !s.contains('&') {
         return s.into_owned();
@@ -335,7 +339,11 @@ fn entity(name: &str) -> Option<char> {
 
 /// Value of the first attribute whose local name is `name` (any prefix when `prefixed`
 /// is false; only a prefixed one such as `r:id` when it is true).
-fn attr(e: &quick_xml::events::BytesStart<'_>, name: &[u8], prefixed: bool) -> Option<String> {
+pub(crate) fn attr(
+    e: &quick_xml::events::BytesStart<'_>,
+    name: &[u8],
+    prefixed: bool,
+) -> Option<String> {
     e.attributes().with_checks(false).flatten().find_map(|a| {
         let key = a.key.as_ref();
         let ok = local(key) == name && (!prefixed || key.len() > name.len());
@@ -343,7 +351,7 @@ fn attr(e: &quick_xml::events::BytesStart<'_>, name: &[u8], prefixed: bool) -> O
     })
 }
 
-fn new_reader(xml: &[u8]) -> Reader<&[u8]> {
+pub(crate) fn new_reader(xml: &[u8]) -> Reader<&[u8]> {
     let mut reader = Reader::from_reader(xml);
     let config = reader.config_mut();
     config.expand_empty_elements = true;
@@ -352,7 +360,7 @@ fn new_reader(xml: &[u8]) -> Reader<&[u8]> {
 }
 
 /// Text of an event inside an element, or None for other events.
-fn event_text(event: &Event<'_>) -> Option<String> {
+pub(crate) fn event_text(event: &Event<'_>) -> Option<String> {
     match event {
         Event::Text(t) => Some(unescape(t.as_ref())),
         Event::CData(t) => Some(String::from_utf8_lossy(t.as_ref()).into_owned()),

@@ -1,10 +1,17 @@
 //! Decoders: pure functions from a file's bytes to the document model.
 
 pub mod doc;
+pub mod doc_pictures;
 pub mod docx;
 pub mod html;
+pub mod mht;
+pub mod ofd;
 pub mod pdf;
+pub mod rtf;
+pub mod sniff;
 pub mod text;
+
+pub use sniff::{format_name, sniff};
 
 use crate::document::{Block, Document, Picture};
 
@@ -38,6 +45,9 @@ pub enum Format {
     Text,
     Pdf,
     Doc,
+    Rtf,
+    Mht,
+    Ofd,
     Image,
     Zip,
     Unknown,
@@ -51,6 +61,9 @@ impl Format {
             Format::Text => "txt",
             Format::Pdf => "pdf",
             Format::Doc => "doc",
+            Format::Rtf => "rtf",
+            Format::Mht => "mht",
+            Format::Ofd => "ofd",
             Format::Image => "image",
             Format::Zip => "zip",
             Format::Unknown => "unknown",
@@ -58,59 +71,9 @@ impl Format {
     }
 }
 
-fn extension(name: &str) -> String {
-    let base = name.rsplit(['/', '\\', '!']).next().unwrap_or(name);
-    match base.rsplit_once('.') {
-        Some((_, ext)) => ext.to_ascii_lowercase(),
-        None => String::new(),
-    }
-}
-
-/// Decides a file's format from its name and its first bytes. The bytes win where they
-/// are unambiguous (a PDF named .docx is a PDF); a zip named .docx stays a DOCX so that
-/// the decoder can say what is missing from it.
-pub fn sniff(name: &str, bytes: &[u8]) -> Format {
-    let ext = extension(name);
-    let head = &bytes[..bytes.len().min(1024)];
-    if head.starts_with(b"%PDF") {
-        return Format::Pdf;
-    }
-    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        return Format::Doc;
-    }
-    if head.starts_with(b"\x89PNG")
-        || head.starts_with(&[0xFF, 0xD8, 0xFF])
-        || head.starts_with(b"II*\0")
-        || head.starts_with(b"MM\0*")
-        || head.starts_with(b"GIF87a")
-        || head.starts_with(b"GIF89a")
-        || (head.starts_with(b"BM") && matches!(ext.as_str(), "bmp" | "dib"))
-    {
-        return Format::Image;
-    }
-    match ext.as_str() {
-        "docx" | "docm" | "wps" => return Format::Docx,
-        "html" | "htm" | "shtml" | "xhtml" => return Format::Html,
-        "txt" | "text" => return Format::Text,
-        "pdf" => return Format::Pdf,
-        "doc" => return Format::Doc,
-        "png" | "jpg" | "jpeg" | "tif" | "tiff" | "bmp" | "gif" => return Format::Image,
-        "zip" => return Format::Zip,
-        _ => {}
-    }
-    if head.starts_with(b"PK\x03\x04") {
-        return Format::Zip;
-    }
-    let lower: String = String::from_utf8_lossy(head).to_ascii_lowercase();
-    if lower.contains("<!doctype html") || lower.contains("<html") {
-        return Format::Html;
-    }
-    Format::Unknown
-}
-
 /// What an unsupported file is told: every type nianbao reads.
-pub const UNSUPPORTED: &str = "unsupported file type: nianbao reads .docx, .doc, .pdf, \
-     .html/.htm, .txt, pictures (.png, .jpg/.jpeg, .tif/.tiff, .bmp, .gif) and .zip \
+pub const UNSUPPORTED: &str = "unsupported file type: nianbao reads .docx, .doc, .wps, .pdf, \
+     .ofd, .rtf, .mht/.mhtml, .html/.htm, .txt, pictures (.png, .jpg/.jpeg, .tif/.tiff, .bmp, .gif) and .zip \
      archives of them";
 
 /// Decodes a file of a document format. Formats without a decoder yet get a clear error.
@@ -121,6 +84,9 @@ pub fn decode(format: Format, bytes: &[u8]) -> Result<Document, DecodeError> {
         Format::Text => text::decode_text(bytes),
         Format::Pdf => pdf::decode_pdf(bytes),
         Format::Doc => doc::decode_doc(bytes),
+        Format::Rtf => rtf::decode_rtf(bytes),
+        Format::Mht => mht::decode_mht(bytes),
+        Format::Ofd => ofd::decode_ofd(bytes),
         // A picture is a document of one picture block; the recognise stage reads it.
         Format::Image => Ok(Document {
             blocks: vec![Block::Picture(Picture {
@@ -152,8 +118,8 @@ mod tests {
             .unwrap_err()
             .message;
         for ext in [
-            ".docx", ".doc", ".pdf", ".html", ".txt", ".png", ".jpg", ".tif", ".bmp", ".gif",
-            ".zip",
+            ".docx", ".doc", ".wps", ".pdf", ".ofd", ".rtf", ".mht", ".html", ".txt", ".png",
+            ".jpg", ".tif", ".bmp", ".gif", ".zip",
         ] {
             assert!(message.contains(ext), "{ext} missing from {message:?}");
         }

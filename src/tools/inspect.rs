@@ -28,7 +28,7 @@ pub fn inspect(
         Err(e) => writeln!(out, "{name}: {e}").map(|()| false),
         Ok(mut doc) => {
             engine.recognise(&mut doc);
-            write_document(&name, format.as_str(), &doc, out).map(|()| true)
+            write_document(&name, &formats::format_name(&name, format), &doc, out).map(|()| true)
         }
     }
 }

@@ -885,7 +885,7 @@ impl<'d> Interp<'d> {
                 let (dx, dy) = ((x1 - x0) / n, (y1 - y0) / n);
                 for (k, ch) in self.text.chars().enumerate() {
                     self.out.glyphs.push(Glyph {
-                        ch,
+                        ch: super::radicals::unify_radical(ch),
                         x: x0 + dx * k as f32,
                         y: y0 + dy * k as f32,
                         w: (dx * dx + dy * dy).sqrt(),

@@ -652,7 +652,7 @@ pub fn page_blocks(
         .into_iter()
         .filter(|l| {
             let in_margin = l.top > ph * 0.85 || l.bottom < ph * 0.12;
-            !(in_margin && is_page_number(&l.text))
+            !(in_margin && (is_page_number(&l.text) || super::print::is_print_furniture(&l.text)))
         })
         .collect();
     // The text block's right edge: the median right end of the longer lines (justified

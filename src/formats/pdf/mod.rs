@@ -15,6 +15,8 @@ pub mod content;
 pub mod fonts;
 pub mod layout;
 pub mod objects;
+pub mod print;
+pub mod radicals;
 
 #[cfg(test)]
 mod tests;
@@ -101,6 +103,7 @@ fn decode(bytes: &[u8]) -> Result<Document, DecodeError> {
         interp.run(&data, attrs.resources, ctm);
         let mut pc = interp.finish();
         let (w, h) = layout::upright(&mut pc, w, h);
+        print::close_cut_rows(&mut pc);
         page_out(&doc, &pc, no, w, h, &mut out.blocks);
     }
     Ok(out)

@@ -1,0 +1,243 @@
+//! The other file forms of real archives (issue #12), one sample each in
+//! `samples/formats/` with its truth: OFD, RTF (and a `.doc` that is RTF), MHT web
+//! archives (one with a table as a picture part, read by the real OCR engine), a `.doc`
+//! that is HTML or DOCX, a `.wps` that is Word 97, a Word 97 `.doc` whose three tables
+//! are JPEG pictures (read by OCR), Chromium's print of a report page (header and footer
+//! lines, a table row cut by the page break), and an OFD that is not a report.
+//! Each is extracted from its bytes and held against its truth: every value, the
+//! metadata, the planted arithmetic errors, and `source.format` naming what the file was.
+
+use nianbao::extract::extract_bytes;
+use nianbao::ocr::LazyEngine;
+use nianbao::record::{Record, Status};
+use nianbao::template::Templates;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+struct Sample {
+    path: PathBuf,
+    truth: Value,
+    record: Record,
+}
+
+fn samples() -> &'static [Sample] {
+    static SAMPLES: OnceLock<Vec<Sample>> = OnceLock::new();
+    SAMPLES.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/formats");
+        let templates = Templates::builtin().expect("templates");
+        let mut engine = LazyEngine::new();
+        let mut truths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("samples/formats")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.to_string_lossy().ends_with(".truth.json"))
+            .collect();
+        truths.sort();
+        truths
+            .into_iter()
+            .map(|truth_path| {
+                let truth: Value =
+                    serde_json::from_str(&std::fs::read_to_string(&truth_path).expect("truth"))
+                        .expect("truth json");
+                let path = dir.join(truth["file"].as_str().expect("truth.file"));
+                let bytes = std::fs::read(&path).expect("sample");
+                let record =
+                    extract_bytes(&path.display().to_string(), bytes, &templates, &mut engine);
+                Sample {
+                    path,
+                    truth,
+                    record,
+                }
+            })
+            .collect()
+    })
+}
+
+/// What `source.format` must say for a truth format and file name.
+fn expected_format(truth: &Value) -> &'static str {
+    let file = truth["file"].as_str().unwrap_or("");
+    match (
+        truth["format"].as_str().unwrap_or(""),
+        file.rsplit('.').next(),
+    ) {
+        ("ofd" | "ofd-scan", _) | ("negative", Some("ofd")) => "ofd",
+        ("rtf", Some("doc")) => "doc-rtf",
+        ("rtf", _) => "rtf",
+        ("mht", _) => "mht",
+        ("doc-html", _) => "doc-html",
+        ("doc-docx", _) => "doc-docx",
+        ("wps", _) => "wps-doc",
+        ("doc-image", _) => "doc",
+        ("pdf-text", _) => "pdf",
+        (other, _) => panic!("no expected format for {other} ({file})"),
+    }
+}
+
+#[test]
+fn every_format_is_sampled_and_named_for_what_it_is() {
+    let mut seen: Vec<&str> = samples()
+        .iter()
+        .map(|s| {
+            assert_eq!(
+                s.record.source.format,
+                expected_format(&s.truth),
+                "{}",
+                s.path.display()
+            );
+            expected_format(&s.truth)
+        })
+        .collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(
+        seen,
+        ["doc", "doc-docx", "doc-html", "doc-rtf", "mht", "ofd", "pdf", "rtf", "wps-doc"]
+    );
+}
+
+#[test]
+fn values_and_metadata_match_the_truth() {
+    let mut checked = 0;
+    for Sample {
+        path,
+        truth,
+        record: rec,
+    } in samples()
+    {
+        if truth["expect_status"] == "failed" {
+            continue;
+        }
+        assert_eq!(
+            rec.status,
+            Status::Ok,
+            "{}: {:?}",
+            path.display(),
+            rec.errors
+        );
+        let values = truth["values"].as_object().expect("truth values");
+        for (key, want) in values {
+            let got = rec.values.get(key).map(|n| n.as_f64());
+            assert_eq!(got, want.as_f64(), "{}: {key}", path.display());
+            checked += 1;
+        }
+        assert_eq!(
+            rec.values.len(),
+            values.len(),
+            "{}: extra values",
+            path.display()
+        );
+        let strip = |s: &str| s.split_whitespace().collect::<String>();
+        assert_eq!(
+            rec.agency.as_deref().map(strip),
+            truth["agency"].as_str().map(strip),
+            "{}",
+            path.display()
+        );
+        assert_eq!(
+            rec.year.map(i64::from),
+            truth["year"].as_i64(),
+            "{}",
+            path.display()
+        );
+        assert_eq!(
+            rec.template.as_deref(),
+            truth["template"].as_str(),
+            "{}",
+            path.display()
+        );
+        assert_eq!(
+            rec.published.as_deref(),
+            truth["published"].as_str(),
+            "{}",
+            path.display()
+        );
+    }
+    assert!(checked > 1500, "only {checked} values checked");
+}
+
+#[test]
+fn a_table_picture_in_a_web_archive_is_read_by_ocr() {
+    let word_mht = samples()
+        .iter()
+        .find(|s| {
+            s.truth["perturbations"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|x| x == "table_picture:appeals"))
+        })
+        .expect("the Word MHT sample with table 四 as a picture");
+    let rec = &word_mht.record;
+    let ocr: Vec<_> = rec.cells.iter().filter(|c| c.origin == "ocr").collect();
+    assert!(!ocr.is_empty(), "{:?}", rec.errors);
+    assert!(ocr.iter().all(|c| c.key.starts_with("appeals/")));
+    assert_eq!(
+        ocr.len(),
+        rec.values
+            .keys()
+            .filter(|k| k.starts_with("appeals/"))
+            .count()
+    );
+}
+
+#[test]
+fn the_table_pictures_of_a_word_97_doc_are_read_by_ocr() {
+    let doc = samples()
+        .iter()
+        .find(|s| s.truth["format"] == "doc-image")
+        .expect("the .doc sample with table pictures");
+    let values = doc.truth["values"].as_object().expect("values");
+    let ocr = doc
+        .record
+        .cells
+        .iter()
+        .filter(|c| c.origin == "ocr")
+        .count();
+    assert_eq!(ocr, values.len(), "{:?}", doc.record.errors);
+}
+
+#[test]
+fn planted_errors_are_flagged_and_the_non_report_fails() {
+    let mut planted = 0;
+    let mut negatives = 0;
+    for Sample {
+        path,
+        truth,
+        record: rec,
+    } in samples()
+    {
+        if truth["expect_status"] == "failed" {
+            assert_eq!(rec.status, Status::Failed, "{}", path.display());
+            assert!(rec.values.is_empty());
+            negatives += 1;
+            continue;
+        }
+        let failed: Vec<&str> = rec
+            .checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.id.as_str())
+            .collect();
+        let expected: Vec<&str> = truth["inconsistent"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|x| x["rule"].as_str()).collect())
+            .unwrap_or_default();
+        for rule in &expected {
+            assert!(
+                failed.contains(rule),
+                "{}: {rule} not flagged",
+                path.display()
+            );
+            planted += 1;
+        }
+        if expected.is_empty() {
+            assert!(
+                failed.is_empty(),
+                "{}: false alarm {failed:?}",
+                path.display()
+            );
+        }
+    }
+    assert!(
+        planted >= 2 && negatives == 1,
+        "{planted} planted, {negatives} negatives"
+    );
+}
