@@ -38,7 +38,11 @@ fn unique_copy(bytes: &[u8], ext: &str, i: usize) -> Vec<u8> {
     let n = out.len();
     match ext {
         "html" => out.extend_from_slice(format!("\n<!-- {mark} -->\n").as_bytes()),
-        "docx" if n >= 22 && out[n - 22..n - 18] == [0x50, 0x4b, 0x05, 0x06] && out[n - 2..] == [0, 0] => {
+        "docx"
+            if n >= 22
+                && out[n - 22..n - 18] == [0x50, 0x4b, 0x05, 0x06]
+                && out[n - 2..] == [0, 0] =>
+        {
             out[n - 2..].copy_from_slice(&(mark.len() as u16).to_le_bytes());
             out.extend_from_slice(mark.as_bytes());
         }
@@ -92,10 +96,16 @@ fn main() {
     }
     let mut admin = server.client();
     let fresh = |admin: &mut postgres::Client, name: &str| -> String {
+        // Two statements: neither may run inside the transaction a batch would be.
         admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"))
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .expect("drop database");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
             .expect("create database");
-        server.url.replace("dbname=postgres", &format!("dbname={name}"))
+        server
+            .url
+            .replace("dbname=postgres", &format!("dbname={name}"))
     };
 
     let url = fresh(&mut admin, "bench_extract");

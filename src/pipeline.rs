@@ -5,6 +5,7 @@
 mod progress;
 mod reemit;
 mod summary;
+mod watchdog;
 mod writer;
 
 pub use summary::Summary;
@@ -242,13 +243,16 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
     drop(read_tx);
     drop(path_rx);
 
+    // Each document is held to the time limit in the stages that can run long.
+    let limit = watchdog::doc_limit(cfg.limits.doc_timeout_s);
     let c = Arc::clone(&counters);
-    handles.extend(spawn_stage(
+    handles.extend(watchdog::spawn_timed(
         "decode",
         stages.decode,
         read_rx,
         dec_tx,
-        move |w| {
+        || (),
+        move |_, w| {
             let out = match w {
                 Work::Doc(ReadItem::Input(input)) => Work::Doc(extract::decode(input)),
                 Work::Doc(ReadItem::Unreadable { path, message }) => {
@@ -266,10 +270,11 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
             c.decoded.fetch_add(1, Ordering::Relaxed);
             out
         },
+        watchdog::decode_limit(limit),
     ));
     let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
     let page_text = cfg.ocr.page_text;
-    handles.extend(spawn_stage_with(
+    handles.extend(watchdog::spawn_timed(
         "recognise",
         stages.recognise,
         dec_rx,
@@ -282,14 +287,16 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
             c.recognised.fetch_add(1, Ordering::Relaxed);
             w
         },
+        watchdog::recognise_limit(limit),
     ));
     let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
-    handles.extend(spawn_stage(
+    handles.extend(watchdog::spawn_timed(
         "interpret",
         stages.interpret,
         rec_rx,
         int_tx,
-        move |w| {
+        || (),
+        move |_, w| {
             let out = match w {
                 Work::Doc(Decoded::Document(source, doc)) => {
                     Work::Doc(interpret_guarded(source, doc, &t))
@@ -300,6 +307,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
             c.interpreted.fetch_add(1, Ordering::Relaxed);
             out
         },
+        watchdog::interpret_limit(limit),
     ));
     let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
     handles.extend(spawn_stage(

@@ -1,7 +1,8 @@
 //! The PostgreSQL work queue with real processes against a real server: three workers,
 //! one killed with SIGKILL while it holds jobs, and every document still ends up stored
-//! exactly once; bytes stored in the database for workers without the files; a job whose
-//! attempts run out is failed with its reason and its path gets a failed record.
+//! exactly once; bytes stored in the database for workers without the files; a document
+//! past the time limit gets a failed record; a job whose attempts run out is failed with
+//! its reason and its path gets a failed record.
 
 mod pg_server;
 
@@ -200,6 +201,17 @@ fn stored_bytes_need_no_files_and_exhausted_jobs_fail_with_a_reason() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let docs = make_documents(&dir.path().join("docs"), 6);
+    // A document whose parsing takes many seconds (100,000 nested <div>s), past the limit
+    // of 1 s the worker is given: a failed record, and the worker goes on.
+    let depth = 100_000;
+    let deep = dir.path().join("docs/deep.html");
+    std::fs::write(
+        &deep,
+        format!("<p>{}x{}", "<div>".repeat(depth), "</div>".repeat(depth)),
+    )
+    .expect("write");
+    let config = dir.path().join("pipeline.toml");
+    std::fs::write(&config, "[limits]\ndoc_timeout_s = 1\n").expect("config");
     ok(bin()
         .args(["enqueue", "--store-bytes", "--postgres", &server.url])
         .arg(dir.path().join("docs"))
@@ -217,13 +229,26 @@ fn stored_bytes_need_no_files_and_exhausted_jobs_fail_with_a_reason() {
     )
     .expect("update");
     let said = ok(bin()
-        .args(["work", "-j", "2", "--postgres", &server.url])
+        .args(["work", "-j", "2", "--postgres", &server.url, "--config"])
+        .arg(&config)
         .output()
         .expect("work"));
     assert!(said.contains("1 jobs failed for good"), "{said}");
     assert_eq!(
         count(&mut db, "SELECT count(*) FROM queue WHERE state = 'done'"),
-        5
+        6
+    );
+    let timeout: String = db
+        .query_one(
+            "SELECT e.message FROM reports r JOIN errors e ON e.report_id = r.id
+             JOIN sources s ON s.report_id = r.id WHERE s.path = $1 AND r.status = 'failed'",
+            &[&deep.display().to_string()],
+        )
+        .expect("the deep document's record")
+        .get(0);
+    assert!(
+        timeout.starts_with("timeout: extraction ran past the time limit of 1 s"),
+        "{timeout}"
     );
     let reason: String = db
         .query_one(
@@ -261,7 +286,7 @@ fn stored_bytes_need_no_files_and_exhausted_jobs_fail_with_a_reason() {
         .output()
         .expect("status"));
     assert!(
-        status.contains("queued 0  running 0  done 5  failed 1"),
+        status.contains("queued 0  running 0  done 6  failed 1"),
         "{status}"
     );
     assert!(

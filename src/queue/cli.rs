@@ -133,7 +133,7 @@ pub fn work(args: WorkArgs) -> ExitCode {
             batch: args.batch,
             wait: args.wait,
             config: config.resolved(Some(threads)),
-            templates,
+            templates: std::sync::Arc::new(templates),
         })?;
         if !args.quiet {
             let secs = start.elapsed().as_secs_f64();

@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod enqueue;
+pub mod executor;
 pub mod status;
 pub mod work;
 
@@ -96,6 +97,21 @@ pub fn fail_exhausted(
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect())
+}
+
+/// Extends the lease on `jobs` (still ours) by `policy.lease_s` from now.
+pub fn renew(
+    client: &mut Client,
+    jobs: &[Job],
+    policy: &ClaimPolicy,
+) -> Result<(), postgres::Error> {
+    let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+    client.execute(
+        "UPDATE queue SET lease_until = now() + make_interval(secs => $2)
+         WHERE id = ANY($1) AND state = 'running' AND worker = $3",
+        &[&ids, &policy.lease_s, &policy.worker],
+    )?;
+    Ok(())
 }
 
 /// Jobs still running under a live lease (another worker may yet finish or abandon them).

@@ -2,10 +2,9 @@
 //! marks them done, in one transaction per claimed batch, until the queue is empty (or,
 //! with `--wait`, forever). Each thread has its own connection and OCR engine.
 
+use super::executor::Executor;
 use super::{claim, fail_exhausted, running, ClaimPolicy, Job};
 use crate::config::Config;
-use crate::extract::{self, guarded, Decoded};
-use crate::ocr::LazyEngine;
 use crate::record::{Record, Source, Status};
 use crate::select::{Selection, SkipCounts};
 use crate::sinks::postgres::writes;
@@ -27,7 +26,7 @@ pub struct WorkOptions {
     /// Keep polling an empty queue instead of exiting.
     pub wait: bool,
     pub config: Config,
-    pub templates: Templates,
+    pub templates: Arc<Templates>,
 }
 
 /// What this process did.
@@ -115,7 +114,15 @@ fn work_thread(opts: &WorkOptions, worker: String, stop: &AtomicBool) -> anyhow:
         selection: Arc::new(Selection::new(&[], &[], &[]).map_err(|e| anyhow::anyhow!(e))?),
         skipped: Arc::new(SkipCounts::default()),
     };
-    let mut engine = LazyEngine::with(&opts.templates, opts.config.ocr.page_text);
+    let limit = match opts.config.limits.doc_timeout_s {
+        0 => Duration::MAX,
+        s => Duration::from_secs(s),
+    };
+    let mut executor = Executor::new(
+        Arc::clone(&opts.templates),
+        opts.config.ocr.page_text,
+        limit,
+    );
     let mut done = Worked::default();
     let mut idle_since: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
@@ -152,14 +159,7 @@ fn work_thread(opts: &WorkOptions, worker: String, stop: &AtomicBool) -> anyhow:
             continue;
         }
         idle_since = None;
-        let outcome = process(
-            &mut sink,
-            &reader,
-            &mut engine,
-            &opts.templates,
-            &jobs,
-            policy.max_attempts,
-        )?;
+        let outcome = process(&mut sink, &reader, &mut executor, &jobs, &policy)?;
         done.add(outcome);
     }
     let totals = crate::sinks::sink::RunTotals {
@@ -178,11 +178,11 @@ fn work_thread(opts: &WorkOptions, worker: String, stop: &AtomicBool) -> anyhow:
 fn process(
     sink: &mut PostgresSink,
     reader: &Reader,
-    engine: &mut LazyEngine,
-    templates: &Templates,
+    executor: &mut Executor,
     jobs: &[Job],
-    max_attempts: i32,
+    policy: &ClaimPolicy,
 ) -> anyhow::Result<Worked> {
+    let max_attempts = policy.max_attempts;
     let mut out = Worked {
         jobs: jobs.len(),
         ..Worked::default()
@@ -190,7 +190,13 @@ fn process(
     let mut records = Vec::new();
     let mut seen: Vec<(String, String)> = Vec::new();
     let mut per_job: Vec<(i64, i32)> = Vec::with_capacity(jobs.len());
+    let mut renewed = Instant::now();
     for job in jobs {
+        // A batch of slow documents may outlast the lease: hold it while working.
+        if renewed.elapsed().as_secs_f64() > policy.lease_s / 3.0 {
+            super::renew(sink.client(), jobs, policy)?;
+            renewed = Instant::now();
+        }
         let mut items = Vec::new();
         match &job.bytes {
             Some(bytes) => reader.read_bytes(&job.path, bytes.clone(), &mut |i| items.push(i)),
@@ -205,7 +211,7 @@ fn process(
                     seen.push((input.sha256, input.path));
                 }
                 ReadItem::Input(input) => {
-                    let rec = extract_one(input, engine, templates);
+                    let rec = executor.extract(input);
                     match rec.status {
                         Status::Ok => out.ok += 1,
                         Status::Partial => out.partial += 1,
@@ -281,26 +287,4 @@ fn is_stored(sink: &mut PostgresSink, sha256: &str) -> anyhow::Result<bool> {
             &[&sha256],
         )?
         .is_some())
-}
-
-/// One document through every stage, a panic anywhere turned into a failed record.
-fn extract_one(input: extract::Input, engine: &mut LazyEngine, templates: &Templates) -> Record {
-    let fallback = Source {
-        path: input.path.clone(),
-        sha256: input.sha256.clone(),
-        format: "unknown".to_string(),
-    };
-    guarded("extracting", || {
-        let mut decoded = extract::decode(input);
-        extract::recognise(&mut decoded, engine);
-        match decoded {
-            Decoded::Failed(rec) => *rec,
-            Decoded::Document(source, doc) => {
-                let mut rec = extract::interpret(source, &doc, templates);
-                extract::check(&mut rec, templates);
-                rec
-            }
-        }
-    })
-    .unwrap_or_else(|e| Record::failed(fallback, "extract", e))
 }
