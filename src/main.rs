@@ -66,6 +66,10 @@ enum Command {
         /// $NIANBAO_POSTGRES when set), e.g. postgresql://user@host/db.
         #[arg(long, value_name = "URL", conflicts_with = "no_db")]
         postgres: Option<String>,
+        /// Read only shard I of N (0 <= I < N) of the files, chosen by a hash of their
+        /// path: N tasks of a batch scheduler running the same command read every file once.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<pipeline::Shard>,
         /// Also write one JSON record per document to FILE (`-` for stdout).
         #[arg(long, value_name = "FILE")]
         jsonl: Option<PathBuf>,
@@ -181,6 +185,7 @@ fn main() -> ExitCode {
             db,
             no_db,
             postgres,
+            shard,
             jsonl,
             errors,
             config,
@@ -218,6 +223,7 @@ fn main() -> ExitCode {
                             })
                         })
                         .flatten(),
+                    shard,
                     jsonl,
                     errors,
                     force,

@@ -4,10 +4,12 @@
 
 mod progress;
 mod reemit;
+mod shard;
 mod summary;
 mod watchdog;
 mod writer;
 
+pub use shard::Shard;
 pub use summary::Summary;
 
 use crate::config::Config;
@@ -41,6 +43,8 @@ pub struct RunOptions {
     pub db: Option<PathBuf>,
     /// `--postgres URL`: write to this PostgreSQL server instead of SQLite.
     pub postgres: Option<String>,
+    /// `--shard I/N`: read only the files of shard I of N.
+    pub shard: Option<Shard>,
     pub jsonl: Option<PathBuf>,
     /// `--errors`: every failed or partial document with its reasons, as JSON lines.
     pub errors: Option<PathBuf>,
@@ -163,7 +167,13 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
         None => Vec::new(),
     };
     let skipped_by_rule = Arc::new(SkipCounts::default());
-    let files = sources::list_inputs(&opts.paths, &listed_paths, &selection, &skipped_by_rule);
+    let mut files = sources::list_inputs(&opts.paths, &listed_paths, &selection, &skipped_by_rule);
+    if let Some(shard) = opts.shard {
+        files.retain(|f| match f {
+            Listed::File(path) => shard.owns(&path.display().to_string()),
+            Listed::Failed { path, .. } => shard.owns(path),
+        });
+    }
     tracing::info!(
         "{} paths to read; skipped: {}",
         files.len(),
