@@ -1,6 +1,6 @@
 //! The PostgreSQL sink against a real server the test starts (see `pg_server`): the
 //! samples' records are stored with the values of their truth files, the views answer as
-//! in SQLite, and a re-run stores nothing twice.
+//! in SQLite, a re-run stores nothing twice, and a deleted report leaves no rows behind.
 
 mod pg_server;
 
@@ -266,4 +266,17 @@ fn a_rerun_into_postgres_stores_nothing_twice() {
     );
     assert!(!dir.path().join("nianbao.sqlite").exists());
     assert_eq!(count(&mut db, "SELECT count(*) FROM runs"), 5);
+
+    // Deleting a report, from any client, deletes its rows in every table.
+    let id = ids_after[0];
+    db.execute("DELETE FROM reports WHERE id = $1", &[&id])
+        .expect("delete");
+    for t in &tables[1..] {
+        let left = count(
+            &mut db,
+            &format!("SELECT count(*) FROM {t} WHERE report_id = {id}"),
+        );
+        assert_eq!(left, 0, "{t}");
+    }
+    assert!(count(&mut db, "SELECT count(*) FROM report_values") > 0);
 }
