@@ -159,9 +159,8 @@ pub fn status(args: StatusArgs) -> ExitCode {
         let url = postgres_url(args.postgres)?;
         let mut client = connect(&url)?;
         let s = super::status::status(&mut client).map_err(|e| {
-            anyhow::anyhow!(
-                "reading the queue: {e} (has anything been enqueued into this database?)"
-            )
+            anyhow::Error::new(e)
+                .context("reading the queue (has anything been enqueued into this database?)")
         })?;
         print!("{}", s.render());
         Ok(())

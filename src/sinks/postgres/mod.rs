@@ -27,7 +27,10 @@ pub struct PostgresSink {
 /// Connects to `url`: `postgresql://user:password@host:port/db` or the key=value form
 /// (`host=/run/postgresql dbname=nianbao`), a unix socket when `host` is a folder.
 pub fn connect(url: &str) -> anyhow::Result<Client> {
-    Client::connect(url, NoTls).map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL: {e}"))
+    // The context keeps the cause (`{:#}` prints it): a bare postgres error says only
+    // "error connecting to server".
+    Client::connect(url, NoTls)
+        .map_err(|e| anyhow::Error::new(e).context("cannot connect to PostgreSQL"))
 }
 
 impl PostgresSink {
