@@ -13,10 +13,12 @@ fi
 # Debian packages: a C compiler for the bundled SQLite, pkg-config, the sqlite3 shell
 # for querying the results; for reading tables in pictures (OCR), libtesseract with its
 # Chinese (chi_sim) and English data, and clang for the bindings to it; headless
-# Chromium and its WebDriver for the review page's tests (tests/review.rs).
+# Chromium and its WebDriver for the review page's tests (tests/review.rs); the
+# PostgreSQL server, whose initdb/pg_ctl the tests of the PostgreSQL sink and queue run
+# on a temp dir.
 PACKAGES=(build-essential pkg-config sqlite3 ca-certificates
     tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng libtesseract-dev libleptonica-dev
-    clang libclang-dev chromium chromium-driver)
+    clang libclang-dev chromium chromium-driver postgresql)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -41,6 +41,9 @@ pub struct Limits {
     pub max_file_mb: u64,
     /// Archive members larger than this (uncompressed) are recorded as failed.
     pub max_member_mb: u64,
+    /// Seconds one document may spend in a stage (decode, recognise, interpret); past it
+    /// the document is recorded as failed (timeout) and its worker replaced. 0: no limit.
+    pub doc_timeout_s: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -80,6 +83,7 @@ impl Default for Limits {
         Limits {
             max_file_mb: 256,
             max_member_mb: 256,
+            doc_timeout_s: 120,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod logging;
 pub mod ocr;
 pub mod outcomes;
 pub mod pipeline;
+pub mod queue;
 pub mod record;
 pub mod referee;
 pub mod report;

@@ -62,6 +62,14 @@ enum Command {
         /// Do not write a database (with --jsonl).
         #[arg(long)]
         no_db: bool,
+        /// Write to this PostgreSQL server instead of the SQLite file (default:
+        /// $NIANBAO_POSTGRES when set), e.g. postgresql://user@host/db.
+        #[arg(long, value_name = "URL", conflicts_with = "no_db")]
+        postgres: Option<String>,
+        /// Read only shard I of N (0 <= I < N) of the files, chosen by a hash of their
+        /// path: N tasks of a batch scheduler running the same command read every file once.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<pipeline::Shard>,
         /// Also write one JSON record per document to FILE (`-` for stdout).
         #[arg(long, value_name = "FILE")]
         jsonl: Option<PathBuf>,
@@ -99,6 +107,13 @@ enum Command {
     /// Check that everything a run needs is in place (libtesseract, its eng and chi_sim
     /// language data, the database, the configuration and templates) and say what to
     /// install or fix. Exit status 1 when something is missing.
+    /// Register files in a PostgreSQL work queue, for `nianbao work` on any machines.
+    Enqueue(nianbao::queue::cli::EnqueueArgs),
+    /// Claim queued files from PostgreSQL, extract them and store their records there, until
+    /// the queue is empty. Run as many as you like, on as many machines.
+    Work(nianbao::queue::cli::WorkArgs),
+    /// Print the PostgreSQL work queue's counts (queued, running, done, failed) and throughput.
+    Status(nianbao::queue::cli::StatusArgs),
     Doctor {
         /// The database a run would write.
         #[arg(long, default_value = "nianbao.sqlite")]
@@ -264,6 +279,15 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Enqueue(args) => {
+            nianbao::logging::init(0);
+            nianbao::queue::cli::enqueue(args)
+        }
+        Command::Work(args) => {
+            nianbao::logging::init(0);
+            nianbao::queue::cli::work(args)
+        }
+        Command::Status(args) => nianbao::queue::cli::status(args),
         Command::Extract {
             paths,
             files_from,
@@ -271,6 +295,8 @@ fn main() -> ExitCode {
             exclude,
             db,
             no_db,
+            postgres,
+            shard,
             jsonl,
             errors,
             config,
@@ -299,6 +325,16 @@ fn main() -> ExitCode {
                     include,
                     exclude,
                     db: (!no_db).then_some(db),
+                    postgres: (!no_db)
+                        .then(|| {
+                            postgres.or_else(|| {
+                                std::env::var(nianbao::sinks::postgres::URL_ENV)
+                                    .ok()
+                                    .filter(|u| !u.is_empty())
+                            })
+                        })
+                        .flatten(),
+                    shard,
                     jsonl,
                     errors,
                     force,

@@ -2,25 +2,33 @@
 //! threads, connected by bounded crossbeam channels so memory stays flat however many
 //! files a run has. Every document reaches the writer as a record, failed or not.
 
+mod progress;
+mod reemit;
+mod shard;
+mod summary;
+mod watchdog;
+mod writer;
+
+pub use shard::Shard;
+pub use summary::Summary;
+
 use crate::config::Config;
 use crate::document::Document;
 use crate::extract::{self, guarded, Decoded};
 use crate::ocr::LazyEngine;
-use crate::outcomes::Outcomes;
-use crate::record::{Record, Source, Status};
-use crate::select::{Selection, SkipCounts, SkipReason};
-use crate::sinks::sqlite::{RunTotals, SeenAgain, SinkOptions};
-use crate::sinks::{ErrorsSink, JsonlSink, SqliteSink};
+use crate::record::{Record, Source};
+use crate::select::{Selection, SkipCounts};
+use crate::sinks::sqlite::SinkOptions;
+use crate::sinks::{ErrorsSink, JsonlSink, PostgresSink, Sink, SqliteSink};
 use crate::sources::{self, Listed, ReadItem, Reader};
 use crate::template::Templates;
 use crossbeam_channel::{bounded, Receiver, Sender};
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use progress::{Progress, StageCounters};
 use std::collections::HashSet;
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub struct RunOptions {
     /// Paths named on the command line: read whatever the default skip rules say.
@@ -33,6 +41,10 @@ pub struct RunOptions {
     pub exclude: Vec<String>,
     /// The SQLite database; `None` writes no database.
     pub db: Option<PathBuf>,
+    /// `--postgres URL`: write to this PostgreSQL server instead of SQLite.
+    pub postgres: Option<String>,
+    /// `--shard I/N`: read only the files of shard I of N.
+    pub shard: Option<Shard>,
     pub jsonl: Option<PathBuf>,
     /// `--errors`: every failed or partial document with its reasons, as JSON lines.
     pub errors: Option<PathBuf>,
@@ -43,89 +55,6 @@ pub struct RunOptions {
     pub templates: Templates,
 }
 
-#[derive(Debug, Default)]
-pub struct Summary {
-    pub documents: usize,
-    pub ok: usize,
-    pub partial: usize,
-    pub failed: usize,
-    /// Already in the database (same sha256), not extracted again.
-    pub skipped: usize,
-    /// Of those, stored as partial by an earlier run (listed among the partial ones).
-    pub skipped_partial: usize,
-    pub checks_failed: usize,
-    pub documents_with_failed_checks: usize,
-    pub elapsed: Duration,
-    /// Files the selection rules left out, per reason.
-    pub skipped_by_rule: Vec<(SkipReason, usize)>,
-    /// Failed and partial documents by reason.
-    pub outcomes: Outcomes,
-    /// Why the JSONL output stopped early (a closed pipe), if it did.
-    pub jsonl_stopped: Option<String>,
-    /// An output that could not be written in full (the JSONL file's disk filled up, the
-    /// errors file): the run finished, but what it wrote is incomplete.
-    pub output_error: Option<String>,
-    /// Where `--errors` wrote its list.
-    pub errors_file: Option<String>,
-}
-
-impl Summary {
-    /// The end-of-run report for stderr: failed and partial documents by reason, what the
-    /// selection skipped, outputs that stopped early, and the totals as the last line.
-    pub fn render(&self) -> String {
-        use std::fmt::Write;
-        let mut out = self.outcomes.render(self.errors_file.as_deref());
-        if !self.skipped_by_rule.is_empty() {
-            let n: usize = self.skipped_by_rule.iter().map(|(_, n)| n).sum();
-            let _ = writeln!(
-                out,
-                "skipped {n} file{}, by rule:",
-                if n == 1 { "" } else { "s" }
-            );
-            for (reason, n) in &self.skipped_by_rule {
-                let _ = writeln!(out, "  {n:>4} × {}", reason.describe());
-            }
-            let _ = writeln!(
-                out,
-                "         → to read one anyway, name it on the command line or use --include GLOB"
-            );
-        }
-        if let Some(why) = &self.jsonl_stopped {
-            let _ = writeln!(out, "JSONL output stopped early: {why}");
-        }
-        if let Some(e) = &self.output_error {
-            let _ = writeln!(out, "incomplete output: {e}");
-        }
-        let stored = match self.skipped_partial {
-            0 => format!("{} already stored", self.skipped),
-            p => format!("{} already stored ({p} of them partial)", self.skipped),
-        };
-        let _ = writeln!(
-            out,
-            "{} documents: {} ok, {} partial, {} failed, {stored}; \
-             {} failed checks in {} documents; {:.1} s, {:.0} docs/s",
-            self.documents,
-            self.ok,
-            self.partial,
-            self.failed,
-            self.checks_failed,
-            self.documents_with_failed_checks,
-            self.elapsed.as_secs_f64(),
-            self.docs_per_second()
-        );
-        out
-    }
-
-    pub fn docs_per_second(&self) -> f64 {
-        let s = self.elapsed.as_secs_f64();
-        if s > 0.0 {
-            (self.documents - self.skipped) as f64 / s
-        } else {
-            0.0
-        }
-    }
-}
-
 /// What travels between stages.
 enum Work<T> {
     Doc(T),
@@ -134,16 +63,6 @@ enum Work<T> {
         sha256: String,
         path: String,
     },
-}
-
-/// Counters shown on the progress lines.
-#[derive(Default)]
-struct StageCounters {
-    read: AtomicUsize,
-    decoded: AtomicUsize,
-    recognised: AtomicUsize,
-    interpreted: AtomicUsize,
-    checked: AtomicUsize,
 }
 
 /// Starts `n` workers that map every item of `rx` through `f` into `tx`.
@@ -209,31 +128,22 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
     let sink_options = SinkOptions {
         store_record_json: cfg.sqlite.store_record_json,
     };
-    let mut db = match &opts.db {
-        Some(p) => {
-            let mut db = SqliteSink::open(p, &opts.templates, sink_options)
-                .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", p.display()))?;
-            db.begin_run(&crate::version::run_info())
-                .map_err(|e| anyhow::anyhow!("writing the database: {e}"))?;
-            Some(db)
-        }
-        None => None,
-    };
+    let mut db = open_sink(&opts, sink_options)?;
     // Stored documents are skipped; with --jsonl, only those whose record can be re-emitted.
-    let known: Arc<HashSet<String>> = Arc::new(match (&db, opts.force) {
+    let known: Arc<HashSet<String>> = Arc::new(match (db.as_mut(), opts.force) {
         (Some(db), false) => db
             .known_hashes(opts.jsonl.is_some())
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
+            .map_err(|e| anyhow::anyhow!("{e:#}"))?,
         _ => HashSet::new(),
     });
-    let mut jsonl = match &opts.jsonl {
+    let jsonl = match &opts.jsonl {
         Some(p) => Some(
             JsonlSink::create(p)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
         ),
         None => None,
     };
-    let mut errors_out = match &opts.errors {
+    let errors_out = match &opts.errors {
         Some(p) => Some(
             ErrorsSink::create(p)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
@@ -257,7 +167,13 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
         None => Vec::new(),
     };
     let skipped_by_rule = Arc::new(SkipCounts::default());
-    let files = sources::list_inputs(&opts.paths, &listed_paths, &selection, &skipped_by_rule);
+    let mut files = sources::list_inputs(&opts.paths, &listed_paths, &selection, &skipped_by_rule);
+    if let Some(shard) = opts.shard {
+        files.retain(|f| match f {
+            Listed::File(path) => shard.owns(&path.display().to_string()),
+            Listed::Failed { path, .. } => shard.owns(path),
+        });
+    }
     tracing::info!(
         "{} paths to read; skipped: {}",
         files.len(),
@@ -337,13 +253,16 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
     drop(read_tx);
     drop(path_rx);
 
+    // Each document is held to the time limit in the stages that can run long.
+    let limit = watchdog::doc_limit(cfg.limits.doc_timeout_s);
     let c = Arc::clone(&counters);
-    handles.extend(spawn_stage(
+    handles.extend(watchdog::spawn_timed(
         "decode",
         stages.decode,
         read_rx,
         dec_tx,
-        move |w| {
+        || (),
+        move |_, w| {
             let out = match w {
                 Work::Doc(ReadItem::Input(input)) => Work::Doc(extract::decode(input)),
                 Work::Doc(ReadItem::Unreadable { path, message }) => {
@@ -361,10 +280,11 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
             c.decoded.fetch_add(1, Ordering::Relaxed);
             out
         },
+        watchdog::decode_limit(limit),
     ));
     let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
     let page_text = cfg.ocr.page_text;
-    handles.extend(spawn_stage_with(
+    handles.extend(watchdog::spawn_timed(
         "recognise",
         stages.recognise,
         dec_rx,
@@ -377,14 +297,16 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
             c.recognised.fetch_add(1, Ordering::Relaxed);
             w
         },
+        watchdog::recognise_limit(limit),
     ));
     let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
-    handles.extend(spawn_stage(
+    handles.extend(watchdog::spawn_timed(
         "interpret",
         stages.interpret,
         rec_rx,
         int_tx,
-        move |w| {
+        || (),
+        move |_, w| {
             let out = match w {
                 Work::Doc(Decoded::Document(source, doc)) => {
                     Work::Doc(interpret_guarded(source, doc, &t))
@@ -395,6 +317,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
             c.interpreted.fetch_add(1, Ordering::Relaxed);
             out
         },
+        watchdog::interpret_limit(limit),
     ));
     let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
     handles.extend(spawn_stage(
@@ -420,172 +343,48 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
 
     // write: this thread, so the database connection never crosses threads.
     let progress = Progress::new(opts.quiet, Arc::clone(&counters), n_files_for_bar);
-    let mut summary = Summary {
-        errors_file: opts.errors.as_ref().map(|p| p.display().to_string()),
-        ..Summary::default()
+    let mut writer = writer::Writer {
+        sink: db,
+        jsonl,
+        errors_out,
+        batch_size: cfg.sqlite.batch.max(1),
+        summary: Summary {
+            errors_file: opts.errors.as_ref().map(|p| p.display().to_string()),
+            ..Summary::default()
+        },
     };
-    let mut batch: Vec<Record> = Vec::with_capacity(cfg.sqlite.batch);
-    // Stored documents this run found again: their paths join the report's sources.
-    let mut seen: Vec<SeenAgain> = Vec::new();
-    let mut result: anyhow::Result<()> = Ok(());
-    let flush = |batch: &mut Vec<Record>,
-                 seen: &mut Vec<SeenAgain>,
-                 db: &mut Option<SqliteSink>|
-     -> anyhow::Result<()> {
-        if let Some(db) = db.as_mut() {
-            db.write_batch(batch, seen)
-                .map_err(|e| anyhow::anyhow!("writing the database: {e}"))?;
-        }
-        batch.clear();
-        seen.clear();
-        Ok(())
-    };
-    // A JSONL write that fails closes the JSONL output: said once, and the batch goes on
-    // into the database (a reader such as `head -1` that went away is no error of ours).
-    let has_db = db.is_some();
-    let jsonl_failed = |e: std::io::Error, written: usize, summary: &mut Summary| {
-        let what = if e.kind() == std::io::ErrorKind::BrokenPipe {
-            "its reader closed the pipe".to_string()
-        } else {
-            summary.output_error = Some(format!("writing JSONL: {e}"));
-            e.to_string()
-        };
-        let rest = if has_db {
-            "the run goes on into the database"
-        } else {
-            "nothing else to write (--no-db): the run stops"
-        };
-        let records = if written == 1 { "record" } else { "records" };
-        tracing::warn!("JSONL output stopped after {written} {records}: {what}; {rest}");
-        summary.jsonl_stopped = Some(what);
-    };
-    loop {
-        let first = match chk_rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(w) => Some(w),
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                progress.tick(&summary);
-                continue;
-            }
-            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => None,
-        };
-        let Some(first) = first else { break };
-        let mut items = vec![first];
-        while items.len() < cfg.sqlite.batch {
-            match chk_rx.try_recv() {
-                Ok(w) => items.push(w),
-                Err(_) => break,
-            }
-        }
-        for w in items {
-            summary.documents += 1;
-            match w {
-                Work::Skipped { sha256, path } => {
-                    summary.skipped += 1;
-                    let Some(db) = db.as_ref() else { continue };
-                    if let Some(j) = jsonl.as_mut().filter(|j| j.closed().is_none()) {
-                        if let Ok(Some(json)) = db.record_json(&sha256, &path) {
-                            if let Err(e) = j.write_raw(&json) {
-                                jsonl_failed(e, j.written(), &mut summary);
-                            }
-                        }
-                    }
-                    // A partial document stored by an earlier run is still partial.
-                    if let Ok(Some((status, errors))) = db.stored_problems(&sha256) {
-                        summary.skipped_partial += usize::from(status == Status::Partial);
-                        summary.outcomes.add(status, &path, &errors);
-                        if let Some(out) = errors_out.as_mut() {
-                            if let Err(e) = out.write(&path, &sha256, status, &errors) {
-                                result = Err(anyhow::anyhow!("writing the errors file: {e}"));
-                            }
-                        }
-                    }
-                    seen.push(SeenAgain { sha256, path });
-                }
-                Work::Doc(rec) => {
-                    match rec.status {
-                        Status::Ok => summary.ok += 1,
-                        Status::Partial => summary.partial += 1,
-                        Status::Failed => summary.failed += 1,
-                    }
-                    let nf = rec.checks_failed();
-                    summary.checks_failed += nf;
-                    summary.documents_with_failed_checks += usize::from(nf > 0);
-                    summary
-                        .outcomes
-                        .add(rec.status, &rec.source.path, &rec.errors);
-                    tracing::debug!(
-                        path = %rec.source.path,
-                        status = rec.status.as_str(),
-                        errors = rec.errors.len(),
-                        "extracted"
-                    );
-                    progress.document(&rec);
-                    if let Some(j) = jsonl.as_mut().filter(|j| j.closed().is_none()) {
-                        if let Err(e) = j.write(&rec) {
-                            jsonl_failed(e, j.written(), &mut summary);
-                        }
-                    }
-                    if let Some(out) = errors_out.as_mut() {
-                        let (p, sha) = (&rec.source.path, &rec.source.sha256);
-                        if let Err(e) = out.write(p, sha, rec.status, &rec.errors) {
-                            result = Err(anyhow::anyhow!("writing the errors file: {e}"));
-                        }
-                    }
-                    batch.push(rec);
-                }
-            }
-        }
-        if result.is_ok() {
-            if let Err(e) = flush(&mut batch, &mut seen, &mut db) {
-                result = Err(e);
-            }
-        }
-        if result.is_err() || (db.is_none() && summary.jsonl_stopped.is_some()) {
-            break;
-        }
-        progress.tick(&summary);
-    }
+    let drained = writer.drain(&chk_rx, &progress);
     drop(chk_rx);
     let _ = feeder.join();
     for h in handles {
         let _ = h.join();
     }
-    if result.is_ok() && !(batch.is_empty() && seen.is_empty()) {
-        result = flush(&mut batch, &mut seen, &mut db);
-    }
-    if let (Ok(()), Some(db)) = (&result, db.as_mut()) {
-        let totals = RunTotals {
-            documents: summary.documents,
-            ok: summary.ok,
-            partial: summary.partial,
-            failed: summary.failed,
-            already_stored: summary.skipped,
-        };
-        if let Err(e) = db.finish_run(totals) {
-            result = Err(anyhow::anyhow!("writing the database: {e}"));
-        }
-    }
-    if let Some(j) = jsonl.as_mut() {
-        if let Err(e) = j.flush() {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                summary
-                    .jsonl_stopped
-                    .get_or_insert_with(|| "its reader closed the pipe".into());
-            } else {
-                summary.output_error = Some(format!("writing JSONL: {e}"));
-            }
-        }
-    }
-    if let Some(out) = errors_out.as_mut() {
-        if let Err(e) = out.flush() {
-            summary.output_error = Some(format!("writing the errors file: {e}"));
-        }
-    }
+    let result = writer.finish(drained);
+    let mut summary = std::mem::take(&mut writer.summary);
     result?;
     summary.skipped_by_rule = skipped_by_rule.snapshot();
     summary.elapsed = start.elapsed();
     progress.finish(&summary);
     Ok(summary)
+}
+
+/// The run's database, its run begun: PostgreSQL with `--postgres`, else the SQLite file,
+/// else none.
+fn open_sink(opts: &RunOptions, options: SinkOptions) -> anyhow::Result<Option<Box<dyn Sink>>> {
+    let mut sink: Box<dyn Sink> = match (&opts.postgres, &opts.db) {
+        (Some(url), _) => Box::new(
+            PostgresSink::open(url, &opts.templates, options)
+                .map_err(|e| anyhow::anyhow!("cannot open the PostgreSQL database: {e:#}"))?,
+        ),
+        (None, Some(p)) => Box::new(
+            SqliteSink::open(p, &opts.templates, options)
+                .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", p.display()))?,
+        ),
+        (None, None) => return Ok(None),
+    };
+    sink.begin_run(&crate::version::run_info())
+        .map_err(|e| anyhow::anyhow!("writing the database: {e:#}"))?;
+    Ok(Some(sink))
 }
 
 /// The paths of `--files-from`: one a line (`-`: stdin), blank lines ignored.
@@ -611,135 +410,4 @@ fn interpret_guarded(source: Source, doc: Document, templates: &Templates) -> Re
         extract::interpret(source, &doc, templates)
     })
     .unwrap_or_else(|e| Record::failed(fallback, "interpret", e))
-}
-
-/// Progress display: bars on a terminal, plain lines elsewhere, nothing with --quiet.
-struct Progress {
-    mode: ProgressMode,
-    counters: Arc<StageCounters>,
-    start: Instant,
-    last_line: std::cell::Cell<Instant>,
-}
-
-enum ProgressMode {
-    Quiet,
-    Plain,
-    Bars {
-        _multi: MultiProgress,
-        main: ProgressBar,
-        stages: ProgressBar,
-    },
-}
-
-impl Progress {
-    fn new(quiet: bool, counters: Arc<StageCounters>, total: u64) -> Progress {
-        let mode = if quiet {
-            ProgressMode::Quiet
-        } else if std::io::stderr().is_terminal() {
-            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8));
-            let main = multi.add(ProgressBar::new(total));
-            main.set_style(
-                ProgressStyle::with_template(
-                    "[{elapsed_precise}] {bar:30} {pos}/{len} files  ETA {eta}  {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            let stages = multi.add(ProgressBar::new_spinner());
-            stages.set_style(
-                ProgressStyle::with_template("  {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            crate::logging::set_progress_bars(Some(multi.clone()));
-            ProgressMode::Bars {
-                _multi: multi,
-                main,
-                stages,
-            }
-        } else {
-            ProgressMode::Plain
-        };
-        Progress {
-            mode,
-            counters,
-            start: Instant::now(),
-            last_line: std::cell::Cell::new(Instant::now()),
-        }
-    }
-
-    fn stage_line(&self) -> String {
-        let c = &self.counters;
-        format!(
-            "read {}  decoded {}  recognised {}  interpreted {}  checked {}",
-            c.read.load(Ordering::Relaxed),
-            c.decoded.load(Ordering::Relaxed),
-            c.recognised.load(Ordering::Relaxed),
-            c.interpreted.load(Ordering::Relaxed),
-            c.checked.load(Ordering::Relaxed)
-        )
-    }
-
-    fn document(&self, rec: &Record) {
-        if let ProgressMode::Plain = self.mode {
-            if rec.status == Status::Failed {
-                let msg = rec.errors.first().map(|e| e.message.as_str()).unwrap_or("");
-                eprintln!("failed: {}: {msg}", rec.source.path);
-            }
-        }
-    }
-
-    fn tick(&self, s: &Summary) {
-        match &self.mode {
-            ProgressMode::Quiet => {}
-            ProgressMode::Plain => {
-                if self.last_line.get().elapsed() >= Duration::from_secs(5) {
-                    self.last_line.set(Instant::now());
-                    let secs = self.start.elapsed().as_secs_f64().max(1e-9);
-                    eprintln!(
-                        "{} documents ({} ok, {} partial, {} failed, {} already stored), {:.0} docs/s; {}",
-                        s.documents,
-                        s.ok,
-                        s.partial,
-                        s.failed,
-                        s.skipped,
-                        s.documents as f64 / secs,
-                        self.stage_line()
-                    );
-                }
-            }
-            ProgressMode::Bars { main, stages, .. } => {
-                // Archives expand into more documents than there were files.
-                if s.documents as u64 > main.length().unwrap_or(0) {
-                    main.set_length(s.documents as u64);
-                }
-                main.set_position(s.documents as u64);
-                let secs = self.start.elapsed().as_secs_f64().max(1e-9);
-                main.set_message(format!(
-                    "{:.0} docs/s  {} ok, {} partial, {} failed, {} stored",
-                    s.documents as f64 / secs,
-                    s.ok,
-                    s.partial,
-                    s.failed,
-                    s.skipped
-                ));
-                stages.set_message(self.stage_line());
-                main.tick();
-            }
-        }
-    }
-
-    fn finish(&self, s: &Summary) {
-        if let ProgressMode::Bars { main, stages, .. } = &self.mode {
-            self.tick(s);
-            stages.finish_and_clear();
-            main.finish_and_clear();
-        }
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        if let ProgressMode::Bars { .. } = self.mode {
-            crate::logging::set_progress_bars(None);
-        }
-    }
 }

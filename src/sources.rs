@@ -250,6 +250,25 @@ impl Reader {
         }
     }
 
+    /// Reads a file's bytes already in memory (a queue's stored copy) as [`read`](Self::read)
+    /// reads the file at `shown`: an archive member by member.
+    pub fn read_bytes(&self, shown: &str, bytes: Vec<u8>, emit: &mut dyn FnMut(ReadItem)) {
+        if bytes.len() as u64 > self.max_file {
+            emit(ReadItem::Unreadable {
+                path: shown.to_string(),
+                message: format!(
+                    "file is {} MB, over the limit of {} MB (limits.max_file_mb in pipeline.toml)",
+                    bytes.len() >> 20,
+                    self.max_file >> 20
+                ),
+            });
+        } else if is_archive(Path::new(shown)) && bytes.starts_with(b"PK") {
+            self.read_archive(shown, bytes, emit);
+        } else {
+            emit(ReadItem::Input(Input::new(shown.to_string(), bytes)));
+        }
+    }
+
     fn read_archive(&self, shown: &str, bytes: Vec<u8>, emit: &mut dyn FnMut(ReadItem)) {
         let max_member = self.max_member;
         let mut archive = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {

@@ -14,6 +14,8 @@ pub mod writes;
 
 pub use schema::SCHEMA_VERSION;
 
+pub use crate::sinks::sink::{RunInfo, RunTotals, SeenAgain};
+
 use crate::record::{Record, RecordError, Status};
 use crate::template::Templates;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -72,33 +74,6 @@ impl Default for SinkOptions {
             store_record_json: true,
         }
     }
-}
-
-/// What made a run's records: stored in the `runs` table, which every report points at.
-#[derive(Debug, Clone, Default)]
-pub struct RunInfo {
-    pub tool_version: String,
-    pub git_commit: String,
-    pub tesseract_version: Option<String>,
-    /// The language data used, e.g. `chi_sim 4.00.00alpha:chi_sim:synth20170629; eng …`.
-    pub tessdata: Option<String>,
-}
-
-/// A run's totals, stored when it ends.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RunTotals {
-    pub documents: usize,
-    pub ok: usize,
-    pub partial: usize,
-    pub failed: usize,
-    pub already_stored: usize,
-}
-
-/// A stored document seen again by a run that did not extract it again.
-#[derive(Debug, Clone)]
-pub struct SeenAgain {
-    pub sha256: String,
-    pub path: String,
 }
 
 pub struct SqliteSink {
@@ -291,6 +266,36 @@ impl SqliteSink {
     /// The underlying connection, for queries.
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+}
+
+impl crate::sinks::Sink for SqliteSink {
+    fn begin_run(&mut self, info: &RunInfo) -> anyhow::Result<()> {
+        SqliteSink::begin_run(self, info)?;
+        Ok(())
+    }
+
+    fn finish_run(&mut self, totals: RunTotals) -> anyhow::Result<()> {
+        Ok(SqliteSink::finish_run(self, totals)?)
+    }
+
+    fn known_hashes(&mut self, need_record_json: bool) -> anyhow::Result<HashSet<String>> {
+        Ok(SqliteSink::known_hashes(self, need_record_json)?)
+    }
+
+    fn write_batch(&mut self, records: &[Record], seen: &[SeenAgain]) -> anyhow::Result<()> {
+        Ok(SqliteSink::write_batch(self, records, seen)?)
+    }
+
+    fn record_json(&mut self, sha256: &str, path: &str) -> anyhow::Result<Option<String>> {
+        Ok(SqliteSink::record_json(self, sha256, path)?)
+    }
+
+    fn stored_problems(
+        &mut self,
+        sha256: &str,
+    ) -> anyhow::Result<Option<(Status, Vec<RecordError>)>> {
+        Ok(SqliteSink::stored_problems(self, sha256)?)
     }
 }
 

@@ -179,8 +179,14 @@ fn ordered_unique<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 }
 
 /// A table as printed: one row per report and table row, a column per column key (table
-/// 二's rows have different columns; each row fills its own).
-fn table_view_sql(view: &str, table: &str, keys: &[KeyRow], default_template: &str) -> String {
+/// 二's rows have different columns; each row fills its own). The same SQL serves PostgreSQL,
+/// which allows the report's columns beside `GROUP BY r.id` (its primary key).
+pub(crate) fn table_view_sql(
+    view: &str,
+    table: &str,
+    keys: &[KeyRow],
+    default_template: &str,
+) -> String {
     let cols = ordered_unique(
         keys.iter()
             .filter(|k| k.table_name == table)
@@ -205,8 +211,8 @@ FROM report_values v
 JOIN reports r ON r.id = v.report_id
 LEFT JOIN keys k ON k.template = COALESCE(r.template, {default}) AND k.key = v.key
 WHERE v.table_name = {table_lit}
-GROUP BY v.report_id, v.row_key
-ORDER BY v.report_id, row_order;",
+GROUP BY r.id, v.row_key
+ORDER BY r.id, row_order;",
         pivot = pivot.join(",\n       "),
         default = literal(default_template),
         table_lit = literal(table),
@@ -214,7 +220,7 @@ ORDER BY v.report_id, row_order;",
 }
 
 /// One row per report, a column per key of tables 三 and 四 (each a primary-key lookup).
-fn wide_view_sql(keys: &[KeyRow]) -> String {
+pub(crate) fn wide_view_sql(keys: &[KeyRow]) -> String {
     let mut columns: Vec<(&str, &str)> = Vec::new();
     for k in keys {
         if let Some(name) = &k.wide_column {
