@@ -41,6 +41,11 @@ pub struct Limits {
     pub max_file_mb: u64,
     /// Archive members larger than this (uncompressed) are recorded as failed.
     pub max_member_mb: u64,
+    /// Bytes of documents in flight at once, in MiB: the read stage waits while the
+    /// documents being decoded, recognised and interpreted hold this much.
+    pub memory_mb: u64,
+    /// Members read from one archive; past it, one failed record says the rest were not.
+    pub max_archive_members: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -80,6 +85,8 @@ impl Default for Limits {
         Limits {
             max_file_mb: 256,
             max_member_mb: 256,
+            memory_mb: 512,
+            max_archive_members: 100_000,
         }
     }
 }

@@ -95,11 +95,12 @@ pub fn sniff(name: &str, bytes: &[u8]) -> Format {
         "pdf" => return Format::Pdf,
         "doc" => return Format::Doc,
         "png" | "jpg" | "jpeg" | "tif" | "tiff" | "bmp" | "gif" => return Format::Image,
-        "zip" => return Format::Zip,
+        // The read stage hands on a zip as a document only when it holds a DOCX's parts.
+        "zip" if !head.starts_with(b"PK") => return Format::Zip,
         _ => {}
     }
     if head.starts_with(b"PK\x03\x04") {
-        return Format::Zip;
+        return Format::Docx;
     }
     let lower: String = String::from_utf8_lossy(head).to_ascii_lowercase();
     if lower.contains("<!doctype html") || lower.contains("<html") {
