@@ -384,3 +384,35 @@ fn archives_with_too_many_members_say_so_without_reading_them() {
     assert!(failed_with(&records, "many.zip").contains("declares 120 members"));
     assert!(failed_with(&records, "many.tar").contains("more than 100 members"));
 }
+
+#[test]
+fn a_memory_budget_smaller_than_a_document_still_reads_every_document() {
+    // 1 MiB, and two HTML reports of 2 MB (a long comment at the end): each of them
+    // is admitted alone, once nothing else is held; none waits forever.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let padded = |rel: &str| {
+        let mut bytes = sample(rel);
+        bytes.extend_from_slice(b"\n<!-- ");
+        bytes.extend(std::iter::repeat_n(b'x', 2 << 20));
+        bytes.extend_from_slice(b" -->\n");
+        bytes
+    };
+    let zip = zip_of(&[
+        ("dev-005.docx", sample("docx/dev-005.docx")),
+        ("dev-021.docx", sample("docx/dev-021.docx")),
+        ("dev-002.html", padded("html/dev-002.html")),
+        ("dev-009.html", padded("html/dev-009.html")),
+    ]);
+    std::fs::write(d.join("small.zip"), zip).expect("write");
+    let records = extract(
+        d,
+        &[d.join("small.zip"), samples().join("pdf/dev-006.pdf")],
+        Some("[limits]\nmemory_mb = 1\n"),
+    );
+    assert_eq!(records.len(), 5);
+    assert_values(&records, "small.zip!dev-005.docx", "docx/dev-005.docx");
+    assert_values(&records, "small.zip!dev-021.docx", "docx/dev-021.docx");
+    assert_values(&records, "small.zip!dev-002.html", "html/dev-002.html");
+    assert_values(&records, "small.zip!dev-009.html", "html/dev-009.html");
+}
