@@ -6,7 +6,8 @@
 //! unique (see `unique_copy`), so the database holds one report per copy. A benchmark,
 //! not a test: it asserts nothing but that every document was extracted.
 
-use std::path::Path;
+mod common;
+
 use std::process::Command;
 use std::time::Instant;
 
@@ -25,51 +26,6 @@ fn children_usage() -> (f64, f64) {
     )
 }
 
-/// Whether a sample's truth file says its tables are pictures (a DOCX of table pictures):
-/// OCR costs a third of a second a table, which is not what this benchmark measures
-/// (`cargo bench --bench pictures` does).
-fn tables_are_pictures(sample: &Path) -> bool {
-    let truth = sample.with_extension("truth.json");
-    std::fs::read_to_string(truth)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|t| {
-            t["format"]
-                .as_str()
-                .map(|f| ["docx-image", "pdf-scan", "png"].contains(&f))
-        })
-        .unwrap_or(false)
-}
-
-/// The sample's bytes made unique to copy `i` without changing what they read as, so
-/// that every copy is its own document (a report is its content: identical copies would
-/// be one report seen at many paths). HTML and text-layer PDF get a comment at the end,
-/// DOCX a zip comment, text blank lines, .doc bytes after its last sector.
-fn unique_copy(bytes: &[u8], ext: &str, i: usize) -> Vec<u8> {
-    let mark = format!("nianbao throughput copy {i}");
-    let mut out = bytes.to_vec();
-    match ext {
-        "html" | "htm" => out.extend_from_slice(format!("\n<!-- {mark} -->\n").as_bytes()),
-        "pdf" => out.extend_from_slice(format!("\n%{mark}\n").as_bytes()),
-        "docx" => {
-            // The end-of-central-directory record is the last 22 bytes of a zip without a
-            // comment; its last field is the comment's length.
-            let n = out.len();
-            if n >= 22 && out[n - 22..n - 18] == [0x50, 0x4b, 0x05, 0x06] && out[n - 2..] == [0, 0]
-            {
-                out[n - 2..].copy_from_slice(&(mark.len() as u16).to_le_bytes());
-                out.extend_from_slice(mark.as_bytes());
-            }
-        }
-        // Blank lines at the end of a text, bytes after the last sector of a .doc are
-        // not read.
-        "txt" => out.extend(std::iter::repeat_n(b'\n', i + 1)),
-        "doc" => out.extend_from_slice(&(i as u64).to_le_bytes()),
-        _ => {}
-    }
-    out
-}
-
 fn main() {
     nianbao::ocr::limit_openmp_threads();
     let args: Vec<String> = std::env::args()
@@ -82,18 +38,7 @@ fn main() {
         .find(|a| a.parse::<usize>().is_err())
         .map(|a| a.split(',').map(str::to_string).collect())
         .unwrap_or_else(|| vec!["docx".to_string(), "html".to_string()]);
-    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-    let mut sources = Vec::new();
-    for dir in &formats {
-        let mut files: Vec<_> = std::fs::read_dir(samples.join(dir))
-            .expect("samples")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| !p.to_string_lossy().ends_with(".json"))
-            .filter(|p| !tables_are_pictures(p))
-            .collect();
-        files.sort();
-        sources.extend(files);
-    }
+    let sources = common::born_digital_samples(&formats);
     let tmp = tempfile::tempdir().expect("tempdir");
     let docs = tmp.path().join("docs");
     std::fs::create_dir(&docs).expect("mkdir");
@@ -102,7 +47,7 @@ fn main() {
         let src = &sources[i % sources.len()];
         let ext = src.extension().and_then(|e| e.to_str()).unwrap_or("bin");
         let dst = docs.join(format!("r{i:06}.{ext}"));
-        let bytes = unique_copy(&std::fs::read(src).expect("sample"), ext, i);
+        let bytes = common::unique_copy(&std::fs::read(src).expect("sample"), ext, i);
         std::fs::write(&dst, &bytes).expect("copy");
         bytes_total += bytes.len() as u64;
     }
