@@ -1,8 +1,9 @@
 //! Where documents come from: files, folders walked recursively, and archives whose
 //! members are documents (`archive.zip!2023/report.docx`, `a.tar.gz!b.zip!c.docx`):
-//! zip, tar, tar.gz, tar.xz and 7z, read as streams (see [`archive`]).
+//! zip, tar, tar.gz, tar.xz, 7z and RAR, read as streams (see [`archive`]).
 
 mod archive;
+mod rar;
 mod sevenz;
 mod tarball;
 mod zipfile;
@@ -308,7 +309,7 @@ impl Reader {
     }
 
     /// Reads the members of an archive of `kind`, `len` bytes long, into `members`.
-    pub(crate) fn expand<R: Read + Seek>(
+    pub(crate) fn expand<R: Read + Seek + Send + 'static>(
         &self,
         kind: Container,
         src: R,
@@ -320,12 +321,7 @@ impl Reader {
             Container::Tar => tarball::read_tar(src, members),
             Container::Gzip | Container::Xz => tarball::read_compressed(kind, src, len, members),
             Container::SevenZ => sevenz::read(src, members),
-            Container::Rar => members.archive_failed(
-                "RAR archives are not read: no maintained Rust crate with an open licence \
-                 reads them yet (the UnRAR library's licence is not open); repack it as \
-                 zip, 7z or tar.gz"
-                    .to_string(),
-            ),
+            Container::Rar => rar::read(src, len, members),
         }
     }
 }

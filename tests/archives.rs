@@ -1,5 +1,5 @@
 //! Archives of every kind a crawl delivers, built here from the samples: a zip with GBK
-//! names written without the UTF-8 flag, a tar.gz, a tar.xz, a 7z, a nested zip, a DOCX
+//! names written without the UTF-8 flag, a tar.gz, a tar.xz, a 7z, a RAR, a nested zip, a DOCX
 //! named .zip and a zip named .docx, and a zip of tricks (a bomb, `../`, an absolute
 //! name, a duplicate). Every member gets its record under its `!` path, the documents'
 //! values equal their truth files, and the tricks get failed records that say why.
@@ -260,6 +260,19 @@ fn every_member_of_every_archive_kind_gets_its_record() {
         .expect("7z");
         paths.push(write("reports.7z", &w.finish().expect("7z").into_inner()));
     }
+    {
+        let mut rar = rars::Builder::new(rars::ArchiveVersion::Rar50);
+        rar.add_bytes(
+            "年报/dev-031.html".as_bytes().to_vec(),
+            sample("html/dev-031.html"),
+            None,
+            None,
+        )
+        .expect("rar");
+        rar.write_to_path(&d.join("reports.rar"), None)
+            .expect("rar");
+        paths.push(d.join("reports.rar"));
+    }
     // Nested one level: inner.zip is read; deeper.zip inside it is not.
     let deeper = zip_of(&[("x.html", sample("html/dev-023.html"))]);
     let inner = zip_of(&[
@@ -305,6 +318,7 @@ fn every_member_of_every_archive_kind_gets_its_record() {
             "nested.zip!inner.zip!deeper.zip",
             "nested.zip!inner.zip!dev-014.docx",
             "reports.7z!2023/dev-026.html",
+            "reports.rar!年报/dev-031.html",
             "reports.tar.gz!2023/dev-002.html",
             "reports.tar.gz!dev-021.docx",
             "reports.tar.gz!pdf/dev-006.pdf",
@@ -328,6 +342,7 @@ fn every_member_of_every_archive_kind_gets_its_record() {
         ("nested.zip!a/dev-023.html", "html/dev-023.html"),
         ("nested.zip!inner.zip!dev-014.docx", "docx/dev-014.docx"),
         ("reports.7z!2023/dev-026.html", "html/dev-026.html"),
+        ("reports.rar!年报/dev-031.html", "html/dev-031.html"),
         ("reports.tar.gz!2023/dev-002.html", "html/dev-002.html"),
         ("reports.tar.gz!dev-021.docx", "docx/dev-021.docx"),
         ("reports.tar.gz!pdf/dev-006.pdf", "pdf/dev-006.pdf"),

@@ -20,6 +20,15 @@ pub const MAX_RATIO: u64 = 100;
 /// Below this a member's ratio is not judged: a small file of blanks compresses well.
 pub const RATIO_FLOOR: u64 = 4 << 20;
 
+/// The most bytes a member is read to: the member limit, and for one whose compressed
+/// size is known, [`MAX_RATIO`] times that (but not below [`RATIO_FLOOR`]).
+pub fn member_limit(max_member: u64, compressed: Option<u64>) -> u64 {
+    match compressed {
+        Some(c) => max_member.min(c.saturating_mul(MAX_RATIO).max(RATIO_FLOOR)),
+        None => max_member,
+    }
+}
+
 /// The kinds of container a file's first bytes (or, for tar, its name) show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Container {
@@ -234,10 +243,7 @@ impl<'a> Members<'a> {
             .reader
             .memory
             .admit(declared.unwrap_or(0).min(max).max(4096));
-        let limit = match compressed {
-            Some(c) => max.min(c.saturating_mul(MAX_RATIO).max(RATIO_FLOOR)),
-            None => max,
-        };
+        let limit = member_limit(max, compressed);
         let mut bytes = Vec::new();
         // take() bounds what a lying header or a bomb can make us hold.
         match content.take(limit + 1).read_to_end(&mut bytes) {
@@ -288,12 +294,8 @@ impl<'a> Members<'a> {
                 drop(hold);
                 let len = bytes.len() as u64;
                 let mut inner = Members::new(self.reader, self.emit, path, self.depth + 1);
-                self.reader.expand(
-                    kind,
-                    std::io::Cursor::new(bytes.as_slice()),
-                    len,
-                    &mut inner,
-                );
+                self.reader
+                    .expand(kind, std::io::Cursor::new(bytes), len, &mut inner);
             }
             None => {
                 let mut input = Input::new(path, bytes);
