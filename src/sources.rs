@@ -226,6 +226,18 @@ impl Reader {
     /// Reads a file and hands what it holds to `emit`: the file as one document, or,
     /// for an archive (whatever its name says: its bytes decide), each member.
     pub fn read(&self, path: &Path, emit: &mut dyn FnMut(ReadItem)) {
+        // Archive parsers meet hostile bytes: a panic in one costs this file's remaining
+        // members (said in a record), not the read stage and the run's remaining files.
+        let result = crate::extract::guarded("reading", || self.read_file(path, &mut *emit));
+        if let Err(message) = result {
+            emit(ReadItem::Unreadable {
+                path: path.display().to_string(),
+                message,
+            });
+        }
+    }
+
+    fn read_file(&self, path: &Path, emit: &mut dyn FnMut(ReadItem)) {
         let shown = path.display().to_string();
         let unreadable = |e: std::io::Error| ReadItem::Unreadable {
             path: shown.clone(),
