@@ -90,9 +90,12 @@ pub fn read_compressed<R: Read>(kind: Container, src: R, len: u64, members: &mut
         return members.archive_failed(format!("damaged {} stream: {e}", kind.as_str()));
     }
     let rest = std::io::Cursor::new(head.clone()).chain(stream);
-    if Container::sniff(&members.archive, &head) == Some(Container::Tar)
-        || head.get(257..262) == Some(b"ustar")
-    {
+    // An old (v7) tar has no magic: its name says it.
+    let lower = members.archive.to_ascii_lowercase();
+    let named_tar = [".tar.gz", ".tgz", ".tar.xz", ".txz"]
+        .iter()
+        .any(|ext| lower.ends_with(ext));
+    if named_tar || head.get(257..262) == Some(b"ustar") {
         return read_tar(rest, members);
     }
     // Not a tar: one compressed document.
