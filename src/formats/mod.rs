@@ -111,8 +111,8 @@ pub fn sniff(name: &str, bytes: &[u8]) -> Format {
 
 /// What an unsupported file is told: every type nianbao reads.
 pub const UNSUPPORTED: &str = "unsupported file type: nianbao reads .docx, .doc, .pdf, \
-     .html/.htm, .txt, pictures (.png, .jpg/.jpeg, .tif/.tiff, .bmp, .gif) and .zip \
-     archives of them";
+     .html/.htm, .txt, pictures (.png, .jpg/.jpeg, .tif/.tiff, .bmp, .gif) and archives \
+     of them (.zip, .tar, .tar.gz, .tar.xz, .7z, .rar)";
 
 /// Decodes a file of a document format. Formats without a decoder yet get a clear error.
 pub fn decode(format: Format, bytes: &[u8]) -> Result<Document, DecodeError> {
