@@ -44,6 +44,11 @@ pub struct Limits {
     /// Seconds one document may spend in a stage (decode, recognise, interpret); past it
     /// the document is recorded as failed (timeout) and its worker replaced. 0: no limit.
     pub doc_timeout_s: u64,
+    /// Bytes of documents in flight at once, in MiB: the read stage waits while the
+    /// documents being decoded, recognised and interpreted hold this much.
+    pub memory_mb: u64,
+    /// Members read from one archive; past it, one failed record says the rest were not.
+    pub max_archive_members: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -84,6 +89,8 @@ impl Default for Limits {
             max_file_mb: 256,
             max_member_mb: 256,
             doc_timeout_s: 120,
+            memory_mb: 512,
+            max_archive_members: 100_000,
         }
     }
 }

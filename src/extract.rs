@@ -1,6 +1,7 @@
 //! One document's way from bytes to a checked record, as separate steps the pipeline runs
 //! in separate stages: [`decode`], [`recognise`], [`interpret`], [`check`].
 
+use crate::budget::MemoryHold;
 use crate::checks::{equations, run_checks};
 use crate::document::{Document, TableOrigin};
 use crate::formats::{self, Format};
@@ -21,6 +22,9 @@ pub struct Input {
     pub path: String,
     pub bytes: Vec<u8>,
     pub sha256: String,
+    /// The bytes of the run's memory budget this document holds until its record is
+    /// made (see [`crate::budget`]).
+    pub hold: MemoryHold,
 }
 
 impl Input {
@@ -30,6 +34,7 @@ impl Input {
             path,
             bytes,
             sha256,
+            hold: MemoryHold::none(),
         }
     }
 }
@@ -42,9 +47,10 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-/// A decoded document, or the record that says why it could not be decoded.
+/// A decoded document, or the record that says why it could not be decoded. A document
+/// keeps its share of the memory budget until it is interpreted (dropping the hold).
 pub enum Decoded {
-    Document(Source, Document),
+    Document(Source, Document, MemoryHold),
     Failed(Box<Record>),
 }
 
@@ -75,9 +81,14 @@ pub fn decode(input: Input) -> Decoded {
             "empty file (0 bytes)",
         )));
     }
-    let bytes = input.bytes;
+    let (bytes, mut hold) = (input.bytes, input.hold);
     match guarded("decoding", || formats::decode(format, &bytes)) {
-        Ok(Ok(doc)) => Decoded::Document(source, doc),
+        Ok(Ok(doc)) => {
+            // Pictures are kept whole until recognised: a DOCX of 2 MB may hold 50 MB.
+            let pictures: usize = doc.pictures().map(|p| p.bytes.len()).sum();
+            hold.grow_to((bytes.len() + pictures) as u64);
+            Decoded::Document(source, doc, hold)
+        }
         Ok(Err(e)) => {
             let stage = if format == Format::Unknown {
                 "read"
@@ -378,7 +389,7 @@ pub fn check(rec: &mut Record, templates: &Templates) {
 /// Stage recognise: replaces the document's pictures by the tables and text recognised
 /// in them (see [`crate::ocr::recognise_document`]), with this worker's engine.
 pub fn recognise(decoded: &mut Decoded, engine: &mut LazyEngine) {
-    if let Decoded::Document(_, doc) = decoded {
+    if let Decoded::Document(_, doc, _) = decoded {
         engine.recognise(doc);
     }
 }
@@ -396,7 +407,7 @@ pub fn extract_bytes(
     recognise(&mut decoded, engine);
     match decoded {
         Decoded::Failed(rec) => *rec,
-        Decoded::Document(source, doc) => {
+        Decoded::Document(source, doc, _hold) => {
             let fallback = source.clone();
             let mut rec = guarded("interpreting", || interpret(source, &doc, templates))
                 .unwrap_or_else(|e| Record::failed(fallback, "interpret", e));

@@ -5,6 +5,7 @@
 //! Data flow: [`sources`] → [`extract::decode`] → [`extract::interpret`] →
 //! [`extract::check`] → [`sinks`], run as stages by [`pipeline`].
 
+pub mod budget;
 pub mod checks;
 pub mod config;
 pub mod document;

@@ -12,6 +12,7 @@ mod writer;
 pub use shard::Shard;
 pub use summary::Summary;
 
+use crate::budget::MemoryBudget;
 use crate::config::Config;
 use crate::document::Document;
 use crate::extract::{self, guarded, Decoded};
@@ -201,10 +202,14 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
         }
     });
     let mut handles = Vec::new();
+    // Documents in flight hold their bytes of it from read until their record is made.
+    let memory = MemoryBudget::new(cfg.limits.memory_mb << 20);
     {
         let reader = Arc::new(Reader {
             max_file: cfg.limits.max_file_mb << 20,
             max_member: cfg.limits.max_member_mb << 20,
+            max_members: cfg.limits.max_archive_members,
+            memory: Arc::clone(&memory),
             selection: Arc::clone(&selection),
             skipped: Arc::clone(&skipped_by_rule),
         });
@@ -308,7 +313,8 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
         || (),
         move |_, w| {
             let out = match w {
-                Work::Doc(Decoded::Document(source, doc)) => {
+                // The document's memory hold is given back as its record is made.
+                Work::Doc(Decoded::Document(source, doc, _hold)) => {
                     Work::Doc(interpret_guarded(source, doc, &t))
                 }
                 Work::Doc(Decoded::Failed(rec)) => Work::Doc(*rec),
@@ -355,6 +361,8 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
     };
     let drained = writer.drain(&chk_rx, &progress);
     drop(chk_rx);
+    // A reader waiting for memory held by documents nobody will finish must not wait.
+    memory.close();
     let _ = feeder.join();
     for h in handles {
         let _ = h.join();

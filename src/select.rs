@@ -354,10 +354,19 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
     name.as_encoded_bytes().first() == Some(&b'.') && name != "." && name != ".."
 }
 
+/// Whether a name is an archive's (`.zip`, `.tar`, `.tar.gz`, `.tgz`, `.tar.xz`, `.txz`,
+/// `.7z`, `.rar`): a container, judged by its members rather than by `--include`. The
+/// read stage goes by the bytes; this is for choosing by name before reading.
 pub fn is_archive(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let name = name.to_ascii_lowercase();
+    [
+        ".zip", ".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".7z", ".rar",
+    ]
+    .iter()
+    .any(|ext| name.ends_with(ext))
 }
 
 /// An absolute form to compare paths by, with symbolic links in the folder resolved when

@@ -1,9 +1,19 @@
-//! Where documents come from: files, folders walked recursively, and zip archives whose
-//! members are documents (`archive.zip!2023/report.docx`).
+//! Where documents come from: files, folders walked recursively, and archives whose
+//! members are documents (`archive.zip!2023/report.docx`, `a.tar.gz!b.zip!c.docx`):
+//! zip, tar, tar.gz, tar.xz, 7z and RAR, read as streams (see [`archive`]).
 
+mod archive;
+mod rar;
+mod sevenz;
+mod tarball;
+mod zipfile;
+
+use crate::budget::MemoryBudget;
 use crate::extract::Input;
 use crate::select::{is_archive, Selection, SkipCounts, SkipReason};
-use std::io::Read;
+use archive::{Container, Members};
+use std::fs::File;
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -200,30 +210,67 @@ pub enum ReadItem {
     Unreadable { path: String, message: String },
 }
 
-/// The read stage's rules: size limits, and the selection that judges zip members.
+/// The read stage's rules: size and count limits, the memory budget documents are
+/// admitted against, and the selection that judges archive members.
 pub struct Reader {
     pub max_file: u64,
     pub max_member: u64,
+    /// Members read from one archive (`limits.max_archive_members`).
+    pub max_members: u64,
+    pub memory: Arc<MemoryBudget>,
     pub selection: Arc<Selection>,
     pub skipped: Arc<SkipCounts>,
 }
 
 impl Reader {
-    /// Reads a file (or, for a `.zip`, each member) and hands the items to `emit`.
+    /// Reads a file and hands what it holds to `emit`: the file as one document, or,
+    /// for an archive (whatever its name says: its bytes decide), each member.
     pub fn read(&self, path: &Path, emit: &mut dyn FnMut(ReadItem)) {
-        let shown = path.display().to_string();
-        let size = match std::fs::metadata(path) {
-            Ok(m) => m.len(),
-            Err(e) => {
-                emit(ReadItem::Unreadable {
-                    path: shown,
-                    message: format!("cannot read file: {e}"),
-                });
-                return;
-            }
-        };
-        if size > self.max_file {
+        // Archive parsers meet hostile bytes: a panic in one costs this file's remaining
+        // members (said in a record), not the read stage and the run's remaining files.
+        let result = crate::extract::guarded("reading", || self.read_file(path, &mut *emit));
+        if let Err(message) = result {
             emit(ReadItem::Unreadable {
+                path: path.display().to_string(),
+                message,
+            });
+        }
+    }
+
+    fn read_file(&self, path: &Path, emit: &mut dyn FnMut(ReadItem)) {
+        let shown = path.display().to_string();
+        let unreadable = |e: std::io::Error| ReadItem::Unreadable {
+            path: shown.clone(),
+            message: format!("cannot read file: {e}"),
+        };
+        let (mut file, size) = match File::open(path).and_then(|f| Ok((f.metadata()?.len(), f))) {
+            Ok((size, f)) => (f, size),
+            Err(e) => return emit(unreadable(e)),
+        };
+        let mut head = Vec::with_capacity(512);
+        if let Err(e) = file.by_ref().take(512).read_to_end(&mut head) {
+            return emit(unreadable(e));
+        }
+        let container = match Container::sniff(&shown, &head) {
+            Some(Container::Zip) => {
+                let mut src = BufReader::new(&mut file);
+                match zipfile::directory(&mut src, size, self.max_members) {
+                    Ok(entries) if zipfile::is_document(&entries) => None,
+                    Err(zipfile::DirectoryError::Damaged(_)) if !is_archive(path) => None,
+                    _ => Some(Container::Zip),
+                }
+            }
+            other => other,
+        };
+        if let Some(kind) = container {
+            if let Err(e) = file.seek(SeekFrom::Start(0)) {
+                return emit(unreadable(e));
+            }
+            let mut members = Members::new(self, emit, shown.clone(), 0);
+            return self.expand(kind, BufReader::new(file), size, &mut members);
+        }
+        if size > self.max_file {
+            return emit(ReadItem::Unreadable {
                 path: shown,
                 message: format!(
                     "file is {} MB, over the limit of {} MB (limits.max_file_mb in pipeline.toml)",
@@ -231,103 +278,97 @@ impl Reader {
                     self.max_file >> 20
                 ),
             });
-            return;
         }
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                emit(ReadItem::Unreadable {
-                    path: shown,
-                    message: format!("cannot read file: {e}"),
-                });
-                return;
+        let hold = self.memory.admit(size);
+        let mut bytes = Vec::with_capacity(size as usize);
+        // The file may have grown since it was measured: what is read stays bounded.
+        let read = file
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| file.take(self.max_file + 1).read_to_end(&mut bytes));
+        match read {
+            Ok(_) if bytes.len() as u64 > self.max_file => emit(ReadItem::Unreadable {
+                path: shown,
+                message: format!(
+                    "file grew over the limit of {} MB while it was read (limits.max_file_mb)",
+                    self.max_file >> 20
+                ),
+            }),
+            Ok(_) => {
+                let mut input = Input::new(shown, bytes);
+                input.hold = hold;
+                emit(ReadItem::Input(input))
             }
-        };
-        if is_archive(path) && bytes.starts_with(b"PK") {
-            self.read_archive(&shown, bytes, emit);
-        } else {
-            emit(ReadItem::Input(Input::new(shown, bytes)));
+            Err(e) => emit(unreadable(e)),
         }
     }
 
-    /// Reads a file's bytes already in memory (a queue's stored copy) as [`read`](Self::read)
-    /// reads the file at `shown`: an archive member by member.
+    /// Reads a file's bytes already in memory (a queue's stored copy) as
+    /// [`read`](Self::read) reads the file at `shown`: an archive member by member.
     pub fn read_bytes(&self, shown: &str, bytes: Vec<u8>, emit: &mut dyn FnMut(ReadItem)) {
-        if bytes.len() as u64 > self.max_file {
+        let result = crate::extract::guarded("reading", || {
+            self.read_bytes_unguarded(shown, bytes, &mut *emit)
+        });
+        if let Err(message) = result {
             emit(ReadItem::Unreadable {
+                path: shown.to_string(),
+                message,
+            });
+        }
+    }
+
+    fn read_bytes_unguarded(&self, shown: &str, bytes: Vec<u8>, emit: &mut dyn FnMut(ReadItem)) {
+        let size = bytes.len() as u64;
+        if let Some(kind) = self.container_of(shown, &bytes) {
+            let mut members = Members::new(self, emit, shown.to_string(), 0);
+            return self.expand(kind, Cursor::new(bytes), size, &mut members);
+        }
+        if size > self.max_file {
+            return emit(ReadItem::Unreadable {
                 path: shown.to_string(),
                 message: format!(
                     "file is {} MB, over the limit of {} MB (limits.max_file_mb in pipeline.toml)",
-                    bytes.len() >> 20,
+                    size >> 20,
                     self.max_file >> 20
                 ),
             });
-        } else if is_archive(Path::new(shown)) && bytes.starts_with(b"PK") {
-            self.read_archive(shown, bytes, emit);
-        } else {
-            emit(ReadItem::Input(Input::new(shown.to_string(), bytes)));
+        }
+        let mut input = Input::new(shown.to_string(), bytes);
+        input.hold = self.memory.admit(size);
+        emit(ReadItem::Input(input))
+    }
+
+    /// What an archive member's bytes are, when they are an archive: a zip that holds
+    /// no DOCX parts, a tar, a compressed stream, a 7z. `None` for a document.
+    pub(crate) fn container_of(&self, name: &str, bytes: &[u8]) -> Option<Container> {
+        match Container::sniff(name, bytes)? {
+            Container::Zip => {
+                let mut src = Cursor::new(bytes);
+                match zipfile::directory(&mut src, bytes.len() as u64, self.max_members) {
+                    Ok(entries) if zipfile::is_document(&entries) => None,
+                    Err(zipfile::DirectoryError::Damaged(_)) if !is_archive(Path::new(name)) => {
+                        None
+                    }
+                    _ => Some(Container::Zip),
+                }
+            }
+            other => Some(other),
         }
     }
 
-    fn read_archive(&self, shown: &str, bytes: Vec<u8>, emit: &mut dyn FnMut(ReadItem)) {
-        let max_member = self.max_member;
-        let mut archive = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
-            Ok(a) => a,
-            Err(e) => {
-                emit(ReadItem::Unreadable {
-                    path: shown.to_string(),
-                    message: format!("damaged zip archive: {e}"),
-                });
-                return;
-            }
-        };
-        for i in 0..archive.len() {
-            let mut member = match archive.by_index(i) {
-                Ok(m) => m,
-                Err(e) => {
-                    emit(ReadItem::Unreadable {
-                        path: format!("{shown}!#{i}"),
-                        message: format!("damaged archive member: {e}"),
-                    });
-                    continue;
-                }
-            };
-            if member.is_dir() {
-                continue;
-            }
-            // `__MACOSX/._report.html`, a truth file zipped with its report: not documents.
-            if let Some(reason) = self.selection.judge_member(member.name()) {
-                self.skipped
-                    .add(reason, &format_args!("{shown}!{}", member.name()));
-                continue;
-            }
-            let name = format!("{shown}!{}", member.name());
-            if member.size() > max_member {
-                emit(ReadItem::Unreadable {
-                    path: name,
-                    message: format!(
-                    "archive member is {} MB uncompressed, over the limit (limits.max_member_mb)",
-                    member.size() >> 20
-                ),
-                });
-                continue;
-            }
-            let mut buf = Vec::with_capacity(member.size() as usize);
-            // take() bounds what a lying header can make us allocate.
-            match (&mut member).take(max_member + 1).read_to_end(&mut buf) {
-                Ok(_) if buf.len() as u64 <= max_member => {
-                    emit(ReadItem::Input(Input::new(name, buf)))
-                }
-                Ok(_) => emit(ReadItem::Unreadable {
-                    path: name,
-                    message: "archive member is larger than its header says (limits.max_member_mb)"
-                        .to_string(),
-                }),
-                Err(e) => emit(ReadItem::Unreadable {
-                    path: name,
-                    message: format!("damaged archive member: {e}"),
-                }),
-            }
+    /// Reads the members of an archive of `kind`, `len` bytes long, into `members`.
+    pub(crate) fn expand<R: Read + Seek + Send + 'static>(
+        &self,
+        kind: Container,
+        src: R,
+        len: u64,
+        members: &mut Members,
+    ) {
+        match kind {
+            Container::Zip => zipfile::read(src, len, members),
+            Container::Tar => tarball::read_tar(src, members),
+            Container::Gzip | Container::Xz => tarball::read_compressed(kind, src, len, members),
+            Container::SevenZ => sevenz::read(src, members),
+            Container::Rar => rar::read(src, len, members),
         }
     }
 }

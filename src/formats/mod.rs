@@ -73,8 +73,8 @@ impl Format {
 
 /// What an unsupported file is told: every type nianbao reads.
 pub const UNSUPPORTED: &str = "unsupported file type: nianbao reads .docx, .doc, .wps, .pdf, \
-     .ofd, .rtf, .mht/.mhtml, .html/.htm, .txt, pictures (.png, .jpg/.jpeg, .tif/.tiff, .bmp, .gif) and .zip \
-     archives of them";
+     .ofd, .rtf, .mht/.mhtml, .html/.htm, .txt, pictures (.png, .jpg/.jpeg, .tif/.tiff, .bmp, \
+     .gif) and archives of them (.zip, .tar, .tar.gz, .tar.xz, .7z, .rar)";
 
 /// Decodes a file of a document format. Formats without a decoder yet get a clear error.
 pub fn decode(format: Format, bytes: &[u8]) -> Result<Document, DecodeError> {

@@ -30,7 +30,9 @@ pub fn sniff(name: &str, bytes: &[u8]) -> Format {
     if let Some(f) = by_magic(head, &ext) {
         return f;
     }
-    if head.starts_with(b"PK\x03\x04") && ext != "zip" {
+    // The read stage hands on a zip (whatever its name) as a document only when it is
+    // one (a DOCX's or an OFD's parts): its parts say which.
+    if head.starts_with(b"PK\x03\x04") {
         if let Some(f) = zip_kind(bytes) {
             return f;
         }
@@ -49,11 +51,11 @@ pub fn sniff(name: &str, bytes: &[u8]) -> Format {
         "mht" | "mhtml" => return Format::Mht,
         "ofd" => return Format::Ofd,
         "png" | "jpg" | "jpeg" | "tif" | "tiff" | "bmp" | "gif" => return Format::Image,
-        "zip" => return Format::Zip,
+        "zip" if !head.starts_with(b"PK") => return Format::Zip,
         _ => {}
     }
     if head.starts_with(b"PK\x03\x04") {
-        return Format::Zip;
+        return Format::Docx;
     }
     if looks_like_html(head) {
         return Format::Html;

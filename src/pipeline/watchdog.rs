@@ -263,7 +263,7 @@ pub(super) fn interpret_limit(limit: Duration) -> Limit<Work<Decoded>, Work<Reco
 
 fn decoded_source(w: &Work<Decoded>) -> Option<Source> {
     match w {
-        Work::Doc(Decoded::Document(source, _)) => Some(source.clone()),
+        Work::Doc(Decoded::Document(source, _, _)) => Some(source.clone()),
         _ => None,
     }
 }

@@ -113,7 +113,7 @@ fn extract_one(input: Input, engine: &mut LazyEngine, templates: &Templates) -> 
         extract::recognise(&mut decoded, engine);
         match decoded {
             Decoded::Failed(rec) => *rec,
-            Decoded::Document(source, doc) => {
+            Decoded::Document(source, doc, _hold) => {
                 let mut rec = extract::interpret(source, &doc, templates);
                 extract::check(&mut rec, templates);
                 rec

@@ -111,6 +111,9 @@ fn work_thread(opts: &WorkOptions, worker: String, stop: &AtomicBool) -> anyhow:
     let reader = Reader {
         max_file: opts.config.limits.max_file_mb << 20,
         max_member: opts.config.limits.max_member_mb << 20,
+        max_members: opts.config.limits.max_archive_members,
+        // A worker extracts one document at a time: the budget bounds that one.
+        memory: crate::budget::MemoryBudget::new(opts.config.limits.memory_mb << 20),
         selection: Arc::new(Selection::new(&[], &[], &[]).map_err(|e| anyhow::anyhow!(e))?),
         skipped: Arc::new(SkipCounts::default()),
     };
