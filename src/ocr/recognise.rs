@@ -857,17 +857,23 @@ mod tests {
         assert_eq!((seen.number, seen.reads), (None, vec!["1".to_string()]));
     }
 
-    #[test]
-    fn a_zero_broken_into_two_arcs_is_one_glyph_where_the_grey_joins_them() {
-        use super::super::cells::glyph_count_joined;
-        // A Kai "0": thick sides inked, its thin top and bottom grey only.
-        let b = Bin::with_rects(60, 40, &[(20, 10, 24, 30), (30, 10, 34, 30)]);
+    /// A 60 × 40 grey picture of paper (240) with `b`'s ink dark (40).
+    fn inked_gray(b: &Bin) -> GrayImage {
         let mut gray = GrayImage::from_pixel(60, 40, Luma([240]));
         for (x, y, p) in gray.enumerate_pixels_mut() {
             if b.get(x as usize, y as usize) {
                 p.0[0] = 40;
             }
         }
+        gray
+    }
+
+    #[test]
+    fn a_zero_broken_into_two_arcs_is_one_glyph_where_the_grey_joins_them() {
+        use super::super::cells::glyph_count_joined;
+        // A Kai "0": thick sides inked, its thin top and bottom grey only.
+        let b = Bin::with_rects(60, 40, &[(20, 10, 24, 30), (30, 10, 34, 30)]);
+        let mut gray = inked_gray(&b);
         let two_ones = gray.clone();
         for x in 24..30u32 {
             gray.put_pixel(x, 10, Luma([150]));
@@ -902,12 +908,7 @@ mod tests {
     fn what_the_classifier_reads_in_a_cell_the_engine_missed_is_a_candidate() {
         // A lone bar: the engine sees nothing in a thin "1"; the classifier reads it.
         let b = Bin::with_rects(60, 40, &[(28, 10, 32, 30)]);
-        let mut gray = GrayImage::from_pixel(60, 40, Luma([240]));
-        for (x, y, p) in gray.enumerate_pixels_mut() {
-            if b.get(x as usize, y as usize) {
-                p.0[0] = 40;
-            }
-        }
+        let gray = inked_gray(&b);
         assert_eq!(classifier_candidate(&gray, &b, (28, 10, 32, 30)), vec!["1"]);
         // The faint diagonal and bar of a 4 the binarisation lost: no "1".
         let mut broken = gray.clone();
@@ -981,12 +982,7 @@ mod tests {
         // A "0" fallen into two arcs, joined at top and bottom by grey: the engine's "1"
         // (three times over) is one of its arcs.
         let b = Bin::with_rects(60, 40, &[(20, 10, 24, 30), (30, 10, 34, 30)]);
-        let mut gray = GrayImage::from_pixel(60, 40, Luma([240]));
-        for (x, y, p) in gray.enumerate_pixels_mut() {
-            if b.get(x as usize, y as usize) {
-                p.0[0] = 40;
-            }
-        }
+        let mut gray = inked_gray(&b);
         for x in 24..30u32 {
             gray.put_pixel(x, 10, Luma([150]));
             gray.put_pixel(x, 29, Luma([150]));
@@ -996,12 +992,7 @@ mod tests {
         // Our classifier reads the two arcs as "11": a candidate too.
         assert_eq!(seen.reads, vec!["1".to_string(), "11".to_string()]);
         // Two arcs with paper between them are "11", read so.
-        let mut apart = GrayImage::from_pixel(60, 40, Luma([240]));
-        for (x, y, p) in apart.enumerate_pixels_mut() {
-            if b.get(x as usize, y as usize) {
-                p.0[0] = 40;
-            }
-        }
+        let apart = inked_gray(&b);
         let seen =
             confirm_number(&apart, &b, (20, 10, 34, 30), &mut Reads("11"), "11", &[]).unwrap();
         assert_eq!(seen.number.as_deref(), Some("11"));
