@@ -237,8 +237,8 @@ pub(crate) struct Confirmation {
 /// cell is doubtful, with every reading a candidate (`None` when no two agree).
 /// `also_read`: the other numbers the first read's crops gave ([`Reading::also_read`]).
 /// Such a disagreement of the engine with itself is settled only by the classifier
-/// reading the same number; otherwise each is a candidate. So is a "1" that is the
-/// stem of a broken digit ([`one_is_broken_digit`]).
+/// reading the first read's number; otherwise each is a candidate. So is a "1" that is
+/// the stem of a broken digit ([`one_is_broken_digit`]) or an arc of a broken 0.
 pub(crate) fn confirm_number(
     gray: &GrayImage,
     bin: &Bin,
@@ -320,8 +320,8 @@ pub(crate) fn confirm_number(
     // Two reads of the engine that agree against a clear reading of the classifier are
     // no number: one of two ways of reading is wrong, and nothing says which.
     let number = number.filter(|n| !contradicted(n));
-    // The engine read another number in another crop, and the classifier does not
-    // side with this one (it agreed with `first` above, or it is silent).
+    // The engine read another number in another crop of the first read, and the
+    // classifier did not read `first` (that returned above): no number.
     let number = number.filter(|n| disagreed.iter().all(|d| d == n));
     // A glyph the grey joined from two arcs is a 0 the binarisation broke: a "1" read
     // there is one of its arcs.
