@@ -9,8 +9,9 @@ use std::process::ExitCode;
 
 const EXTRACT_HELP: &str = "\
 What is read:
-  Folders are walked recursively (symbolic links followed); .zip archives are read member
-  by member. Skipped by default, and counted in the summary: hidden files and folders,
+  Folders are walked recursively (symbolic links followed); archives (zip, tar, tar.gz,
+  tar.xz, 7z, RAR, one level of nesting) are read member by member, as streams; the bytes,
+  not the name, say what a file is. Skipped by default, and counted in the summary: hidden files and folders,
   OS files (.DS_Store, Thumbs.db, desktop.ini, __MACOSX/, ._*), office lock files (~$*,
   .~lock.*#), sidecars (*.json, *.tsv, *.md) and this run's own outputs (the database and
   its -wal/-shm/-journal files, the JSONL and errors files). .gitignore files are not
@@ -39,7 +40,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Extract records from report files, folders (walked recursively) and .zip archives.
+    /// Extract records from report files, folders (walked recursively) and archives (zip,
+    /// tar, tar.gz, tar.xz, 7z, RAR).
     #[command(after_help = EXTRACT_HELP)]
     Extract {
         /// Files or folders to read.
@@ -104,9 +106,6 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Check that everything a run needs is in place (libtesseract, its eng and chi_sim
-    /// language data, the database, the configuration and templates) and say what to
-    /// install or fix. Exit status 1 when something is missing.
     /// Register files in a PostgreSQL work queue, for `nianbao work` on any machines.
     Enqueue(nianbao::queue::cli::EnqueueArgs),
     /// Claim queued files from PostgreSQL, extract them and store their records there, until
@@ -114,6 +113,9 @@ enum Command {
     Work(nianbao::queue::cli::WorkArgs),
     /// Print the PostgreSQL work queue's counts (queued, running, done, failed) and throughput.
     Status(nianbao::queue::cli::StatusArgs),
+    /// Check that everything a run needs is in place (libtesseract, its eng and chi_sim
+    /// language data, the database, the configuration and templates) and say what to
+    /// install or fix. Exit status 1 when something is missing.
     Doctor {
         /// The database a run would write.
         #[arg(long, default_value = "nianbao.sqlite")]
