@@ -7,50 +7,16 @@
 //! Each is extracted from its bytes and held against its truth: every value, the
 //! metadata, the planted arithmetic errors, and `source.format` naming what the file was.
 
-use nianbao::extract::extract_bytes;
-use nianbao::ocr::LazyEngine;
-use nianbao::record::{Record, Status};
-use nianbao::template::Templates;
+use nianbao::record::Status;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-struct Sample {
-    path: PathBuf,
-    truth: Value,
-    record: Record,
-}
+mod common;
+use common::{assert_planted_errors_flagged, extract_samples, Sample};
 
 fn samples() -> &'static [Sample] {
     static SAMPLES: OnceLock<Vec<Sample>> = OnceLock::new();
-    SAMPLES.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/formats");
-        let templates = Templates::builtin().expect("templates");
-        let mut engine = LazyEngine::new();
-        let mut truths: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .expect("samples/formats")
-            .map(|e| e.expect("entry").path())
-            .filter(|p| p.to_string_lossy().ends_with(".truth.json"))
-            .collect();
-        truths.sort();
-        truths
-            .into_iter()
-            .map(|truth_path| {
-                let truth: Value =
-                    serde_json::from_str(&std::fs::read_to_string(&truth_path).expect("truth"))
-                        .expect("truth json");
-                let path = dir.join(truth["file"].as_str().expect("truth.file"));
-                let bytes = std::fs::read(&path).expect("sample");
-                let record =
-                    extract_bytes(&path.display().to_string(), bytes, &templates, &mut engine);
-                Sample {
-                    path,
-                    truth,
-                    record,
-                }
-            })
-            .collect()
-    })
+    SAMPLES.get_or_init(|| extract_samples(&["formats"]))
 }
 
 /// What `source.format` must say for a truth format and file name.
@@ -198,43 +164,15 @@ fn the_table_pictures_of_a_word_97_doc_are_read_by_ocr() {
 fn planted_errors_are_flagged_and_the_non_report_fails() {
     let mut planted = 0;
     let mut negatives = 0;
-    for Sample {
-        path,
-        truth,
-        record: rec,
-    } in samples()
-    {
-        if truth["expect_status"] == "failed" {
+    for sample in samples() {
+        let (path, rec) = (&sample.path, &sample.record);
+        if sample.truth["expect_status"] == "failed" {
             assert_eq!(rec.status, Status::Failed, "{}", path.display());
             assert!(rec.values.is_empty());
             negatives += 1;
             continue;
         }
-        let failed: Vec<&str> = rec
-            .checks
-            .iter()
-            .filter(|c| !c.ok)
-            .map(|c| c.id.as_str())
-            .collect();
-        let expected: Vec<&str> = truth["inconsistent"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|x| x["rule"].as_str()).collect())
-            .unwrap_or_default();
-        for rule in &expected {
-            assert!(
-                failed.contains(rule),
-                "{}: {rule} not flagged",
-                path.display()
-            );
-            planted += 1;
-        }
-        if expected.is_empty() {
-            assert!(
-                failed.is_empty(),
-                "{}: false alarm {failed:?}",
-                path.display()
-            );
-        }
+        planted += assert_planted_errors_flagged(sample);
     }
     assert!(
         planted >= 2 && negatives == 1,

@@ -1,54 +1,20 @@
 //! Every sample in `samples/` is extracted and compared with its truth file: values,
 //! metadata, status, and the planted arithmetic errors.
 
-use nianbao::extract::extract_bytes;
-use nianbao::ocr::LazyEngine;
-use nianbao::record::{Record, Status};
-use nianbao::template::Templates;
+use nianbao::record::Status;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-struct Sample {
-    path: PathBuf,
-    truth: Value,
-    record: Record,
-}
+mod common;
+use common::{assert_planted_errors_flagged, extract_samples, Sample};
 
-/// Every sample with its truth and its record, extracted once for all tests (picture
-/// samples go through the real OCR engine, which takes seconds each).
+/// Every sample with its truth and its record, extracted once for all tests.
 fn samples() -> &'static [Sample] {
     static SAMPLES: OnceLock<Vec<Sample>> = OnceLock::new();
     SAMPLES.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-        let templates = Templates::builtin().expect("templates");
-        let mut engine = LazyEngine::new();
-        let mut out = Vec::new();
-        for dir in [
+        let out = extract_samples(&[
             "docx", "doc", "html", "txt", "pdf", "pdf-scan", "png", "negative",
-        ] {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
-                .expect("samples folder")
-                .map(|e| e.expect("entry").path())
-                .filter(|p| p.to_string_lossy().ends_with(".truth.json"))
-                .collect();
-            entries.sort();
-            for truth_path in entries {
-                let truth: Value =
-                    serde_json::from_str(&std::fs::read_to_string(&truth_path).expect("truth"))
-                        .expect("truth json");
-                let file = truth["file"].as_str().expect("truth.file");
-                let path = root.join(dir).join(file);
-                let bytes = std::fs::read(&path).expect("sample");
-                let record =
-                    extract_bytes(&path.display().to_string(), bytes, &templates, &mut engine);
-                out.push(Sample {
-                    path,
-                    truth,
-                    record,
-                });
-            }
-        }
+        ]);
         assert!(out.len() >= 12, "samples are missing");
         out
     })
@@ -220,40 +186,15 @@ fn metadata_matches_the_truth() {
 fn planted_errors_are_flagged_and_consistent_reports_pass() {
     let mut planted = 0;
     let mut in_pictures = 0;
-    for Sample {
-        path,
-        truth,
-        record: rec,
-    } in samples()
-    {
+    for sample in samples() {
+        let (path, truth, rec) = (&sample.path, &sample.truth, &sample.record);
         if truth["expect_status"] == "failed" {
             continue;
         }
-        let failed: Vec<&str> = rec
-            .checks
-            .iter()
-            .filter(|c| !c.ok)
-            .map(|c| c.id.as_str())
-            .collect();
-        let expected: Vec<&str> = truth["inconsistent"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|x| x["rule"].as_str()).collect())
-            .unwrap_or_default();
-        for rule in &expected {
-            assert!(
-                failed.contains(rule),
-                "{}: {rule} not flagged ({failed:?})",
-                path.display()
-            );
-            planted += 1;
-            in_pictures += usize::from(is_picture_format(truth));
-        }
-        if expected.is_empty() {
-            assert!(
-                failed.is_empty(),
-                "{}: false alarm {failed:?}",
-                path.display()
-            );
+        let n = assert_planted_errors_flagged(sample);
+        planted += n;
+        if is_picture_format(truth) {
+            in_pictures += n;
         }
         // The failed check names the row or column and both sides.
         for c in rec.checks.iter().filter(|c| !c.ok) {
