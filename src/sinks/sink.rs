@@ -59,3 +59,20 @@ pub trait Sink {
         sha256: &str,
     ) -> anyhow::Result<Option<(Status, Vec<RecordError>)>>;
 }
+
+/// What a report row already stored under its sha256 takes from a new extraction: every
+/// column but its id (kept, so a re-extraction updates the report in place). The same
+/// clause in SQLite and PostgreSQL.
+pub(crate) const REPORT_UPSERT: &str = "ON CONFLICT (sha256) DO UPDATE SET
+    path = excluded.path, format = excluded.format, status = excluded.status,
+    template = excluded.template, agency = excluded.agency, year = excluded.year,
+    published = excluded.published, address = excluded.address,
+    postcode = excluded.postcode, phone = excluded.phone, email = excluded.email,
+    website = excluded.website,
+    active_disclosed_total = excluded.active_disclosed_total,
+    requests_received = excluded.requests_received,
+    appeals_total = excluded.appeals_total, n_values = excluded.n_values,
+    n_checks = excluded.n_checks, n_checks_failed = excluded.n_checks_failed,
+    n_errors = excluded.n_errors, extracted_at = excluded.extracted_at,
+    tool_version = excluded.tool_version, run_id = excluded.run_id,
+    record_json = excluded.record_json";

@@ -4,6 +4,7 @@
 //! kept when written again), a source per path.
 
 use crate::record::{CellProvenance, Record};
+use crate::sinks::sink::REPORT_UPSERT;
 use crate::sinks::sqlite::writes::{report_key, split_key};
 use postgres::Transaction;
 use std::collections::{BTreeMap, HashMap};
@@ -122,6 +123,7 @@ fn upsert_reports(
         .map(|r| store_record_json.then(|| serde_json::to_string(r).unwrap_or_default()))
         .collect();
     let rows = tx.query(
+        &format!(
         "INSERT INTO reports (sha256, path, format, status, template, agency, year, published,
              address, postcode, phone, email, website,
              active_disclosed_total, requests_received, appeals_total,
@@ -131,20 +133,8 @@ fn upsert_reports(
              $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[], $11::text[],
              $12::text[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[], $17::int[],
              $18::int[], $19::int[], $20::int[], $21::text[]) AS n
-         ON CONFLICT (sha256) DO UPDATE SET
-             path = excluded.path, format = excluded.format, status = excluded.status,
-             template = excluded.template, agency = excluded.agency, year = excluded.year,
-             published = excluded.published, address = excluded.address,
-             postcode = excluded.postcode, phone = excluded.phone, email = excluded.email,
-             website = excluded.website,
-             active_disclosed_total = excluded.active_disclosed_total,
-             requests_received = excluded.requests_received,
-             appeals_total = excluded.appeals_total, n_values = excluded.n_values,
-             n_checks = excluded.n_checks, n_checks_failed = excluded.n_checks_failed,
-             n_errors = excluded.n_errors, extracted_at = excluded.extracted_at,
-             tool_version = excluded.tool_version, run_id = excluded.run_id,
-             record_json = excluded.record_json
-         RETURNING id, sha256",
+         {REPORT_UPSERT} RETURNING id, sha256"
+        ),
         &[
             &shas,
             &text(&|r| r.source.path.clone()),

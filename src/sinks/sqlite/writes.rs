@@ -2,6 +2,7 @@
 //! written again), seen at one or more paths (`sources`).
 
 use crate::record::{CellProvenance, Number, Record};
+use crate::sinks::sink::REPORT_UPSERT;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 
@@ -38,20 +39,7 @@ pub fn write_record(
                  run_id, record_json)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
                  ?17, ?18, ?19, ?20, {NOW}, ?21, ?22, ?23)
-             ON CONFLICT (sha256) DO UPDATE SET
-                 path = excluded.path, format = excluded.format, status = excluded.status,
-                 template = excluded.template, agency = excluded.agency, year = excluded.year,
-                 published = excluded.published, address = excluded.address,
-                 postcode = excluded.postcode, phone = excluded.phone, email = excluded.email,
-                 website = excluded.website,
-                 active_disclosed_total = excluded.active_disclosed_total,
-                 requests_received = excluded.requests_received,
-                 appeals_total = excluded.appeals_total, n_values = excluded.n_values,
-                 n_checks = excluded.n_checks, n_checks_failed = excluded.n_checks_failed,
-                 n_errors = excluded.n_errors, extracted_at = excluded.extracted_at,
-                 tool_version = excluded.tool_version, run_id = excluded.run_id,
-                 record_json = excluded.record_json
-             RETURNING id"
+             {REPORT_UPSERT} RETURNING id"
         ))?
         .query_row(
             params![
