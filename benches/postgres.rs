@@ -8,27 +8,14 @@
 //! 2. the queue: `nianbao enqueue`, then 1, 2 and 4 `nianbao work -j 1` processes on a
 //!    fresh database each, timed until the queue is empty.
 
+mod common;
 #[path = "../tests/pg_server/mod.rs"]
 mod pg_server;
 
+use common::{children_usage, unique_copy};
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
-
-/// Peak resident memory (MB) and CPU seconds (user + system) of the finished children.
-fn children_usage() -> (f64, f64) {
-    // SAFETY: getrusage only writes into the struct we pass.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    if rc != 0 {
-        return (f64::NAN, f64::NAN);
-    }
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (
-        usage.ru_maxrss as f64 / 1024.0,
-        secs(usage.ru_utime) + secs(usage.ru_stime),
-    )
-}
 
 /// CPU seconds of the server's backends that have ended (the postmaster's own time and
 /// that of its children it has reaped), from `/proc`.
@@ -50,27 +37,6 @@ fn server_cpu(data: &Path) -> f64 {
     // SAFETY: sysconf has no preconditions.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     fields.iter().sum::<f64>() / ticks
-}
-
-/// Copy `i` of a sample, unique without changing what it reads as: a comment at the end
-/// of HTML, a zip comment on DOCX (the end record's last field is the comment length).
-fn unique_copy(bytes: &[u8], ext: &str, i: usize) -> Vec<u8> {
-    let mark = format!("nianbao postgres bench copy {i}");
-    let mut out = bytes.to_vec();
-    let n = out.len();
-    match ext {
-        "html" => out.extend_from_slice(format!("\n<!-- {mark} -->\n").as_bytes()),
-        "docx"
-            if n >= 22
-                && out[n - 22..n - 18] == [0x50, 0x4b, 0x05, 0x06]
-                && out[n - 2..] == [0, 0] =>
-        {
-            out[n - 2..].copy_from_slice(&(mark.len() as u16).to_le_bytes());
-            out.extend_from_slice(mark.as_bytes());
-        }
-        _ => {}
-    }
-    out
 }
 
 fn nianbao(args: &[&str], path: Option<&Path>) -> (f64, String) {

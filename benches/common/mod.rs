@@ -1,19 +1,26 @@
-//! What the benchmarks share: unique copies of the born-digital samples.
+//! What the benchmarks share: unique copies of the born-digital samples, and what the
+//! finished child processes cost. Each benchmark uses part of it.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
 /// Whether a sample's truth file says its tables are pictures (a DOCX of table pictures):
-/// OCR costs a third of a second a table, which is not what the born-digital benchmarks
-/// measure (`cargo bench --bench pictures` does).
+/// OCR costs a third of a second a table, which is not what the born-digital benchmarks measure
+/// (`cargo bench --bench pictures` does).
 pub fn tables_are_pictures(sample: &Path) -> bool {
     let truth = sample.with_extension("truth.json");
     std::fs::read_to_string(truth)
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|t| {
-            t["format"]
-                .as_str()
-                .map(|f| ["docx-image", "pdf-scan", "png"].contains(&f))
+            let one_picture = t["perturbations"].as_array().is_some_and(|p| {
+                p.iter()
+                    .any(|x| x.as_str().is_some_and(|x| x.starts_with("table_picture:")))
+            });
+            t["format"].as_str().map(|f| {
+                one_picture
+                    || ["docx-image", "pdf-scan", "png", "ofd-scan", "doc-image"].contains(&f)
+            })
         })
         .unwrap_or(false)
 }
@@ -45,7 +52,7 @@ pub fn unique_copy(bytes: &[u8], ext: &str, i: usize) -> Vec<u8> {
     match ext {
         "html" | "htm" => out.extend_from_slice(format!("\n<!-- {mark} -->\n").as_bytes()),
         "pdf" => out.extend_from_slice(format!("\n%{mark}\n").as_bytes()),
-        "docx" => {
+        "docx" | "ofd" => {
             // The end-of-central-directory record is the last 22 bytes of a zip without a
             // comment; its last field is the comment's length.
             let n = out.len();
@@ -57,9 +64,25 @@ pub fn unique_copy(bytes: &[u8], ext: &str, i: usize) -> Vec<u8> {
         }
         // Blank lines at the end of a text, bytes after the last sector of a .doc are
         // not read.
-        "txt" => out.extend(std::iter::repeat_n(b'\n', i + 1)),
+        // Line ends after an RTF's last brace or a web archive's closing boundary too.
+        "txt" | "rtf" | "mht" => out.extend(std::iter::repeat_n(b'\n', i + 1)),
         "doc" => out.extend_from_slice(&(i as u64).to_le_bytes()),
         _ => {}
     }
     out
+}
+
+/// Peak resident memory (MB) and CPU seconds (user + system) of the finished children.
+pub fn children_usage() -> (f64, f64) {
+    // SAFETY: getrusage only writes into the struct we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    if rc != 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (
+        usage.ru_maxrss as f64 / 1024.0, // kilobytes on Linux
+        secs(usage.ru_utime) + secs(usage.ru_stime),
+    )
 }
