@@ -972,11 +972,13 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
                 continue;
             };
             let row = &spec.rows[j];
-            if ctx.push_row(name, row, &spec.cols, &header, &view, (ti, r)) {
-                assigned[j] = true;
-                last = Some(j);
-                met.push(Met::Placed(j));
-            }
+            // A row its label names holds its place in the printed order even when its
+            // values cannot be mapped (a ruling lost splits or joins its cells): the rows
+            // whose labels were not read around it are placed by that order.
+            ctx.push_row(name, row, &spec.cols, &header, &view, (ti, r));
+            assigned[j] = true;
+            last = Some(j);
+            met.push(Met::Placed(j));
         }
     }
     place_unread(ctx, name, &spec.rows, &spec.cols, met, &mut assigned);
@@ -1067,10 +1069,10 @@ fn match_active(ctx: &mut Ctx, spec: &TableSpec, members: &[Segment]) {
                 continue;
             };
             let row = &spec.rows[j];
-            if ctx.push_row("active", row, &row.cols, &header, &view, (ti, r)) {
-                assigned[j] = true;
-                met.push(Met::Placed(j));
-            }
+            // Its place holds even when its values cannot be mapped (see `match_matrix`).
+            ctx.push_row("active", row, &row.cols, &header, &view, (ti, r));
+            assigned[j] = true;
+            met.push(Met::Placed(j));
         }
     }
     place_unread(ctx, "active", &spec.rows, &[], met, &mut assigned);
@@ -1724,6 +1726,41 @@ mod tests {
             .errors
             .iter()
             .any(|e| e.contains("labels were not read")));
+    }
+
+    #[test]
+    fn a_read_row_whose_values_do_not_map_still_holds_its_place() {
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let (_, requests, _, want) = report_rows(t);
+        let n = requests.len();
+        // Table 三 as OCR leaves it when its shape is not the template's: the labels of
+        // the first and last rows read, and of one row in the middle, whose value cells
+        // the strokes of its glyphs split (two column lines too many). That row's values
+        // are left out; the unread rows on either side of it are still placed by order.
+        let middle = 3 + 8;
+        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        for (i, mut r) in requests.into_iter().enumerate().skip(3) {
+            if i == middle {
+                // Two spurious column lines: nine value cells.
+                r.insert(2, Cell::new("1"));
+                r.insert(4, Cell::new("1"));
+            } else if i != 3 && i != n - 1 {
+                r[0] = Cell::new(UNREAD.to_string());
+            }
+            rows.push(r);
+        }
+        let result = match_tables(&ocr_doc(rows), &templates, Some(2023));
+        let lost = format!("requests/{}/", t.requests.rows[middle - 3].key);
+        let want: Vec<(String, i64)> = only(want, "requests/")
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with(&lost))
+            .collect();
+        assert_all(&result, &want);
+        assert!(result
+            .errors
+            .iter()
+            .any(|e| e.contains("9 value cells where 7 are expected")));
     }
 
     #[test]
