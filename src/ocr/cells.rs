@@ -4,6 +4,7 @@
 
 use super::prep::Bin;
 use super::recognise::PxBox;
+use super::scale::Component;
 use image::{imageops, GrayImage, Luma};
 
 /// Ink bounding box inside a region, ignoring what lies along its edges as rows or
@@ -152,13 +153,13 @@ pub fn drop_specks(bin: &mut Bin, b: PxBox) -> Option<PxBox> {
         .iter()
         .max_by_key(|c| c.ink)
         .filter(|c| (c.x1 - c.x0) * 2 >= (c.y1 - c.y0) * 3);
-    let beside_bar = |c: &super::scale::Component| {
+    let beside_bar = |c: &Component| {
         bar.is_some_and(|b| {
             let side = (c.x1 - c.x0).max(c.y1 - c.y0);
             c.ink * 3 <= b.ink && side * 5 <= (b.x1 - b.x0) * 3
         })
     };
-    let small = |c: &super::scale::Component| {
+    let small = |c: &Component| {
         ((c.y1 - c.y0) * 3 < tallest && (c.x1 - c.x0) * 3 < tallest) || beside_bar(c)
     };
     let big: Vec<_> = comps.iter().filter(|c| !small(c)).collect();
@@ -169,7 +170,7 @@ pub fn drop_specks(bin: &mut Bin, b: PxBox) -> Option<PxBox> {
     let right = big.iter().map(|c| c.x1).max().unwrap_or(w);
     let top = big.iter().map(|c| c.y0).min().unwrap_or(0);
     let bottom = big.iter().map(|c| c.y1).max().unwrap_or(h);
-    let decimal_point = |c: &super::scale::Component| {
+    let decimal_point = |c: &Component| {
         let (cx, cy) = ((c.x0 + c.x1) / 2, (c.y0 + c.y1) / 2);
         cx > left && cx < right && cy * 5 >= top * 5 + (bottom - top) * 3 && c.y1 <= bottom + 2
     };
@@ -430,13 +431,14 @@ pub(crate) fn count_lines(bin: &Bin, b: (usize, usize, usize, usize)) -> usize {
     runs.iter().filter(|r| (r.1 - r.0) * 3 >= tallest).count()
 }
 
-/// The glyphs in a box: its connected components at least half as high as the tallest
-/// (a dash or a decimal point is not one); and whether a bar (wider than high, low)
-/// stands before them all, as a minus sign does.
+/// The glyphs in a box: its connected components, those stacked over each other taken
+/// as one, at least half as high as the tallest (a dash or a decimal point is not one);
+/// and whether a bar (wider than high, low) stands before them all, as a minus sign does.
 pub(crate) fn glyph_count(bin: &Bin, b: PxBox) -> (usize, bool) {
     let comps = components_in(bin, b);
-    let tallest = comps.iter().map(|c| c.y1 - c.y0).max().unwrap_or(0);
-    let glyphs: Vec<_> = comps
+    let stacks = stacked_parts_joined(&comps);
+    let tallest = stacks.iter().map(|c| c.y1 - c.y0).max().unwrap_or(0);
+    let glyphs: Vec<_> = stacks
         .iter()
         .filter(|c| (c.y1 - c.y0) * 2 >= tallest)
         .collect();
@@ -446,6 +448,34 @@ pub(crate) fn glyph_count(bin: &Bin, b: PxBox) -> (usize, bool) {
         ch * 3 < tallest && cw * 2 >= ch * 3 && c.x1 <= first
     });
     (glyphs.len(), minus)
+}
+
+/// Components that overlap in x by half the narrower one's width or more, joined into
+/// one box: the digits of a number stand side by side, so parts one above the other are
+/// one glyph the binarisation broke (a "2" whose faint diagonal it lost is an arc over a
+/// bar, each half the digit's height).
+fn stacked_parts_joined(comps: &[Component]) -> Vec<Component> {
+    let mut out: Vec<Component> = Vec::new();
+    let mut sorted: Vec<&Component> = comps.iter().collect();
+    sorted.sort_by_key(|c| c.x0);
+    for c in sorted {
+        let stacked = out.iter_mut().find(|o| {
+            let overlap = o.x1.min(c.x1).saturating_sub(o.x0.max(c.x0));
+            let narrower = (o.x1 - o.x0).min(c.x1 - c.x0);
+            overlap * 2 >= narrower.max(1)
+        });
+        match stacked {
+            Some(o) => {
+                o.x0 = o.x0.min(c.x0);
+                o.x1 = o.x1.max(c.x1);
+                o.y0 = o.y0.min(c.y0);
+                o.y1 = o.y1.max(c.y1);
+                o.ink += c.ink;
+            }
+            None => out.push(*c),
+        }
+    }
+    out
 }
 
 /// Grey darker than a quarter of the way from paper to ink, around the binary ink of
@@ -516,11 +546,10 @@ pub(crate) fn glyph_parts_joined(gray: &GrayImage, bin: &Bin, b: PxBox) -> Optio
     let (dark, _, _) = faint_ink_threshold(gray, bin, b, (b.0, b.2))?;
     let level = |x: usize, y: usize| gray.get_pixel((b.0 + x) as u32, (b.1 + y) as u32).0[0];
     // A row from one glyph's right edge to the next one's left edge, all of it dark.
-    let bridged_in =
-        |l: &super::scale::Component, r: &super::scale::Component, ys: std::ops::Range<usize>| {
-            ys.into_iter()
-                .any(|y| (l.x1..r.x0).all(|x| f32::from(level(x, y)) < dark))
-        };
+    let bridged_in = |l: &Component, r: &Component, ys: std::ops::Range<usize>| {
+        ys.into_iter()
+            .any(|y| (l.x1..r.x0).all(|x| f32::from(level(x, y)) < dark))
+    };
     let mut parts = vec![1usize];
     for pair in glyphs.windows(2) {
         let (l, r) = (pair[0], pair[1]);
@@ -540,7 +569,7 @@ pub(crate) fn glyph_parts_joined(gray: &GrayImage, bin: &Bin, b: PxBox) -> Optio
 
 /// The connected components of the ink inside box `b`, in the box's coordinates.
 /// The 8-connected components of the ink in box `b`, in the box's coordinates.
-pub(crate) fn components_in(bin: &Bin, b: PxBox) -> Vec<super::scale::Component> {
+pub(crate) fn components_in(bin: &Bin, b: PxBox) -> Vec<Component> {
     let (x0, y0, x1, y1) = b;
     let mut local = Vec::with_capacity((x1 - x0) * (y1 - y0));
     for y in y0..y1 {
@@ -642,6 +671,34 @@ mod tests {
             g.put_pixel(x + 1, y, Luma([v]));
         }
         g
+    }
+
+    /// Inks the rectangle [x0, x1) × [y0, y1).
+    fn fill(b: &mut Bin, (x0, y0, x1, y1): (usize, usize, usize, usize)) {
+        for y in y0..y1 {
+            for x in x0..x1 {
+                b.set(x, y, true);
+            }
+        }
+    }
+
+    #[test]
+    fn a_digit_broken_top_from_bottom_is_one_glyph_and_digits_side_by_side_are_two() {
+        // A "2" whose faint diagonal the binarisation lost in the middle: its arc (11 px)
+        // over its foot (the diagonal's end and the bar, 9 px), with paper between them.
+        let mut b = Bin::new(60, 40);
+        fill(&mut b, (10, 8, 22, 19));
+        fill(&mut b, (9, 21, 23, 30));
+        assert_eq!(glyph_count(&b, (0, 0, 60, 40)), (1, false));
+        // Two digits side by side, the second as high as the first: two glyphs.
+        fill(&mut b, (28, 8, 38, 30));
+        assert_eq!(glyph_count(&b, (0, 0, 60, 40)).0, 2);
+        // A decimal point low between them is still no glyph, nor does it join them.
+        let mut p = Bin::new(60, 40);
+        fill(&mut p, (10, 8, 20, 30));
+        fill(&mut p, (23, 27, 26, 30));
+        fill(&mut p, (29, 8, 39, 30));
+        assert_eq!(glyph_count(&p, (0, 0, 60, 40)).0, 2);
     }
 
     #[test]
