@@ -28,7 +28,7 @@ use crate::template::Templates;
 use crate::version::run_info;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use progress::{Progress, StageCounters};
-use stats::{Item, RunStats, Span, Stage};
+use stats::{Item, RunStats, Stage};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -227,10 +227,9 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
                         // Set when the writer has stopped: reading on would be wasted.
                         let mut stopped = false;
                         for listed in rx {
-                            clock.waited();
                             // A member's reading is the time since the previous one was
                             // handed on (an archive emits many).
-                            let mut span = Span::start();
+                            let mut started = clock.start();
                             let mut emit = |item: ReadItem| {
                                 counters.read.fetch_add(1, Ordering::Relaxed);
                                 let work = match item {
@@ -242,11 +241,9 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
                                     }
                                     other => Work::Doc(other),
                                 };
-                                clock.record(read_item(&work), span.end());
-                                clock.idle_from_now();
+                                clock.finish(read_item(&work), started);
                                 stopped |= tx.send(work).is_err();
-                                clock.waited();
-                                span = Span::start();
+                                started = clock.start();
                             };
                             match listed {
                                 Listed::File(path) => reader.read(&path, &mut emit),
@@ -254,8 +251,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
                                     emit(ReadItem::Unreadable { path, message })
                                 }
                             }
-                            clock.record(Item::Overhead, span.end());
-                            clock.idle_from_now();
+                            clock.finish(Item::Overhead, started);
                             if stopped {
                                 break;
                             }
@@ -295,7 +291,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
             c.decoded.fetch_add(1, Ordering::Relaxed);
             out
         },
-        watchdog::decode_limit(limit),
+        counted(watchdog::decode_limit(limit), &run_stats),
     ));
     let (c, t, st) = (
         Arc::clone(&counters),
@@ -320,7 +316,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
             c.recognised.fetch_add(1, Ordering::Relaxed);
             w
         },
-        watchdog::recognise_limit(limit),
+        counted(watchdog::recognise_limit(limit), &run_stats),
     ));
     let (c, t, st) = (
         Arc::clone(&counters),
@@ -349,7 +345,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
             c.interpreted.fetch_add(1, Ordering::Relaxed);
             out
         },
-        watchdog::interpret_limit(limit),
+        counted(watchdog::interpret_limit(limit), &run_stats),
     ));
     let (c, t, st) = (
         Arc::clone(&counters),
@@ -419,6 +415,23 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
     summary.stats = Some(report);
     progress.finish(&summary);
     Ok(summary)
+}
+
+/// `limit`, with the time of a document abandoned past it added to its statistics (the
+/// stage never ends to measure it).
+fn counted<I, O: 'static>(
+    limit: watchdog::Limit<I, O>,
+    stats: &Arc<RunStats>,
+) -> watchdog::Limit<I, O> {
+    let stats = Arc::clone(stats);
+    let timed_out = limit.timed_out;
+    watchdog::Limit {
+        timed_out: Box::new(move |source, took| {
+            stats.add_abandoned(&source.path, took);
+            timed_out(source, took)
+        }),
+        ..limit
+    }
 }
 
 /// What a read item is for the statistics: a document by its path, or one passing through.

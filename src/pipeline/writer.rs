@@ -5,7 +5,7 @@
 
 use super::progress::Progress;
 use super::reemit::reemit_stored;
-use super::stats::{Span, WorkerClock};
+use super::stats::WorkerClock;
 use super::{Summary, Work};
 use crate::record::{Record, Status};
 use crate::sinks::sink::{RunTotals, SeenAgain, Sink};
@@ -49,8 +49,7 @@ impl Writer {
                 }
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
             };
-            self.clock.waited();
-            let span = Span::start();
+            let started = self.clock.start();
             let mut items = vec![first];
             while items.len() < self.batch_size {
                 match rx.try_recv() {
@@ -71,8 +70,7 @@ impl Writer {
             if result.is_ok() {
                 result = self.flush(&mut batch, &mut seen);
             }
-            self.clock.record_batch(documents, passed, span.end());
-            self.clock.idle_from_now();
+            self.clock.finish_batch(documents, passed, started);
             if result.is_err() || (self.sink.is_none() && self.summary.jsonl_stopped.is_some()) {
                 break;
             }

@@ -98,6 +98,9 @@ pub struct RunStats {
     /// Time spent on documents not yet written, by path.
     in_flight: Mutex<HashMap<String, Took>>,
     finished: Mutex<Finished>,
+    /// Failed and partial documents by reason, for a run without a summary of its own
+    /// (a queue worker's).
+    outcomes: Mutex<Outcomes>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -116,6 +119,7 @@ impl RunStats {
             stages: Default::default(),
             in_flight: Mutex::new(HashMap::new()),
             finished: Mutex::new(Finished::default()),
+            outcomes: Mutex::new(Outcomes::default()),
         })
     }
 
@@ -126,6 +130,7 @@ impl RunStats {
             stats: Arc::clone(self),
             stage,
             idle_since: Instant::now(),
+            cpu_mark: thread_cpu(),
         }
     }
 
@@ -147,6 +152,42 @@ impl RunStats {
             }
             Item::Overhead => {}
         }
+    }
+
+    /// Work measured apart from a [`WorkerClock`] (a queue worker's stages): `item`'s.
+    pub fn add_work(&self, stage: Stage, item: Item, took: Took) {
+        self.totals(stage).workers.fetch_max(1, Ordering::Relaxed);
+        self.add(stage, item, took);
+    }
+
+    /// Work on `documents` and `passed` items together, measured apart.
+    pub fn add_batch(&self, stage: Stage, documents: usize, passed: usize, took: Took) {
+        let t = self.totals(stage);
+        t.workers.fetch_max(1, Ordering::Relaxed);
+        t.documents.fetch_add(documents as u64, Ordering::Relaxed);
+        t.passed.fetch_add(passed as u64, Ordering::Relaxed);
+        self.add(stage, Item::Overhead, took);
+    }
+
+    /// Time a document took that no stage measured: the wait for a stage abandoned past
+    /// the time limit (its CPU time unknown).
+    pub fn add_abandoned(&self, path: &str, wall: Duration) {
+        let took = Took {
+            wall,
+            cpu: Duration::ZERO,
+        };
+        *lock(&self.in_flight).entry(path.to_string()).or_default() += took;
+    }
+
+    /// Counts a record's reason when it failed or is partial (a queue worker's records).
+    pub fn add_outcome(&self, rec: &Record) {
+        lock(&self.outcomes).add(rec.status, &rec.source.path, &rec.errors);
+    }
+
+    /// The report of a queue worker, from the outcomes [`add_outcome`](Self::add_outcome)
+    /// counted.
+    pub fn queue_report(&self, counts: Counts) -> StatsReport {
+        build(self, counts, &lock(&self.outcomes), self.elapsed())
     }
 
     /// The writer has a document's record: its time joins its format's, and the slowest.
@@ -309,48 +350,61 @@ fn ratio(a: f64, b: f64) -> f64 {
 }
 
 /// One worker's view of its stage: the time it works on items, and the time between
-/// (waiting for input, or for room in the next stage's queue).
+/// (waiting for input, or for room in the next stage's queue). Made on the worker's thread.
+///
+/// The thread's CPU clock is read once per item (a system call, unlike the wall clock):
+/// an item's CPU time is the thread's since the previous item ended, which adds the
+/// little a thread blocked on a channel spends to the item after the wait.
 pub struct WorkerClock {
     stats: Arc<RunStats>,
     stage: Stage,
     idle_since: Instant,
+    cpu_mark: Duration,
 }
 
 impl WorkerClock {
     /// Runs `f` on one item, timed, and counts the wait before it.
     pub fn time<T>(&mut self, item: Item, f: impl FnOnce() -> T) -> T {
-        self.waited();
-        let span = Span::start();
+        let started = self.start();
         let out = f();
-        self.record(item, span.end());
-        self.idle_from_now();
+        self.finish(item, started);
         out
     }
 
-    /// Counts the time since the last item as waiting.
-    pub fn waited(&mut self) {
+    /// Starts a piece of work: the time since the last one ended counts as waiting.
+    pub fn start(&mut self) -> Instant {
+        let now = Instant::now();
         let t = self.stats.totals(self.stage);
         t.wait_ns
-            .fetch_add(nanos(self.idle_since.elapsed()), Ordering::Relaxed);
-        self.idle_since = Instant::now();
+            .fetch_add(nanos(now - self.idle_since), Ordering::Relaxed);
+        now
     }
 
-    /// Marks the start of a wait (the end of a piece of work).
-    pub fn idle_from_now(&mut self) {
-        self.idle_since = Instant::now();
-    }
-
-    /// Adds one item's work to the stage (and to its document's time).
-    pub fn record(&self, item: Item, took: Took) {
+    /// Ends the piece of work begun at `started`: it was `item`'s.
+    pub fn finish(&mut self, item: Item, started: Instant) {
+        let took = self.took(started);
         self.stats.add(self.stage, item, took);
     }
 
-    /// Adds a batch's work: `documents` and `passed` items together (the writer's).
-    pub fn record_batch(&self, documents: usize, passed: usize, took: Took) {
+    /// Ends the piece of work begun at `started`: a batch of `documents` and `passed`
+    /// items together (the writer's).
+    pub fn finish_batch(&mut self, documents: usize, passed: usize, started: Instant) {
+        let took = self.took(started);
         let t = self.stats.totals(self.stage);
         t.documents.fetch_add(documents as u64, Ordering::Relaxed);
         t.passed.fetch_add(passed as u64, Ordering::Relaxed);
         self.stats.add(self.stage, Item::Overhead, took);
+    }
+
+    fn took(&mut self, started: Instant) -> Took {
+        let cpu = thread_cpu();
+        let took = Took {
+            wall: started.elapsed(),
+            cpu: cpu.saturating_sub(self.cpu_mark),
+        };
+        self.cpu_mark = cpu;
+        self.idle_since = Instant::now();
+        took
     }
 
     pub fn stats(&self) -> &Arc<RunStats> {
@@ -382,12 +436,12 @@ mod tests {
     #[test]
     fn a_documents_stage_times_add_up_under_its_format() {
         let stats = RunStats::new();
-        let decode = stats.worker(Stage::Decode);
-        let interpret = stats.worker(Stage::Interpret);
-        decode.record(Item::Doc("a.docx".into()), took(10));
-        interpret.record(Item::Doc("a.docx".into()), took(30));
-        decode.record(Item::Doc("b.pdf".into()), took(100));
-        decode.record(Item::Passed, took(1));
+        let _decode = stats.worker(Stage::Decode);
+        let _interpret = stats.worker(Stage::Interpret);
+        stats.add(Stage::Decode, Item::Doc("a.docx".into()), took(10));
+        stats.add(Stage::Interpret, Item::Doc("a.docx".into()), took(30));
+        stats.add(Stage::Decode, Item::Doc("b.pdf".into()), took(100));
+        stats.add(Stage::Decode, Item::Passed, took(1));
         stats.document_done(&record("a.docx", "docx"));
         stats.document_done(&record("b.pdf", "pdf"));
 
