@@ -10,6 +10,7 @@ pub mod checks;
 pub mod config;
 pub mod document;
 pub mod extract;
+pub mod fingerprint;
 pub mod formats;
 pub mod gazetteer;
 pub mod logging;

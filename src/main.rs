@@ -88,6 +88,15 @@ enum Command {
         /// Extract again documents already in the database (same content sha256).
         #[arg(long)]
         force: bool,
+        /// Extract again only the stored documents whose report another pipeline made (another
+        /// version, templates, OCR engine or data, or [ocr] settings: the fingerprint in
+        /// `runs.fingerprint`); skip the others.
+        #[arg(long, conflicts_with = "force")]
+        reprocess_outdated: bool,
+        /// Write the run's statistics to FILE as JSON: per stage (documents, busy, CPU and
+        /// wait time), per format (documents, CPU), the slowest documents, failures by reason.
+        #[arg(long, value_name = "FILE")]
+        stats: Option<PathBuf>,
         /// No progress output; only the summary.
         #[arg(long, short = 'q')]
         quiet: bool,
@@ -304,6 +313,8 @@ fn main() -> ExitCode {
             config,
             jobs,
             force,
+            reprocess_outdated,
+            stats,
             quiet,
             strict,
             verbose,
@@ -340,6 +351,8 @@ fn main() -> ExitCode {
                     jsonl,
                     errors,
                     force,
+                    reprocess_outdated,
+                    stats,
                     quiet,
                     config: config.resolved(jobs),
                     templates,

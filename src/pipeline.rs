@@ -5,6 +5,7 @@
 mod progress;
 mod reemit;
 mod shard;
+pub mod stats;
 mod summary;
 mod watchdog;
 mod writer;
@@ -19,12 +20,15 @@ use crate::extract::{self, guarded, Decoded};
 use crate::ocr::LazyEngine;
 use crate::record::{Record, Source};
 use crate::select::{Selection, SkipCounts};
+use crate::sinks::sink::RunInfo;
 use crate::sinks::sqlite::SinkOptions;
 use crate::sinks::{ErrorsSink, JsonlSink, PostgresSink, Sink, SqliteSink};
 use crate::sources::{self, Listed, ReadItem, Reader};
 use crate::template::Templates;
+use crate::version::run_info;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use progress::{Progress, StageCounters};
+use stats::{Item, RunStats, Stage};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -51,6 +55,11 @@ pub struct RunOptions {
     pub errors: Option<PathBuf>,
     /// Re-extract documents already stored (by content sha256).
     pub force: bool,
+    /// `--reprocess-outdated`: re-extract the stored documents whose report another
+    /// pipeline made (another [`crate::fingerprint`]); skip the others.
+    pub reprocess_outdated: bool,
+    /// `--stats FILE`: write the run's statistics there as JSON.
+    pub stats: Option<PathBuf>,
     pub quiet: bool,
     pub config: Config,
     pub templates: Templates,
@@ -66,24 +75,9 @@ enum Work<T> {
     },
 }
 
-/// Starts `n` workers that map every item of `rx` through `f` into `tx`.
-fn spawn_stage<I, O, F>(
-    name: &str,
-    n: usize,
-    rx: Receiver<I>,
-    tx: Sender<O>,
-    f: F,
-) -> Vec<std::thread::JoinHandle<()>>
-where
-    I: Send + 'static,
-    O: Send + 'static,
-    F: Fn(I) -> O + Send + Sync + 'static,
-{
-    spawn_stage_with(name, n, rx, tx, || (), move |_, item| f(item))
-}
-
-/// Like [`spawn_stage`], with state each worker makes for itself on its own thread
-/// (`init`) and reuses for every item, such as an OCR engine that must not cross threads.
+/// Starts `n` workers that map every item of `rx` through `f` into `tx`, with state each
+/// worker makes for itself on its own thread (`init`) and reuses for every item, such as
+/// an OCR engine that must not cross threads.
 fn spawn_stage_with<I, O, S, N, F>(
     name: &str,
     n: usize,
@@ -129,14 +123,16 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
     let sink_options = SinkOptions {
         store_record_json: cfg.sqlite.store_record_json,
     };
-    let mut db = open_sink(&opts, sink_options)?;
-    // Stored documents are skipped; with --jsonl, only those whose record can be re-emitted.
-    let known: Arc<HashSet<String>> = Arc::new(match (db.as_mut(), opts.force) {
-        (Some(db), false) => db
-            .known_hashes(opts.jsonl.is_some())
-            .map_err(|e| anyhow::anyhow!("{e:#}"))?,
-        _ => HashSet::new(),
-    });
+    let mut info = run_info();
+    let fingerprint = crate::fingerprint::fingerprint(&opts.templates, &cfg, &info);
+    info.fingerprint = Some(fingerprint.clone());
+    let mut db = open_sink(&opts, sink_options, &info)?;
+    // Stored documents are skipped; with --jsonl, only those whose record can be re-emitted;
+    // with --reprocess-outdated, only those this pipeline made.
+    let (known, outdated) =
+        stored_to_skip(db.as_mut(), &opts, &fingerprint).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    let known = Arc::new(known);
+    let run_stats = RunStats::new();
     let jsonl = match &opts.jsonl {
         Some(p) => Some(
             JsonlSink::create(p)
@@ -160,6 +156,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
         .unwrap_or_default();
     outputs.extend(opts.jsonl.iter().filter(|p| p.as_os_str() != "-").cloned());
     outputs.extend(opts.errors.iter().cloned());
+    outputs.extend(opts.stats.iter().cloned());
     let selection = Arc::new(
         Selection::new(&opts.include, &opts.exclude, &outputs).map_err(|e| anyhow::anyhow!(e))?,
     );
@@ -214,20 +211,25 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
             skipped: Arc::clone(&skipped_by_rule),
         });
         for i in 0..stages.read {
-            let (rx, tx, known, counters, reader) = (
+            let (rx, tx, known, counters, reader, run_stats) = (
                 path_rx.clone(),
                 read_tx.clone(),
                 Arc::clone(&known),
                 Arc::clone(&counters),
                 Arc::clone(&reader),
+                Arc::clone(&run_stats),
             );
             handles.push(
                 std::thread::Builder::new()
                     .name(format!("read-{i}"))
                     .spawn(move || {
+                        let mut clock = run_stats.worker(Stage::Read);
                         // Set when the writer has stopped: reading on would be wasted.
                         let mut stopped = false;
                         for listed in rx {
+                            // A member's reading is the time since the previous one was
+                            // handed on (an archive emits many).
+                            let mut started = clock.start();
                             let mut emit = |item: ReadItem| {
                                 counters.read.fetch_add(1, Ordering::Relaxed);
                                 let work = match item {
@@ -239,7 +241,9 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
                                     }
                                     other => Work::Doc(other),
                                 };
+                                clock.finish(read_item(&work), started);
                                 stopped |= tx.send(work).is_err();
+                                started = clock.start();
                             };
                             match listed {
                                 Listed::File(path) => reader.read(&path, &mut emit),
@@ -247,6 +251,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
                                     emit(ReadItem::Unreadable { path, message })
                                 }
                             }
+                            clock.finish(Item::Overhead, started);
                             if stopped {
                                 break;
                             }
@@ -260,15 +265,16 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
 
     // Each document is held to the time limit in the stages that can run long.
     let limit = watchdog::doc_limit(cfg.limits.doc_timeout_s);
-    let c = Arc::clone(&counters);
+    let (c, st) = (Arc::clone(&counters), Arc::clone(&run_stats));
     handles.extend(watchdog::spawn_timed(
         "decode",
         stages.decode,
         read_rx,
         dec_tx,
-        || (),
-        move |_, w| {
-            let out = match w {
+        move || st.worker(Stage::Decode),
+        move |clock, w| {
+            let item = read_item(&w);
+            let out = clock.time(item, || match w {
                 Work::Doc(ReadItem::Input(input)) => Work::Doc(extract::decode(input)),
                 Work::Doc(ReadItem::Unreadable { path, message }) => {
                     let source = Source {
@@ -281,58 +287,83 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
                     ))))
                 }
                 Work::Skipped { sha256, path } => Work::Skipped { sha256, path },
-            };
+            });
             c.decoded.fetch_add(1, Ordering::Relaxed);
             out
         },
-        watchdog::decode_limit(limit),
+        counted(watchdog::decode_limit(limit), &run_stats),
     ));
-    let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
+    let (c, t, st) = (
+        Arc::clone(&counters),
+        Arc::clone(&templates),
+        Arc::clone(&run_stats),
+    );
     let page_text = cfg.ocr.page_text;
     handles.extend(watchdog::spawn_timed(
         "recognise",
         stages.recognise,
         dec_rx,
         rec_tx,
-        move || LazyEngine::with(&t, page_text),
-        move |engine, mut w| {
+        move || (LazyEngine::with(&t, page_text), st.worker(Stage::Recognise)),
+        move |(engine, clock), mut w| {
             if let Work::Doc(decoded) = &mut w {
-                extract::recognise(decoded, engine);
+                clock.time(decoded_item(decoded), || {
+                    extract::recognise(decoded, engine)
+                });
+            } else {
+                clock.time(Item::Passed, || ());
             }
             c.recognised.fetch_add(1, Ordering::Relaxed);
             w
         },
-        watchdog::recognise_limit(limit),
+        counted(watchdog::recognise_limit(limit), &run_stats),
     ));
-    let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
+    let (c, t, st) = (
+        Arc::clone(&counters),
+        Arc::clone(&templates),
+        Arc::clone(&run_stats),
+    );
     handles.extend(watchdog::spawn_timed(
         "interpret",
         stages.interpret,
         rec_rx,
         int_tx,
-        || (),
-        move |_, w| {
-            let out = match w {
+        move || st.worker(Stage::Interpret),
+        move |clock, w| {
+            let item = match &w {
+                Work::Doc(decoded) => decoded_item(decoded),
+                Work::Skipped { .. } => Item::Passed,
+            };
+            let out = clock.time(item, || match w {
                 // The document's memory hold is given back as its record is made.
                 Work::Doc(Decoded::Document(source, doc, _hold)) => {
                     Work::Doc(interpret_guarded(source, doc, &t))
                 }
                 Work::Doc(Decoded::Failed(rec)) => Work::Doc(*rec),
                 Work::Skipped { sha256, path } => Work::Skipped { sha256, path },
-            };
+            });
             c.interpreted.fetch_add(1, Ordering::Relaxed);
             out
         },
-        watchdog::interpret_limit(limit),
+        counted(watchdog::interpret_limit(limit), &run_stats),
     ));
-    let (c, t) = (Arc::clone(&counters), Arc::clone(&templates));
-    handles.extend(spawn_stage(
+    let (c, t, st) = (
+        Arc::clone(&counters),
+        Arc::clone(&templates),
+        Arc::clone(&run_stats),
+    );
+    handles.extend(spawn_stage_with(
         "check",
         stages.check,
         int_rx,
         chk_tx,
-        move |w| {
-            let out = match w {
+        move || st.worker(Stage::Check),
+        move |clock, w| {
+            let item = match &w {
+                Work::Doc(rec) => Item::Doc(rec.source.path.clone()),
+                Work::Skipped { .. } => Item::Passed,
+            };
+            let out = clock.time(item, || match w {
                 Work::Doc(mut rec) => {
                     match guarded("checking", || extract::checks_for(&rec, &t)) {
                         Ok(checks) => rec.checks = checks,
@@ -341,7 +372,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
                     Work::Doc(rec)
                 }
                 Work::Skipped { sha256, path } => Work::Skipped { sha256, path },
-            };
+            });
             c.checked.fetch_add(1, Ordering::Relaxed);
             out
         },
@@ -354,6 +385,8 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
         jsonl,
         errors_out,
         batch_size: cfg.sqlite.batch.max(1),
+        clock: run_stats.worker(Stage::Write),
+        outdated,
         summary: Summary {
             errors_file: opts.errors.as_ref().map(|p| p.display().to_string()),
             ..Summary::default()
@@ -372,13 +405,82 @@ pub fn run(opts: RunOptions) -> anyhow::Result<Summary> {
     result?;
     summary.skipped_by_rule = skipped_by_rule.snapshot();
     summary.elapsed = start.elapsed();
+    let mut report = stats::report(&run_stats, &summary);
+    report.fingerprint = Some(fingerprint);
+    if let Some(path) = &opts.stats {
+        if let Err(e) = stats::write_json(path, &report) {
+            summary.output_error = Some(format!("writing the statistics file: {e}"));
+        }
+    }
+    summary.stats = Some(report);
     progress.finish(&summary);
     Ok(summary)
 }
 
+/// `limit`, with the time of a document abandoned past it added to its statistics (the
+/// stage never ends to measure it).
+fn counted<I, O: 'static>(
+    limit: watchdog::Limit<I, O>,
+    stats: &Arc<RunStats>,
+) -> watchdog::Limit<I, O> {
+    let stats = Arc::clone(stats);
+    let timed_out = limit.timed_out;
+    watchdog::Limit {
+        timed_out: Box::new(move |source, took| {
+            stats.add_abandoned(&source.path, took);
+            timed_out(source, took)
+        }),
+        ..limit
+    }
+}
+
+/// What a read item is for the statistics: a document by its path, or one passing through.
+fn read_item(w: &Work<ReadItem>) -> Item {
+    match w {
+        Work::Doc(ReadItem::Input(input)) => Item::Doc(input.path.clone()),
+        Work::Doc(ReadItem::Unreadable { path, .. }) => Item::Doc(path.clone()),
+        Work::Skipped { .. } => Item::Passed,
+    }
+}
+
+fn decoded_item(d: &Decoded) -> Item {
+    match d {
+        Decoded::Document(source, _, _) => Item::Doc(source.path.clone()),
+        Decoded::Failed(rec) => Item::Doc(rec.source.path.clone()),
+    }
+}
+
+/// The sha256 values a run skips, and (with `--reprocess-outdated`) those of stored
+/// documents another pipeline made, which it extracts again.
+fn stored_to_skip(
+    db: Option<&mut Box<dyn Sink>>,
+    opts: &RunOptions,
+    fingerprint: &str,
+) -> anyhow::Result<(HashSet<String>, HashSet<String>)> {
+    let Some(db) = db.filter(|_| !opts.force) else {
+        return Ok(Default::default());
+    };
+    let need_json = opts.jsonl.is_some();
+    if !opts.reprocess_outdated {
+        return Ok((db.known_hashes(need_json)?, HashSet::new()));
+    }
+    let current = db.current_hashes(need_json, fingerprint)?;
+    let made_here = db.current_hashes(false, fingerprint)?;
+    let outdated = db
+        .known_hashes(false)?
+        .into_iter()
+        .filter(|h| !made_here.contains(h))
+        .collect();
+    Ok((current, outdated))
+}
+
 /// The run's database, its run begun: PostgreSQL with `--postgres`, else the SQLite file,
 /// else none.
-fn open_sink(opts: &RunOptions, options: SinkOptions) -> anyhow::Result<Option<Box<dyn Sink>>> {
+fn open_sink(
+    opts: &RunOptions,
+    options: SinkOptions,
+    info: &RunInfo,
+) -> anyhow::Result<Option<Box<dyn Sink>>> {
     let mut sink: Box<dyn Sink> = match (&opts.postgres, &opts.db) {
         (Some(url), _) => Box::new(
             PostgresSink::open(url, &opts.templates, options)
@@ -390,7 +492,7 @@ fn open_sink(opts: &RunOptions, options: SinkOptions) -> anyhow::Result<Option<B
         ),
         (None, None) => return Ok(None),
     };
-    sink.begin_run(&crate::version::run_info())
+    sink.begin_run(info)
         .map_err(|e| anyhow::anyhow!("writing the database: {e:#}"))?;
     Ok(Some(sink))
 }

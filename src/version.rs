@@ -198,6 +198,7 @@ pub fn run_info() -> RunInfo {
         git_commit: GIT_COMMIT.to_string(),
         tesseract_version: Some(tesseract_version()),
         tessdata: Some(tessdata.summary()),
+        fingerprint: None,
     }
 }
 

@@ -162,7 +162,12 @@ fn samples_stored_in_postgres_hold_their_truth_values() {
             &mut db,
             "SELECT max(version)::bigint FROM schema_migrations"
         ),
-        2
+        i64::from(nianbao::sinks::postgres::schema::schema_version())
+    );
+    // Every migration was applied: 3 added runs.fingerprint.
+    assert_eq!(
+        count(&mut db, "SELECT count(*) FROM schema_migrations"),
+        nianbao::sinks::postgres::schema::MIGRATIONS.len() as i64
     );
     assert_eq!(
         count(

@@ -228,12 +228,30 @@ fn stored_bytes_need_no_files_and_exhausted_jobs_fail_with_a_reason() {
         &[&victim],
     )
     .expect("update");
+    let stats_file = dir.path().join("stats.json");
     let said = ok(bin()
         .args(["work", "-j", "2", "--postgres", &server.url, "--config"])
         .arg(&config)
+        .arg("--stats")
+        .arg(&stats_file)
         .output()
         .expect("work"));
     assert!(said.contains("1 jobs failed for good"), "{said}");
+    // The worker's statistics: the six documents it extracted, all HTML, the deep one
+    // failed by its timeout.
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats_file).expect("stats")).expect("json");
+    assert_eq!(stats["documents"], 6, "{stats}");
+    assert_eq!(stats["formats"][0]["format"], "html", "{stats}");
+    assert_eq!(stats["formats"][0]["documents"], 6, "{stats}");
+    assert_eq!(stats["failures"][0]["count"], 1, "{stats}");
+    assert!(
+        stats["failures"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("timeout")),
+        "{stats}"
+    );
+    assert_eq!(stats["slowest"][0]["path"], deep.display().to_string());
     assert_eq!(
         count(&mut db, "SELECT count(*) FROM queue WHERE state = 'done'"),
         6

@@ -12,6 +12,9 @@ pub struct Summary {
     pub failed: usize,
     /// Already in the database (same sha256), not extracted again.
     pub skipped: usize,
+    /// Extracted again because another pipeline made their stored report
+    /// (`--reprocess-outdated`).
+    pub reprocessed: usize,
     /// Of those, stored as partial by an earlier run (listed among the partial ones).
     pub skipped_partial: usize,
     pub checks_failed: usize,
@@ -28,6 +31,8 @@ pub struct Summary {
     pub output_error: Option<String>,
     /// Where `--errors` wrote its list.
     pub errors_file: Option<String>,
+    /// The run's statistics per stage and format, and its slowest documents.
+    pub stats: Option<super::stats::StatsReport>,
 }
 
 impl Summary {
@@ -51,16 +56,22 @@ impl Summary {
                 "         → to read one anyway, name it on the command line or use --include GLOB"
             );
         }
+        if let Some(stats) = &self.stats {
+            out.push_str(&stats.render());
+        }
         if let Some(why) = &self.jsonl_stopped {
             let _ = writeln!(out, "JSONL output stopped early: {why}");
         }
         if let Some(e) = &self.output_error {
             let _ = writeln!(out, "incomplete output: {e}");
         }
-        let stored = match self.skipped_partial {
+        let mut stored = match self.skipped_partial {
             0 => format!("{} already stored", self.skipped),
             p => format!("{} already stored ({p} of them partial)", self.skipped),
         };
+        if self.reprocessed > 0 {
+            let _ = write!(stored, ", {} outdated extracted again", self.reprocessed);
+        }
         let _ = writeln!(
             out,
             "{} documents: {} ok, {} partial, {} failed, {stored}; \

@@ -5,11 +5,13 @@
 
 use super::progress::Progress;
 use super::reemit::reemit_stored;
+use super::stats::WorkerClock;
 use super::{Summary, Work};
 use crate::record::{Record, Status};
 use crate::sinks::sink::{RunTotals, SeenAgain, Sink};
 use crate::sinks::{ErrorsSink, JsonlSink};
 use crossbeam_channel::Receiver;
+use std::collections::HashSet;
 use std::time::Duration;
 
 pub(super) struct Writer {
@@ -18,6 +20,10 @@ pub(super) struct Writer {
     pub errors_out: Option<ErrorsSink>,
     /// Records per transaction.
     pub batch_size: usize,
+    /// The write stage's statistics; documents' times end here.
+    pub clock: WorkerClock,
+    /// sha256 of stored documents another pipeline made (`--reprocess-outdated`).
+    pub outdated: HashSet<String>,
     pub summary: Summary,
 }
 
@@ -43,6 +49,7 @@ impl Writer {
                 }
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
             };
+            let started = self.clock.start();
             let mut items = vec![first];
             while items.len() < self.batch_size {
                 match rx.try_recv() {
@@ -50,6 +57,11 @@ impl Writer {
                     Err(_) => break,
                 }
             }
+            let passed = items
+                .iter()
+                .filter(|w| matches!(w, Work::Skipped { .. }))
+                .count();
+            let documents = items.len() - passed;
             for w in items {
                 if let Err(e) = self.accept(w, &mut batch, &mut seen, progress) {
                     result = Err(e);
@@ -58,6 +70,7 @@ impl Writer {
             if result.is_ok() {
                 result = self.flush(&mut batch, &mut seen);
             }
+            self.clock.finish_batch(documents, passed, started);
             if result.is_err() || (self.sink.is_none() && self.summary.jsonl_stopped.is_some()) {
                 break;
             }
@@ -114,6 +127,8 @@ impl Writer {
                 summary
                     .outcomes
                     .add(rec.status, &rec.source.path, &rec.errors);
+                summary.reprocessed += usize::from(self.outdated.contains(&rec.source.sha256));
+                self.clock.stats().document_done(&rec);
                 tracing::debug!(
                     path = %rec.source.path,
                     status = rec.status.as_str(),

@@ -52,6 +52,10 @@ pub struct WorkArgs {
     /// No summary line.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Write this process's statistics to FILE as JSON when it ends (as `extract --stats`:
+    /// per stage, per format, the slowest documents, failures by reason).
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -125,6 +129,7 @@ pub fn work(args: WorkArgs) -> ExitCode {
                 .unwrap_or(1)
         });
         let start = std::time::Instant::now();
+        let stats = crate::pipeline::stats::RunStats::new();
         let w = super::work::work(super::work::WorkOptions {
             url,
             threads,
@@ -134,8 +139,23 @@ pub fn work(args: WorkArgs) -> ExitCode {
             wait: args.wait,
             config: config.resolved(Some(threads)),
             templates: std::sync::Arc::new(templates),
+            stats: std::sync::Arc::clone(&stats),
         })?;
+        let report = stats.queue_report(crate::pipeline::stats::Counts {
+            documents: w.documents,
+            already_stored: w.already_stored,
+            reprocessed: 0,
+            ok: w.ok,
+            partial: w.partial,
+            failed: w.failed,
+        });
+        if let Some(path) = &args.stats {
+            crate::pipeline::stats::write_json(path, &report).map_err(|e| {
+                anyhow::anyhow!("writing the statistics file {}: {e}", path.display())
+            })?;
+        }
         if !args.quiet {
+            eprint!("{}", report.render());
             let secs = start.elapsed().as_secs_f64();
             eprintln!(
                 "{} jobs, {} documents: {} ok, {} partial, {} failed, {} already stored; \

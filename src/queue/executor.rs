@@ -6,6 +6,7 @@
 
 use crate::extract::{self, guarded, Decoded, Input};
 use crate::ocr::{LazyEngine, PageText};
+use crate::pipeline::stats::{Item, RunStats, Span, Stage};
 use crate::record::{Record, Source};
 use crate::template::Templates;
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
@@ -17,15 +18,23 @@ pub struct Executor {
     page_text: PageText,
     limit: Duration,
     thread: Option<(Sender<Input>, Receiver<Record>)>,
+    /// Each stage's time on each document, measured on the extraction thread.
+    stats: Arc<RunStats>,
 }
 
 impl Executor {
-    pub fn new(templates: Arc<Templates>, page_text: PageText, limit: Duration) -> Executor {
+    pub fn new(
+        templates: Arc<Templates>,
+        page_text: PageText,
+        limit: Duration,
+        stats: Arc<RunStats>,
+    ) -> Executor {
         Executor {
             templates,
             page_text,
             limit,
             thread: None,
+            stats,
         }
     }
 
@@ -51,6 +60,7 @@ impl Executor {
             Err(RecvTimeoutError::Timeout) => {
                 // Dropping the channels lets the abandoned thread end when it is done.
                 self.thread = None;
+                self.stats.add_abandoned(&source.path, start.elapsed());
                 tracing::warn!(
                     "{} ran past the time limit; its extraction thread is replaced",
                     source.path
@@ -79,6 +89,7 @@ impl Executor {
             let (in_tx, in_rx) = bounded::<Input>(1);
             let (out_tx, out_rx) = bounded::<Record>(1);
             let templates = Arc::clone(&self.templates);
+            let stats = Arc::clone(&self.stats);
             let page_text = self.page_text;
             std::thread::Builder::new()
                 .name("extract".to_string())
@@ -87,7 +98,7 @@ impl Executor {
                     let mut engine = LazyEngine::with(&templates, page_text);
                     for input in in_rx {
                         if out_tx
-                            .send(extract_one(input, &mut engine, &templates))
+                            .send(extract_one(input, &mut engine, &templates, &stats))
                             .is_err()
                         {
                             break;
@@ -102,23 +113,44 @@ impl Executor {
 }
 
 /// One document through every stage, a panic anywhere turned into a failed record.
-fn extract_one(input: Input, engine: &mut LazyEngine, templates: &Templates) -> Record {
+fn extract_one(
+    input: Input,
+    engine: &mut LazyEngine,
+    templates: &Templates,
+    stats: &RunStats,
+) -> Record {
     let fallback = Source {
         path: input.path.clone(),
         sha256: input.sha256.clone(),
         format: "unknown".to_string(),
     };
+    let path = fallback.path.as_str();
     guarded("extracting", || {
-        let mut decoded = extract::decode(input);
-        extract::recognise(&mut decoded, engine);
+        let mut decoded = timed(stats, Stage::Decode, path, || extract::decode(input));
+        timed(stats, Stage::Recognise, path, || {
+            extract::recognise(&mut decoded, engine)
+        });
         match decoded {
             Decoded::Failed(rec) => *rec,
             Decoded::Document(source, doc, _hold) => {
-                let mut rec = extract::interpret(source, &doc, templates);
-                extract::check(&mut rec, templates);
+                let mut rec = timed(stats, Stage::Interpret, path, || {
+                    extract::interpret(source, &doc, templates)
+                });
+                timed(stats, Stage::Check, path, || {
+                    extract::check(&mut rec, templates)
+                });
                 rec
             }
         }
     })
     .unwrap_or_else(|e| Record::failed(fallback, "extract", e))
+}
+
+/// Runs one stage on the document at `path`, its time added to the statistics (on this
+/// thread, with no queue between the stages: there are no waits to count).
+fn timed<T>(stats: &RunStats, stage: Stage, path: &str, f: impl FnOnce() -> T) -> T {
+    let span = Span::start();
+    let out = f();
+    stats.add_work(stage, Item::Doc(path.to_string()), span.end());
+    out
 }

@@ -5,6 +5,7 @@
 use super::executor::Executor;
 use super::{claim, fail_exhausted, running, ClaimPolicy, Job};
 use crate::config::Config;
+use crate::pipeline::stats::{RunStats, Span, Stage};
 use crate::record::{Record, Source, Status};
 use crate::select::{Selection, SkipCounts};
 use crate::sinks::postgres::writes;
@@ -27,6 +28,8 @@ pub struct WorkOptions {
     pub wait: bool,
     pub config: Config,
     pub templates: Arc<Templates>,
+    /// The statistics of this process's threads (`nianbao work --stats FILE`).
+    pub stats: Arc<RunStats>,
 }
 
 /// What this process did.
@@ -101,7 +104,13 @@ fn work_thread(opts: &WorkOptions, worker: String, stop: &AtomicBool) -> anyhow:
         store_record_json: opts.config.sqlite.store_record_json,
     };
     let mut sink = PostgresSink::open(&opts.url, &opts.templates, options)?;
-    sink.begin_run(&crate::version::run_info())?;
+    let mut info = crate::version::run_info();
+    info.fingerprint = Some(crate::fingerprint::fingerprint(
+        &opts.templates,
+        &opts.config,
+        &info,
+    ));
+    sink.begin_run(&info)?;
     let policy = ClaimPolicy {
         worker,
         lease_s: opts.lease_s,
@@ -125,6 +134,7 @@ fn work_thread(opts: &WorkOptions, worker: String, stop: &AtomicBool) -> anyhow:
         Arc::clone(&opts.templates),
         opts.config.ocr.page_text,
         limit,
+        Arc::clone(&opts.stats),
     );
     let mut done = Worked::default();
     let mut idle_since: Option<Instant> = None;
@@ -162,7 +172,14 @@ fn work_thread(opts: &WorkOptions, worker: String, stop: &AtomicBool) -> anyhow:
             continue;
         }
         idle_since = None;
-        let outcome = process(&mut sink, &reader, &mut executor, &jobs, &policy)?;
+        let outcome = process(
+            &mut sink,
+            &reader,
+            &mut executor,
+            &jobs,
+            &policy,
+            &opts.stats,
+        )?;
         done.add(outcome);
     }
     let totals = crate::sinks::sink::RunTotals {
@@ -184,6 +201,7 @@ fn process(
     executor: &mut Executor,
     jobs: &[Job],
     policy: &ClaimPolicy,
+    stats: &RunStats,
 ) -> anyhow::Result<Worked> {
     let max_attempts = policy.max_attempts;
     let mut out = Worked {
@@ -201,10 +219,12 @@ fn process(
             renewed = Instant::now();
         }
         let mut items = Vec::new();
+        let span = Span::start();
         match &job.bytes {
             Some(bytes) => reader.read_bytes(&job.path, bytes.clone(), &mut |i| items.push(i)),
             None => reader.read(std::path::Path::new(&job.path), &mut |i| items.push(i)),
         }
+        stats.add_batch(Stage::Read, items.len(), 0, span.end());
         per_job.push((job.id, i32::try_from(items.len()).unwrap_or(i32::MAX)));
         for item in items {
             out.documents += 1;
@@ -215,6 +235,8 @@ fn process(
                 }
                 ReadItem::Input(input) => {
                     let rec = executor.extract(input);
+                    stats.document_done(&rec);
+                    stats.add_outcome(&rec);
                     match rec.status {
                         Status::Ok => out.ok += 1,
                         Status::Partial => out.partial += 1,
@@ -229,12 +251,18 @@ fn process(
                         sha256: String::new(),
                         format: "unknown".to_string(),
                     };
-                    records.push(Record::failed(source, "read", message));
+                    let rec = Record::failed(source, "read", message);
+                    stats.document_done(&rec);
+                    stats.add_outcome(&rec);
+                    records.push(rec);
                 }
             }
         }
     }
-    match store(sink, &records, &seen, &per_job) {
+    let span = Span::start();
+    let stored = store(sink, &records, &seen, &per_job);
+    stats.add_batch(Stage::Write, records.len(), seen.len(), span.end());
+    match stored {
         Ok(()) => Ok(out),
         Err(e) if sink.client().is_closed() => Err(e),
         // The database refused this batch (not the connection): its jobs go back to the

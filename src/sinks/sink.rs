@@ -12,6 +12,9 @@ pub struct RunInfo {
     pub tesseract_version: Option<String>,
     /// The language data used, e.g. `chi_sim 4.00.00alpha:chi_sim:synth20170629; eng …`.
     pub tessdata: Option<String>,
+    /// The pipeline fingerprint ([`crate::fingerprint`]): the reports of this run were
+    /// made by it.
+    pub fingerprint: Option<String>,
 }
 
 /// A run's totals, stored when it ends.
@@ -43,6 +46,14 @@ pub trait Sink {
     /// `need_record_json`, those stored without their JSON are left out (a `--jsonl` run
     /// extracts them again to emit them).
     fn known_hashes(&mut self, need_record_json: bool) -> anyhow::Result<HashSet<String>>;
+
+    /// Of [`known_hashes`](Self::known_hashes), those whose report a run of `fingerprint`
+    /// made (`reports.run_id → runs.fingerprint`); the others are outdated.
+    fn current_hashes(
+        &mut self,
+        need_record_json: bool,
+        fingerprint: &str,
+    ) -> anyhow::Result<HashSet<String>>;
 
     /// Writes records, and the paths where stored documents were seen again, in one
     /// transaction: a failure rolls back the whole batch.

@@ -69,13 +69,15 @@ impl PostgresSink {
 impl Sink for PostgresSink {
     fn begin_run(&mut self, info: &RunInfo) -> anyhow::Result<()> {
         let row = self.client.query_one(
-            "INSERT INTO runs (started_at, tool_version, git_commit, tesseract_version, tessdata)
-             VALUES (now(), $1, $2, $3, $4) RETURNING id",
+            "INSERT INTO runs (started_at, tool_version, git_commit, tesseract_version, tessdata,
+                 fingerprint)
+             VALUES (now(), $1, $2, $3, $4, $5) RETURNING id",
             &[
                 &info.tool_version,
                 &info.git_commit,
                 &info.tesseract_version,
                 &info.tessdata,
+                &info.fingerprint,
             ],
         )?;
         self.run_id = Some(row.get(0));
@@ -113,6 +115,28 @@ impl Sink for PostgresSink {
         Ok(self
             .client
             .query(sql, &[])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn current_hashes(
+        &mut self,
+        need_record_json: bool,
+        fingerprint: &str,
+    ) -> anyhow::Result<HashSet<String>> {
+        let json = if need_record_json {
+            " AND r.record_json IS NOT NULL"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT r.sha256 FROM reports r JOIN runs u ON u.id = r.run_id
+             WHERE r.status <> 'failed' AND u.fingerprint = $1{json}"
+        );
+        Ok(self
+            .client
+            .query(&sql, &[&fingerprint])?
             .iter()
             .map(|r| r.get(0))
             .collect())

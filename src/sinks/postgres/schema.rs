@@ -24,6 +24,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "the work queue of `nianbao enqueue` / `work`",
         V2_QUEUE_SQL,
     ),
+    (
+        3,
+        "runs.fingerprint: the pipeline that made a run's reports",
+        "ALTER TABLE runs ADD COLUMN IF NOT EXISTS fingerprint text",
+    ),
 ];
 
 /// The newest migration this version knows.

@@ -130,13 +130,15 @@ impl SqliteSink {
     /// Starts a run: its row in `runs`, which the reports it writes point at.
     pub fn begin_run(&mut self, info: &RunInfo) -> Result<i64, SinkError> {
         let id = self.conn.query_row(
-            "INSERT INTO runs (started_at, tool_version, git_commit, tesseract_version, tessdata)
-             VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?1, ?2, ?3, ?4) RETURNING id",
+            "INSERT INTO runs (started_at, tool_version, git_commit, tesseract_version, tessdata,
+                 fingerprint)
+             VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?1, ?2, ?3, ?4, ?5) RETURNING id",
             params![
                 info.tool_version,
                 info.git_commit,
                 info.tesseract_version,
-                info.tessdata
+                info.tessdata,
+                info.fingerprint
             ],
             |r| r.get(0),
         )?;
@@ -177,6 +179,30 @@ impl SqliteSink {
         };
         let mut st = self.conn.prepare(sql)?;
         let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = HashSet::new();
+        for h in rows {
+            out.insert(h?);
+        }
+        Ok(out)
+    }
+
+    /// Of [`known_hashes`](Self::known_hashes), those a run of `fingerprint` made.
+    pub fn current_hashes(
+        &self,
+        need_record_json: bool,
+        fingerprint: &str,
+    ) -> Result<HashSet<String>, SinkError> {
+        let json = if need_record_json {
+            " AND r.record_json IS NOT NULL"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT r.sha256 FROM reports r JOIN runs u ON u.id = r.run_id
+             WHERE r.status != 'failed' AND u.fingerprint = ?1{json}"
+        );
+        let mut st = self.conn.prepare(&sql)?;
+        let rows = st.query_map([fingerprint], |r| r.get::<_, String>(0))?;
         let mut out = HashSet::new();
         for h in rows {
             out.insert(h?);
@@ -281,6 +307,18 @@ impl crate::sinks::Sink for SqliteSink {
 
     fn known_hashes(&mut self, need_record_json: bool) -> anyhow::Result<HashSet<String>> {
         Ok(SqliteSink::known_hashes(self, need_record_json)?)
+    }
+
+    fn current_hashes(
+        &mut self,
+        need_record_json: bool,
+        fingerprint: &str,
+    ) -> anyhow::Result<HashSet<String>> {
+        Ok(SqliteSink::current_hashes(
+            self,
+            need_record_json,
+            fingerprint,
+        )?)
     }
 
     fn write_batch(&mut self, records: &[Record], seen: &[SeenAgain]) -> anyhow::Result<()> {

@@ -11,7 +11,9 @@ use rusqlite::{Connection, Transaction};
 ///    `record_json` optional, `keys` and the views generated from the templates,
 ///    deletes cascading without `PRAGMA foreign_keys` too (triggers).
 /// 3. `corrections` (a person's confirmations, corrections and filled cells) and the view
-///    `reviewed_values` ([`super::corrections`]).
+///    `reviewed_values` ([`super::corrections`]); `runs.fingerprint` (the pipeline that
+///    made a run's reports), added to any version-3 database that lacks it: older
+///    versions write runs without it, and their reports then count as outdated.
 pub const SCHEMA_VERSION: i32 = 3;
 
 /// `{name}`: `reports`, or the new table of a rebuild.
@@ -153,7 +155,28 @@ pub fn migrate(tx: &Transaction, found: i32) -> rusqlite::Result<()> {
         _ => {}
     }
     tx.execute_batch(DELETE_TRIGGERS_SQL)?;
+    add_missing_column(tx, "runs", "fingerprint", "TEXT")?;
     super::corrections::migrate(tx)
+}
+
+/// Adds a nullable column that a table made before it lacks.
+fn add_missing_column(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    sql_type: &str,
+) -> rusqlite::Result<()> {
+    let present: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
+        [column],
+        |r| r.get(0),
+    )?;
+    if present == 0 {
+        conn.execute_batch(&format!(
+            "ALTER TABLE {table} ADD COLUMN {column} {sql_type}"
+        ))?;
+    }
+    Ok(())
 }
 
 fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {

@@ -641,6 +641,7 @@ fn runs_record_what_made_the_reports() {
             git_commit: "abc1234".into(),
             tesseract_version: Some("5.3.0".into()),
             tessdata: Some("eng 4.00.00alpha".into()),
+            ..RunInfo::default()
         })
         .unwrap();
     sink.write(&record_from_truth("dev-005.truth.json", "a"))
