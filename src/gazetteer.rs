@@ -15,6 +15,8 @@ pub struct Gazetteer {
     names: HashMap<String, Vec<String>>,
     /// Longest name, in characters: how far a name is looked for from a position.
     longest: usize,
+    /// Every character of a name, once, in order.
+    chars: Vec<char>,
 }
 
 /// Last characters of a division's name (省 and 自治区 are never misread into the
@@ -62,7 +64,14 @@ impl Gazetteer {
             }
         }
         let longest = names.keys().map(|n| n.chars().count()).max().unwrap_or(0);
-        Gazetteer { names, longest }
+        let mut chars: Vec<char> = names.keys().flat_map(|n| n.chars()).collect();
+        chars.sort_unstable();
+        chars.dedup();
+        Gazetteer {
+            names,
+            longest,
+            chars,
+        }
     }
 
     /// The list shipped in `models/gazetteer/` (compiled in: a run needs no file).
@@ -70,6 +79,11 @@ impl Gazetteer {
         static G: Lazy<Gazetteer> =
             Lazy::new(|| Gazetteer::parse(include_str!("../models/gazetteer/divisions.tsv")));
         &G
+    }
+
+    /// Every character that occurs in a division's name.
+    pub fn characters_of_names(&self) -> impl Iterator<Item = char> + '_ {
+        self.chars.iter().copied()
     }
 
     pub fn knows(&self, name: &str) -> bool {

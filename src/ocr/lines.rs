@@ -75,6 +75,10 @@ pub(crate) fn text_lines_outside(
     // A seal over the signature and the date: on a grey scan its ink is often lighter
     // than the text's, and only the darker class is read.
     for seal in seals {
+        // Its ring and star first, by their shape: on a blurred 120-dpi scan the text's
+        // thin strokes are as light as the seal's ink, and only where text lies under the
+        // seal is it darker (the seal's ink is translucent).
+        super::seal_text::lift_seal(gray, &mut bin, seal, glyph);
         let reach = seal.outer() + 2.0;
         let px = |v: f32| v.max(0.0) as usize;
         let area = (
@@ -108,7 +112,7 @@ pub(crate) fn text_lines_outside(
         (prof, xr) = row_profile(&bin, grids);
     }
     let mut boxes: Vec<PxBox> = Vec::new();
-    for (start, end) in bands_of(&prof, min_row_ink) {
+    for (start, end) in split_at_valleys(&prof, bands_of(&prof, min_row_ink), glyph) {
         let hgt = end - start;
         if hgt < 8 || hgt > bin.h / 8 {
             continue;
@@ -124,6 +128,20 @@ pub(crate) fn text_lines_outside(
         }
         boxes.push((x0, start, x1, end));
     }
+    // Bands within a seal narrower than a short line are no signature nor date but what
+    // the seal leaves (its inner characters, the star's points). At the tail they would
+    // take the places of the lines sought.
+    if !which.all {
+        let head = which.head.min(boxes.len());
+        let narrowest = glyph * MIN_TAIL_LINE_GLYPHS;
+        let mut i = 0;
+        boxes.retain(|b| {
+            i += 1;
+            let (cx, cy) = ((b.0 + b.2) as f32 / 2.0, (b.1 + b.3) as f32 / 2.0);
+            let in_seal = seals.iter().any(|s| s.covers(cx, cy, 0.0));
+            i <= head || !in_seal || (b.2 - b.0) as f32 >= narrowest
+        });
+    }
     let mut out = Vec::new();
     // The head reads until the title is complete (it wraps: "…工作年度" then "报告");
     // the tail upwards until the line above the date (the agency) has been read.
@@ -138,7 +156,12 @@ pub(crate) fn text_lines_outside(
         let b = boxes[i];
         let crop = ocr_crop(&bin, b, 36.0);
         let words = engine.recognise(&crop, OcrMode::Chinese)?;
-        let (text, _) = join_words(&words, "");
+        let (mut text, _) = join_words(&words, "");
+        if part != LinePart::All {
+            // The title's and the signature's agency: a misread place name is read
+            // again by its glyphs, among the characters the divisions allow.
+            text = super::place_text::repair_places(&bin, b, &text);
+        }
         match part {
             LinePart::Head => {
                 head_text.push_str(&text);
@@ -169,6 +192,47 @@ fn bands_of(prof: &[usize], min: usize) -> Vec<(usize, usize)> {
             y += 1;
         }
         out.push((start, y));
+    }
+    out
+}
+
+/// Narrowest signature or date line read at a page's tail, in glyph heights (an agency
+/// of three characters; a date is twice as wide).
+const MIN_TAIL_LINE_GLYPHS: f32 = 3.0;
+
+/// A band taller than a line of text holds no valley between lines only when something
+/// bridges them: what is left of a seal (its inner characters, the star's points).
+const TWO_LINES_GLYPHS: f32 = 1.8;
+
+/// A row is a valley between lines when its ink is under this share of the band's
+/// well-inked rows (its 80th percentile).
+const VALLEY_SHARE: f32 = 0.15;
+
+/// Bands taller than [`TWO_LINES_GLYPHS`] split at their valleys: rows with little ink
+/// against the band's lines, where specks or a seal's remains joined two lines of text.
+fn split_at_valleys(prof: &[usize], bands: Vec<(usize, usize)>, glyph: f32) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (a, b) in bands {
+        if ((b - a) as f32) <= glyph * TWO_LINES_GLYPHS {
+            out.push((a, b));
+            continue;
+        }
+        let mut rows: Vec<usize> = prof[a..b].to_vec();
+        rows.sort_unstable();
+        let high = rows[(rows.len() * 4 / 5).min(rows.len() - 1)];
+        let valley = (high as f32 * VALLEY_SHARE) as usize;
+        let mut y = a;
+        while y < b {
+            if prof[y] <= valley {
+                y += 1;
+                continue;
+            }
+            let start = y;
+            while y < b && prof[y] > valley {
+                y += 1;
+            }
+            out.push((start, y));
+        }
     }
     out
 }
@@ -281,4 +345,34 @@ fn row_profile(bin: &Bin, grids: &[Grid]) -> (Vec<usize>, Vec<(usize, usize)>) {
         }
     }
     (prof, xr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_lines_bridged_by_a_seals_remains_are_split_and_one_line_is_not() {
+        // Glyphs 20 px: a 20-row line, 10 rows of a star's point (3 px a row), a
+        // second line.
+        let mut prof = vec![0usize; 60];
+        prof[5..25].iter_mut().for_each(|p| *p = 120);
+        prof[25..35].iter_mut().for_each(|p| *p = 3);
+        prof[35..55].iter_mut().for_each(|p| *p = 90);
+        let bands = bands_of(&prof, 2);
+        assert_eq!(bands, vec![(5, 55)]);
+        assert_eq!(
+            split_at_valleys(&prof, bands, 20.0),
+            vec![(5, 25), (35, 55)]
+        );
+        // A title line twice the body's height, with thin rows inside its glyphs,
+        // stays one band.
+        let mut line = vec![0usize; 50];
+        line[2..44].iter_mut().for_each(|p| *p = 80);
+        line[20] = 15;
+        assert_eq!(
+            split_at_valleys(&line, bands_of(&line, 2), 20.0),
+            vec![(2, 44)]
+        );
+    }
 }

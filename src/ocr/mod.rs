@@ -33,11 +33,14 @@ pub mod digits;
 pub mod engine;
 pub mod grid;
 pub mod lines;
+mod place_glyphs;
+mod place_text;
 pub mod prep;
 pub mod read;
 pub mod recognise;
 pub mod scale;
 pub mod seal;
+mod seal_text;
 
 pub use engine::{OcrEngine, OcrError, OcrMode, TesseractEngine, Word};
 pub use recognise::{recognise_picture, LineSelection, RecogniseError, LOW_CONFIDENCE};
