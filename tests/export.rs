@@ -468,7 +468,62 @@ fn reviewed_export_applies_a_correction_and_the_extracted_one_does_not() {
         "--note",
         "printed value",
     ]));
+    // A second report corrected, later in the database: the export merges the corrected
+    // reports' values with the others report by report.
+    let last = truths.last().expect("samples");
+    let conn = rusqlite::Connection::open(&db).expect("db");
+    let (last_sha, last_value): (String, String) = conn
+        .query_row(
+            "SELECT r.sha256, v.value_text FROM reports r JOIN sources s ON s.report_id = r.id
+             JOIN report_values v ON v.report_id = r.id
+             WHERE s.path = ?1 AND v.key = 'appeals/review/upheld'",
+            [&last.path],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("last report");
+    drop(conn);
+    ok(nianbao(&[
+        "correct",
+        "--db",
+        &db_s,
+        &last_sha,
+        "appeals/review/upheld",
+        &last_value,
+    ]));
     let source = ["--db", db_s.as_str()];
+    // Every reviewed value is the view's, with its source.
+    let all = export_all(&source, dir.path(), "values", &["--reviewed"]);
+    let conn = rusqlite::Connection::open(&db).expect("db");
+    let mut st = conn
+        .prepare("SELECT r.sha256, v.key, v.value_text, v.source FROM reviewed_values v JOIN reports r ON r.id = v.report_id")
+        .expect("view");
+    let mut view: Vec<(String, String, String, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .expect("view")
+        .map(|r| r.expect("row"))
+        .collect();
+    view.sort();
+    let mut exported: Vec<(String, String, String, String)> = all
+        .iter()
+        .map(|r| {
+            (
+                cell(r, "sha256").expect("sha").to_string(),
+                cell(r, "key").expect("key").to_string(),
+                cell(r, "value").expect("value").to_string(),
+                cell(r, "source").expect("source").to_string(),
+            )
+        })
+        .collect();
+    exported.sort();
+    assert_eq!(exported, view);
+    assert_eq!(
+        exported.iter().filter(|r| r.3 != "extracted").count(),
+        2,
+        "one correct, one confirm"
+    );
+    assert!(exported
+        .iter()
+        .any(|r| r.0 == last_sha && r.1 == "appeals/review/upheld" && r.3 == "confirm"));
     let find = |rows: &[Row]| -> Row {
         rows.iter()
             .find(|r| {

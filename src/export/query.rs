@@ -312,13 +312,32 @@ const SQLITE_VALUES: &str = "
 SELECT key, table_name, row_key, col_key, value_text, origin, confidence, page,
        'extracted', value_text
 FROM report_values WHERE report_id = ?1 AND (?2 IS NULL OR table_name = ?2)";
-// The view's WHERE is pushed into both arms of its UNION: one report is an index lookup.
+// The values of the reports a person corrected, through the view, in one pass: the view
+// materialises the latest corrections once per query, so asking it report by report
+// would cost every report a scan of all corrections. Reports without corrections read
+// `report_values` (SQLITE_VALUES), which is what the view gives them.
 const SQLITE_REVIEWED_VALUES: &str = "
-SELECT v.key, v.table_name, v.row_key, v.col_key, v.value_text, e.origin, e.confidence,
-       e.page, v.source, v.extracted_text
+SELECT v.report_id, v.key, v.table_name, v.row_key, v.col_key, v.value_text, e.origin,
+       e.confidence, e.page, v.source, v.extracted_text
 FROM reviewed_values v
 LEFT JOIN report_values e ON e.report_id = v.report_id AND e.key = v.key
-WHERE v.report_id = ?1 AND (?2 IS NULL OR v.table_name = ?2)";
+WHERE v.report_id IN (SELECT report_id FROM corrections) AND (?1 IS NULL OR v.table_name = ?1)
+ORDER BY v.report_id";
+
+fn value_row(v: &rusqlite::Row, first: usize) -> rusqlite::Result<ValueRow> {
+    Ok(ValueRow {
+        key: v.get(first)?,
+        table_name: v.get(first + 1)?,
+        row_key: v.get(first + 2)?,
+        col_key: v.get(first + 3)?,
+        value_text: v.get(first + 4)?,
+        origin: v.get(first + 5)?,
+        confidence: v.get(first + 6)?,
+        page: v.get(first + 7)?,
+        source: v.get(first + 8)?,
+        extracted_text: v.get(first + 9)?,
+    })
+}
 
 fn sqlite_reports(
     conn: &Connection,
@@ -330,11 +349,29 @@ fn sqlite_reports(
     conn.execute_batch("BEGIN")?;
     let result = (|| {
         let mut reports = conn.prepare(SQLITE_REPORTS)?;
-        let mut values = conn.prepare(if reviewed {
-            SQLITE_REVIEWED_VALUES
+        let mut values = conn.prepare(SQLITE_VALUES)?;
+        // With --reviewed, the corrected reports' values, by report id: merged with the
+        // reports (also by id) as both streams go.
+        let mut reviewed_stmt = if reviewed {
+            Some(conn.prepare(SQLITE_REVIEWED_VALUES)?)
         } else {
-            SQLITE_VALUES
-        })?;
+            None
+        };
+        let mut reviewed_rows = match reviewed_stmt.as_mut() {
+            Some(st) => Some(st.query([table])?),
+            None => None,
+        };
+        let mut pending: Option<(i64, ValueRow)> = None;
+        let next_reviewed =
+            |rows: &mut rusqlite::Rows| -> rusqlite::Result<Option<(i64, ValueRow)>> {
+                match rows.next()? {
+                    Some(r) => Ok(Some((r.get(0)?, value_row(r, 1)?))),
+                    None => Ok(None),
+                }
+            };
+        if let Some(rows) = reviewed_rows.as_mut() {
+            pending = next_reviewed(rows)?;
+        }
         let mut rows = reports.query([])?;
         while let Some(r) = rows.next()? {
             let head = ReportHead {
@@ -346,22 +383,27 @@ fn sqlite_reports(
                 status: r.get(5)?,
                 template: r.get(6)?,
             };
-            let vals = values
-                .query_map(rusqlite::params![head.id, table], |v| {
-                    Ok(ValueRow {
-                        key: v.get(0)?,
-                        table_name: v.get(1)?,
-                        row_key: v.get(2)?,
-                        col_key: v.get(3)?,
-                        value_text: v.get(4)?,
-                        origin: v.get(5)?,
-                        confidence: v.get(6)?,
-                        page: v.get(7)?,
-                        source: v.get(8)?,
-                        extracted_text: v.get(9)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut corrected = Vec::new();
+            if let Some(rows) = reviewed_rows.as_mut() {
+                while let Some((id, row)) = pending.take() {
+                    if id > head.id {
+                        pending = Some((id, row));
+                        break;
+                    }
+                    if id == head.id {
+                        corrected.push(row);
+                    }
+                    pending = next_reviewed(rows)?;
+                }
+            }
+            // A report with corrections has every value in the view (corrected or not).
+            let vals = if !corrected.is_empty() {
+                corrected
+            } else {
+                values
+                    .query_map(rusqlite::params![head.id, table], |v| value_row(v, 0))?
+                    .collect::<Result<Vec<_>, _>>()?
+            };
             f(head, vals)?;
         }
         Ok(())
