@@ -9,6 +9,7 @@ pub mod budget;
 pub mod checks;
 pub mod config;
 pub mod document;
+pub mod export;
 pub mod extract;
 pub mod fingerprint;
 pub mod formats;

@@ -152,6 +152,10 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Export a table of the database for analysts: CSV (Excel), JSON Lines or parquet
+    /// (pandas, Polars, DuckDB, R), values long or wide, extracted or reviewed.
+    #[command(after_help = nianbao::export::cli::EXPORT_HELP)]
+    Export(nianbao::export::cli::ExportArgs),
     /// Correct, confirm or fill in one value of a stored report, as the review page does:
     /// stored in the corrections table, the extracted value kept. Prints the checks on
     /// the key after it.
@@ -299,6 +303,7 @@ fn main() -> ExitCode {
             nianbao::queue::cli::work(args)
         }
         Command::Status(args) => nianbao::queue::cli::status(args),
+        Command::Export(args) => nianbao::export::cli::run(args),
         Command::Extract {
             paths,
             files_from,
