@@ -17,6 +17,7 @@
 //! values stand under no column unambiguously gets none (never a guessed column).
 
 use crate::document::{Cell, Table, TableOrigin, UNREAD};
+use crate::formats::pdf::layout::is_cjk;
 use crate::text::fold_width;
 
 /// A piece of a line's text between wide gaps.
@@ -423,8 +424,10 @@ fn header_row(texts: Vec<String>) -> Vec<Cell> {
     row
 }
 
-/// Cuts label pieces where a numbered label starts after a space (`度办理结 二、部分公开`:
-/// a merged label beside the row's own), each part placed by its share of the text.
+/// Cuts label pieces at a space where a numbered label starts (`度办理结 二、部分公开`: a
+/// merged label beside the row's own) or between two CJK characters (text inside one
+/// cell has no such space: `（五）不予 物` is two cells' text), each part placed by its
+/// share of the text.
 fn split_numbered(piece: Piece) -> Vec<Piece> {
     let text = &piece.text;
     let n = text.chars().count().max(1) as f32;
@@ -432,7 +435,13 @@ fn split_numbered(piece: Piece) -> Vec<Piece> {
         |byte: usize| piece.x0 + (piece.x1 - piece.x0) * text[..byte].chars().count() as f32 / n;
     let mut starts = vec![0usize];
     for (i, c) in text.char_indices() {
-        if c == ' ' && i > 0 && starts_numbered(&text[i + 1..]) {
+        if c != ' ' || i == 0 {
+            continue;
+        }
+        let (before, after) = (&text[..i], &text[i + 1..]);
+        let cjk_both = before.chars().next_back().is_some_and(is_cjk)
+            && after.chars().next().is_some_and(is_cjk);
+        if cjk_both || starts_numbered(after) {
             starts.push(i + 1);
         }
     }
