@@ -343,20 +343,23 @@ fn place(values: &[Token], cols: &[f32], scale: Scale) -> Option<Vec<Option<usiz
     let reach = if spacing == f32::MAX {
         3.0 * scale.em
     } else {
-        (0.45 * spacing).min(4.0 * scale.em)
+        (0.4 * spacing).min(4.0 * scale.em)
     };
     let mut at: Vec<Option<usize>> = vec![None; cols.len()];
     let mut last: Option<usize> = None;
     for (v, t) in values.iter().enumerate() {
         let c = (t.x0 + t.x1) / 2.0;
-        let (best, d) = cols
+        let mut by_distance: Vec<(usize, f32)> = cols
             .iter()
             .enumerate()
             .map(|(i, x)| (i, (x - c).abs()))
-            .min_by(|a, b| a.1.total_cmp(&b.1))?;
+            .collect();
+        by_distance.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let (best, d) = *by_distance.first()?;
         // Right-aligned numbers of other widths stand off the centre by their width.
         let slack = (t.x1 - t.x0) / 2.0;
-        if d > reach + slack || last.is_some_and(|l| l >= best) {
+        let clear = by_distance.get(1).is_none_or(|&(_, d2)| d < 0.6 * d2);
+        if d > reach + slack || !clear || last.is_some_and(|l| l >= best) {
             return None;
         }
         at[best] = Some(v);
@@ -838,5 +841,45 @@ mod tests {
         let t = &found.tables[0].table;
         assert!(t.rows[1][1..].iter().all(|c| c.text == UNREAD.to_string()));
         assert_eq!(found.problems.len(), 1);
+    }
+
+    #[test]
+    fn a_number_wrapped_round_its_row_is_joined_whole() {
+        let lines = vec![
+            line(
+                0.0,
+                &[
+                    (2.0, "一、本年新收"),
+                    (20.0, "306"),
+                    (30.0, "43"),
+                    (40.0, "362"),
+                ],
+            ),
+            line(1.0, &[(20.0, "３０")]),
+            line(2.0, &[(2.0, "七、总计"), (30.0, "43"), (40.0, "362")]),
+            line(3.0, &[(20.5, "６")]),
+        ];
+        let found = find_tables(&lines, S, TableOrigin::Text, None);
+        let t = &found.tables[0].table;
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!(t.rows[1][0].text, "七、总计");
+        assert_eq!(t.rows[1][1].text, "３０６");
+        // Cut on one side only, the number may be longer: it is left out.
+        let found = find_tables(&lines[..3], S, TableOrigin::Text, None);
+        assert_eq!(found.tables[0].table.rows[1][1].text, UNREAD.to_string());
+    }
+
+    #[test]
+    fn odd_lines_never_panic() {
+        let lines = vec![
+            line(0.0, &[(0.0, "—"), (3.0, "—"), (6.0, "—")]),
+            line(0.0, &[]),
+            line(-5.0, &[(9.0, "1"), (1.0, "2")]),
+            line(f32::NAN, &[(f32::NAN, "3"), (2.0, "4")]),
+            line(1e30, &[(0.0, "（一） 1. 二、 x"), (50.0, "0")]),
+        ];
+        for k in 0..lines.len() {
+            let _ = find_tables(&lines[k..], S, TableOrigin::PdfText, Some(1));
+        }
     }
 }

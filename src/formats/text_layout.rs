@@ -154,7 +154,7 @@ mod tests {
         let texts: Vec<&str> = t.iter().map(|t| t.text.as_str()).collect();
         assert_eq!(texts, ["规章", "0", "１２", "a b"]);
         assert_eq!((t[0].x0, t[0].x1), (2.0, 6.0));
-        assert_eq!(t[2].x0, 11.0);
+        assert_eq!(t[2].x0, 12.0);
     }
 
     #[test]
