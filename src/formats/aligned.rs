@@ -871,7 +871,7 @@ mod tests {
 
     #[test]
     fn odd_lines_never_panic() {
-        let lines = vec![
+        let lines = [
             line(0.0, &[(0.0, "—"), (3.0, "—"), (6.0, "—")]),
             line(0.0, &[]),
             line(-5.0, &[(9.0, "1"), (1.0, "2")]),
