@@ -3,7 +3,9 @@
 //! archives (one with a table as a picture part, read by the real OCR engine), a `.doc`
 //! that is HTML or DOCX, a `.wps` that is Word 97, a Word 97 `.doc` whose three tables
 //! are JPEG pictures (read by OCR), Chromium's print of a report page (header and footer
-//! lines, a table row cut by the page break), and an OFD that is not a report.
+//! lines, a table row cut by the page break), PDFs whose tables have no ruled grid (a
+//! 三线表 with 续表, one without any rules), text laid out with spaces for columns
+//! (`pdftotext -layout`, GBK), and an OFD that is not a report.
 //! Each is extracted from its bytes and held against its truth: every value, the
 //! metadata, the planted arithmetic errors, and `source.format` naming what the file was.
 
@@ -35,6 +37,7 @@ fn expected_format(truth: &Value) -> &'static str {
         ("wps", _) => "wps-doc",
         ("doc-image", _) => "doc",
         ("pdf-text", _) => "pdf",
+        ("txt-layout", _) => "txt",
         (other, _) => panic!("no expected format for {other} ({file})"),
     }
 }
@@ -57,7 +60,7 @@ fn every_format_is_sampled_and_named_for_what_it_is() {
     seen.dedup();
     assert_eq!(
         seen,
-        ["doc", "doc-docx", "doc-html", "doc-rtf", "mht", "ofd", "pdf", "rtf", "wps-doc"]
+        ["doc", "doc-docx", "doc-html", "doc-rtf", "mht", "ofd", "pdf", "rtf", "txt", "wps-doc"]
     );
 }
 
@@ -178,4 +181,31 @@ fn planted_errors_are_flagged_and_the_non_report_fails() {
         planted >= 2 && negatives == 1,
         "{planted} planted, {negatives} negatives"
     );
+}
+
+#[test]
+fn tables_without_rulings_and_space_aligned_text_give_every_value() {
+    let mut checked = 0;
+    for sample in samples() {
+        let perturbations = sample.truth["perturbations"].as_array();
+        let unruled = perturbations.is_some_and(|p| {
+            p.iter()
+                .any(|x| x == "producer:reportlab-threeline" || x == "producer:reportlab-unruled")
+        });
+        let origin = match sample.truth["format"].as_str() {
+            Some("txt-layout") => "text",
+            Some("pdf-text") if unruled => "pdf-text",
+            _ => continue,
+        };
+        let values = sample.truth["values"].as_object().expect("truth values");
+        for (key, want) in values {
+            let cell = sample.record.cells.iter().find(|c| &c.key == key);
+            let cell = cell.unwrap_or_else(|| panic!("{}: {key}", sample.path.display()));
+            assert_eq!(cell.origin, origin, "{}: {key}", sample.path.display());
+            let got = sample.record.values.get(key).map(|n| n.as_f64());
+            assert_eq!(got, want.as_f64(), "{}: {key}", sample.path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3 * 190, "only {checked} values checked");
 }

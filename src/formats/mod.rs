@@ -1,5 +1,6 @@
 //! Decoders: pure functions from a file's bytes to the document model.
 
+pub mod aligned;
 pub mod doc;
 pub mod doc_pictures;
 pub mod docx;
@@ -10,6 +11,7 @@ pub mod pdf;
 pub mod rtf;
 pub mod sniff;
 pub mod text;
+pub mod text_layout;
 
 pub use sniff::{format_name, sniff};
 

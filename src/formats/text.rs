@@ -41,10 +41,16 @@ pub fn decode_text(bytes: &[u8]) -> Result<Document, DecodeError> {
             )]
         }
     };
+    // Text laid out with spaces for columns (`pdftotext -layout`) has its own reader.
+    let (blocks, problems) = if super::text_layout::is_layout(&lines) {
+        super::text_layout::blocks_from_layout(&lines)
+    } else {
+        (blocks_from_lines(&lines), Vec::new())
+    };
     Ok(Document {
-        blocks: blocks_from_lines(&lines),
+        blocks,
         title_hint: None,
-        problems: Vec::new(),
+        problems,
         ocr_text: false,
         decode_warnings,
     })
@@ -210,7 +216,7 @@ fn blocks_from_lines(lines: &[&str]) -> Vec<Block> {
 
 /// A line of running text; `[image: name]` markers of text exports become picture blocks
 /// (the picture itself is not in the text) and the rest of the line stays text.
-fn push_text_line(blocks: &mut Vec<Block>, line: &str) {
+pub(super) fn push_text_line(blocks: &mut Vec<Block>, line: &str) {
     static IMAGE: Lazy<Regex> = Lazy::new(|| {
         Regex::new(r"\[image: ?([^\]]*)\]").unwrap_or_else(|_| unreachable!("static regex"))
     });

@@ -273,6 +273,11 @@ fn build_grid(hs: &[&Seg], vs: &[&Seg]) -> Option<Grid> {
     })
 }
 
+/// Whether the page's rulings make a table grid (else its tables, if any, are unruled).
+pub fn has_ruled_table(pc: &PageContent) -> bool {
+    !find_tables(&pc.hsegs, &pc.vsegs).is_empty()
+}
+
 pub fn is_cjk(c: char) -> bool {
     let u = c as u32;
     (0x2E80..=0x9FFF).contains(&u)

@@ -17,6 +17,7 @@ pub mod layout;
 pub mod objects;
 pub mod print;
 pub mod radicals;
+pub mod unruled;
 
 #[cfg(test)]
 mod tests;
@@ -104,7 +105,7 @@ fn decode(bytes: &[u8]) -> Result<Document, DecodeError> {
         let mut pc = interp.finish();
         let (w, h) = layout::upright(&mut pc, w, h);
         print::close_cut_rows(&mut pc);
-        page_out(&doc, &pc, no, w, h, &mut out.blocks);
+        page_out(&doc, &mut pc, no, w, h, &mut out);
     }
     Ok(out)
 }
@@ -117,12 +118,13 @@ const MIXED_PICTURE_SHARE: f32 = 0.08;
 /// text keeps its large pictures too, in reading order, for their tables.
 fn page_out(
     doc: &lopdf::Document,
-    pc: &PageContent,
+    pc: &mut PageContent,
     no: u32,
     w: f32,
     h: f32,
-    blocks: &mut Vec<Block>,
+    out: &mut Document,
 ) {
+    let blocks = &mut out.blocks;
     let (good, bad) = pc.glyphs.iter().fold((0usize, 0usize), |(g, b), gl| {
         let c = gl.ch;
         if c.is_whitespace() || c.is_control() {
@@ -135,7 +137,7 @@ fn page_out(
     });
     let usable = good >= 10 && bad * 2 <= good;
     if usable {
-        let placed: Vec<(f32, Block)> = pc
+        let mut placed: Vec<(f32, Block)> = pc
             .images
             .iter()
             .filter(|img| img.area >= MIXED_PICTURE_SHARE * w * h)
@@ -148,7 +150,11 @@ fn page_out(
                 )
             })
             .collect();
-        blocks.extend(layout::page_blocks(pc, no, w, h, placed));
+        // Tables without a ruled grid (三线表, none at all): by alignment.
+        let (tables, problems) = unruled::take_tables(pc, no);
+        placed.extend(tables);
+        out.problems.extend(problems);
+        out.blocks.extend(layout::page_blocks(pc, no, w, h, placed));
         return;
     }
     if pc.images.is_empty() && bad == 0 {
