@@ -291,15 +291,21 @@ fn is_wordish(c: char) -> bool {
     !c.is_whitespace() && !is_cjk(c)
 }
 
-/// Groups glyphs into visual lines (top to bottom) and joins each line's text.
-pub fn build_lines(glyphs: &[&Glyph]) -> Vec<Line> {
-    let mut gs: Vec<&Glyph> = glyphs.to_vec();
-    gs.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x.total_cmp(&b.x)));
-    let mut groups: Vec<Vec<&Glyph>> = Vec::new();
-    let mut cur: Vec<&Glyph> = Vec::new();
+/// Groups glyphs into visual lines, top to bottom, each left to right, as indices into
+/// `glyphs`: a glyph whose baseline lies within 0.4 of the smaller size below the line's
+/// first is on that line. (The unruled-table pass groups a page's glyphs the same way.)
+pub fn baseline_groups(glyphs: &[&Glyph]) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..glyphs.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (glyphs[a], glyphs[b]);
+        a.y.total_cmp(&b.y).then(a.x.total_cmp(&b.x))
+    });
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut cur: Vec<usize> = Vec::new();
     let mut base = 0.0f32;
     let mut size = 0.0f32;
-    for g in gs {
+    for i in order {
+        let g = glyphs[i];
         if !cur.is_empty() && (g.y - base) > 0.4 * size.min(g.size).max(1.0) {
             groups.push(std::mem::take(&mut cur));
         }
@@ -308,14 +314,22 @@ pub fn build_lines(glyphs: &[&Glyph]) -> Vec<Line> {
             size = g.size;
         }
         size = size.max(g.size);
-        cur.push(g);
+        cur.push(i);
     }
     if !cur.is_empty() {
         groups.push(cur);
     }
+    for grp in &mut groups {
+        grp.sort_by(|&a, &b| glyphs[a].x.total_cmp(&glyphs[b].x));
+    }
+    groups
+}
+
+/// Groups glyphs into visual lines (top to bottom) and joins each line's text.
+pub fn build_lines(glyphs: &[&Glyph]) -> Vec<Line> {
     let mut lines = Vec::new();
-    for mut grp in groups {
-        grp.sort_by(|a, b| a.x.total_cmp(&b.x));
+    for grp in baseline_groups(glyphs) {
+        let grp: Vec<&Glyph> = grp.into_iter().map(|i| glyphs[i]).collect();
         let mut text = String::new();
         let mut prev: Option<&Glyph> = None;
         let (mut x0, mut x1, mut top, mut bottom, mut sz) =

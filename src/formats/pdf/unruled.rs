@@ -8,7 +8,7 @@
 //! text is what is left, and the tables go back among its blocks at their top edge.
 
 use super::content::{Glyph, PageContent};
-use super::layout::is_page_number;
+use super::layout::{baseline_groups, is_page_number};
 use crate::document::{Block, TableOrigin};
 use crate::formats::aligned::{self, AlignedLine, Scale, Token};
 
@@ -91,37 +91,23 @@ fn page_scale(lines: &[GlyphLine]) -> Scale {
     Scale { em, pitch }
 }
 
-/// Groups glyphs into lines by baseline (as the layout pass does), top to bottom.
+/// Groups glyphs into lines by baseline ([`baseline_groups`], as the layout pass does),
+/// top to bottom, each as indices into `glyphs`. Spaces take no part: tokens are cut at
+/// gaps.
 fn group_lines(glyphs: &[Glyph]) -> Vec<GlyphLine> {
-    let mut order: Vec<usize> = (0..glyphs.len())
+    let inked: Vec<usize> = (0..glyphs.len())
         .filter(|&i| !glyphs[i].ch.is_whitespace() && !glyphs[i].ch.is_control())
         .collect();
-    order.sort_by(|&a, &b| {
-        glyphs[a]
-            .y
-            .total_cmp(&glyphs[b].y)
-            .then(glyphs[a].x.total_cmp(&glyphs[b].x))
-    });
-    let mut lines: Vec<GlyphLine> = Vec::new();
-    for i in order {
-        let g = &glyphs[i];
-        match lines.last_mut() {
-            Some(l) if g.y - l.baseline <= 0.4 * l.size.min(g.size).max(1.0) => {
-                l.glyphs.push(i);
-                l.size = l.size.max(g.size);
-            }
-            _ => lines.push(GlyphLine {
-                glyphs: vec![i],
-                baseline: g.y,
-                size: g.size,
-            }),
-        }
-    }
-    for l in &mut lines {
-        l.glyphs
-            .sort_by(|&a, &b| glyphs[a].x.total_cmp(&glyphs[b].x));
-    }
-    lines
+    let refs: Vec<&Glyph> = inked.iter().map(|&i| &glyphs[i]).collect();
+    baseline_groups(&refs)
+        .into_iter()
+        .map(|grp| GlyphLine {
+            // The first glyph by baseline set the line's; its size is the largest.
+            baseline: grp.iter().map(|&k| refs[k].y).fold(f32::MAX, f32::min),
+            size: grp.iter().map(|&k| refs[k].size).fold(0.0, f32::max),
+            glyphs: grp.into_iter().map(|k| inked[k]).collect(),
+        })
+        .collect()
 }
 
 /// Cuts a line's glyphs into tokens at wide gaps.
