@@ -36,6 +36,12 @@ impl Seal {
         (dx * dx + dy * dy).sqrt() <= self.outer() + margin
     }
 
+    /// Half the width of the band of the ring that is erased: its measured ink and
+    /// [`FRINGE`] of its thickness either side, with a pixel to spare.
+    pub fn erased_half_band(&self) -> f32 {
+        self.thick / 2.0 + self.thick * FRINGE + 1.0
+    }
+
     /// Whether the point lies on the ring (within `margin` of its ink).
     pub fn on_ring(&self, x: f32, y: f32, margin: f32) -> bool {
         let (dx, dy) = (x - self.cx, y - self.cy);
@@ -52,7 +58,7 @@ const FRINGE: f32 = 0.3;
 /// keep it: a date under the ring reads better whole than cut.
 pub fn erase_rings(bin: &mut Bin, seals: &[Seal], within: (f32, f32, f32, f32)) {
     for seal in seals {
-        let half = seal.thick / 2.0 + seal.thick * FRINGE + 1.0;
+        let half = seal.erased_half_band();
         let reach = seal.r + half + 1.0;
         let clamp = |v: f32, n: usize| (v.max(0.0) as usize).min(n);
         let x0 = clamp((seal.cx - reach).max(within.0), bin.w);
@@ -79,7 +85,7 @@ pub fn cut_by_ring(
     seals: &[Seal],
 ) -> bool {
     seals.iter().any(|seal| {
-        let half = seal.thick / 2.0 + seal.thick * FRINGE + 1.0;
+        let half = seal.erased_half_band();
         let (near, far) = (seal.r - half - 2.0, seal.r + half + 2.0);
         (y0..y1.min(bin.h)).any(|y| {
             (x0..x1.min(bin.w)).any(|x| {

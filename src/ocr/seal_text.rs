@@ -40,7 +40,7 @@ pub(crate) fn lift_seal(gray: &GrayImage, bin: &mut Bin, seal: &Seal, glyph: f32
     }
     let (w, h) = (x1 - x0, y1 - y0);
     let dist = |x: usize, y: usize| (x as f32 + 0.5 - seal.cx).hypot(y as f32 + 0.5 - seal.cy);
-    let half_ring = seal.thick / 2.0 + seal.thick * 0.3 + 1.0;
+    let half_ring = seal.erased_half_band();
     let inner = seal.r - seal.thick / 2.0 - 1.0;
     let region: Vec<bool> = (0..h)
         .flat_map(|y| (0..w).map(move |x| (x, y)))
