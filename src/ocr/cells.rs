@@ -413,7 +413,10 @@ pub fn group_shapes(shapes: &[Shape], thr: f32) -> Vec<Vec<usize>> {
 }
 
 /// Number of text lines in the ink box (row-profile runs separated by blank rows).
-pub(crate) fn count_lines(bin: &Bin, b: (usize, usize, usize, usize)) -> usize {
+/// `glyph`: the picture's glyph height. A box less than one and a half glyphs high holds
+/// one line however its rows break: a blurred "5" whose stem the binarisation lost is a
+/// bar over a bowl, each a run of its own.
+pub(crate) fn count_lines(bin: &Bin, b: (usize, usize, usize, usize), glyph: f32) -> usize {
     let (x0, y0, x1, y1) = b;
     // Runs of inked rows, joined over gaps of one blank row.
     let mut runs: Vec<(usize, usize)> = Vec::new();
@@ -428,7 +431,11 @@ pub(crate) fn count_lines(bin: &Bin, b: (usize, usize, usize, usize)) -> usize {
     }
     // A speck of noise above or below a number is not a line of its own.
     let tallest = runs.iter().map(|r| r.1 - r.0).max().unwrap_or(0);
-    runs.iter().filter(|r| (r.1 - r.0) * 3 >= tallest).count()
+    let lines: Vec<&(usize, usize)> = runs.iter().filter(|r| (r.1 - r.0) * 3 >= tallest).collect();
+    match (lines.first(), lines.last()) {
+        (Some(first), Some(last)) if ((last.1 - first.0) as f32) < glyph * 1.5 => 1,
+        _ => lines.len(),
+    }
 }
 
 /// The glyphs in a box: its connected components, those stacked over each other taken
@@ -699,6 +706,21 @@ mod tests {
         fill(&mut p, (23, 27, 26, 30));
         fill(&mut p, (29, 8, 39, 30));
         assert_eq!(glyph_count(&p, (0, 0, 60, 40)).0, 2);
+    }
+
+    #[test]
+    fn a_digit_broken_in_two_runs_is_one_line_and_two_glyph_lines_are_two() {
+        // A blurred "5" whose stem was lost: its bar (5 rows) over its bowl (12 rows),
+        // three blank rows between them, in a picture of 25-px glyphs.
+        let mut b = Bin::new(40, 80);
+        fill(&mut b, (10, 10, 22, 15));
+        fill(&mut b, (10, 18, 24, 30));
+        assert_eq!(count_lines(&b, (0, 0, 40, 40), 25.0), 1);
+        // Two lines of text, each a glyph high.
+        let mut t = Bin::new(40, 80);
+        fill(&mut t, (5, 5, 35, 30));
+        fill(&mut t, (5, 36, 35, 61));
+        assert_eq!(count_lines(&t, (0, 0, 40, 70), 25.0), 2);
     }
 
     #[test]

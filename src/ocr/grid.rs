@@ -1,6 +1,7 @@
 //! Grid detection: ruling lines by long-run morphology, clustered into row and column
 //! lines; tables as connected groups of lines; merged cells from missing boundaries.
 
+use super::grid_glyph_strokes::glyph_strokes_across_rulings;
 use super::grid_seal::without_seal_strokes;
 use super::prep::Bin;
 use super::scale::WORK_GLYPH_PX;
@@ -524,6 +525,19 @@ pub fn detect_grids_and_rulings(
         }
     };
     let (h, mut v) = without_seal_strokes(segments(true), segments(false), seals, p.tol);
+    v.retain(|s| {
+        let drop = glyph_strokes_across_rulings(bin, s, &h, &p);
+        if drop {
+            ocr_trace!(
+                "glyph strokes dropped: x {} y {}..{} thick {}",
+                s.pos,
+                s.start,
+                s.end,
+                s.thick
+            );
+        }
+        !drop
+    });
     let usable =
         |g: &Grid| g.n_rows() >= 1 && g.n_cols() >= 1 && !(g.n_rows() == 1 && g.n_cols() == 1);
     let mut grids: Vec<Grid> = Vec::new();

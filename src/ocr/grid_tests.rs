@@ -251,3 +251,25 @@ fn two_tables_are_separate() {
     }
     assert_eq!(detect_grids(&b).len(), 2);
 }
+
+#[test]
+fn glyph_strokes_in_rows_one_above_the_other_are_no_column() {
+    // Rows 35 px high (25-px glyphs set tightly); in each row a glyph's vertical stroke
+    // at x 60, 28 px long, with 2 px of paper between it and each row ruling: closed
+    // over those gaps, the strokes make one run as long as a short column line.
+    let mut b = draw(&[10, 110, 210, 310], &[10, 45, 80, 115], &[], &[]);
+    for &(y0, y1) in &[(14, 42), (49, 77), (84, 112)] {
+        for y in y0..y1 {
+            b.set(60, y, true);
+            b.set(61, y, true);
+        }
+    }
+    let (grids, ..) = detect_grids_and_rulings(&b, WORK_GLYPH_PX, &[]);
+    assert_eq!(grids.len(), 1);
+    let xs: Vec<i32> = grids[0].xs.iter().map(|x| x.round() as i32).collect();
+    assert!(
+        xs.iter().all(|x| (x - 60).abs() > 5),
+        "a column line at the strokes: {xs:?}"
+    );
+    assert_eq!(grids[0].n_cols(), 3);
+}

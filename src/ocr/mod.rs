@@ -32,6 +32,7 @@ pub mod cells;
 pub mod digits;
 pub mod engine;
 pub mod grid;
+mod grid_glyph_strokes;
 mod grid_seal;
 pub mod lines;
 mod place_glyphs;

@@ -116,16 +116,24 @@ fn width_fits(text: &str, box_w: f32, box_h: f32, lines: usize) -> bool {
 /// `retry_empty`: read the binary crops too when the grey one gave no digits at all.
 /// Most such crops are labels (the digits engine sees nothing in 规章), so the first
 /// pass over a grid leaves them for [`ocr_grid`] to retry where numbers belong.
+/// The sizes a table's cells are judged by: its median row height, and the glyph
+/// height of its picture at the working scale.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CellSizes {
+    pub(crate) row_h: usize,
+    pub(crate) glyph: f32,
+}
+
 pub(crate) fn read_cell(
     gray: &GrayImage,
     bin: &Bin,
     b: (usize, usize, usize, usize),
-    row_h: usize,
+    sizes: CellSizes,
     engine: &mut dyn OcrEngine,
     force_digits: bool,
     retry_empty: bool,
 ) -> Result<Reading, RecogniseError> {
-    if is_dash_bar(bin, b, row_h) {
+    if is_dash_bar(bin, b, sizes.row_h) {
         return Ok(Reading {
             digits: ("-".to_string(), DASH_CONFIDENCE),
             tried_digits: true,
@@ -136,7 +144,7 @@ pub(crate) fn read_cell(
     }
     let target = 36.0;
     let (bw, bh) = ((b.2 - b.0) as f32, (b.3 - b.1) as f32);
-    let lines = count_lines(bin, b);
+    let lines = count_lines(bin, b, sizes.glyph);
     // Word boxes of every reading are mapped onto the first crop's scale for the fit test.
     let scale_of = |t: f32| (t / bh.max(1.0)).clamp(1.0, 4.0);
     let pad_of = |t: f32| ((bh * scale_of(t)).round() as u32 / 2).max(10) as f32;
@@ -198,7 +206,7 @@ pub(crate) fn read_cell(
         }
     }
     let (words, text, conf) = best.unwrap_or_default();
-    let (text, conf) = trim_stray_dashes(text, conf);
+    let (text, conf) = trim_stray_marks(text, conf);
     also_read.retain(|n| *n != text);
     let mut rd = Reading {
         digits: (text.clone(), conf),
@@ -249,7 +257,7 @@ pub(crate) fn confirm_number(
 ) -> Result<Confirmation, RecogniseError> {
     let mut read = |crop: GrayImage| -> Result<Option<String>, RecogniseError> {
         let (text, conf) = join_words(&engine.recognise(&crop, OcrMode::Digits)?, "");
-        let (text, _) = trim_stray_dashes(text, conf);
+        let (text, _) = trim_stray_marks(text, conf);
         Ok(number_like(&text).then_some(text))
     };
     // Each digit is a glyph of its own (touching ones may be one): a reading with
@@ -354,7 +362,7 @@ pub(crate) fn engine_confirms(
     let mut reads = vec![own.to_string()];
     for crop in [ocr_crop(bin, b, 46.0), gray_crop(gray, bin, b, 28.0)] {
         let (text, conf) = join_words(&engine.recognise(&crop, OcrMode::Digits)?, "");
-        let (text, _) = trim_stray_dashes(text, conf);
+        let (text, _) = trim_stray_marks(text, conf);
         if text == own {
             return Ok(Confirmation {
                 number: Some(text),
@@ -415,9 +423,11 @@ pub(crate) fn read_text(
 
 /// A dash after the digits ("12-"), or before a zero ("-0"), is a fragment of a ruling
 /// line, not part of the number (a change column of table 二 can be negative, "-1", and
-/// keeps its sign). It is dropped, and the reading marked doubtful.
-pub(crate) fn trim_stray_dashes(text: String, conf: f32) -> (String, f32) {
-    let mut trimmed = text.trim_end_matches('-');
+/// keeps its sign). A point after the digits ("0.") is a speck: no number is printed
+/// ending in its decimal point (a "0.5" whose 5 was lost still shows the 5's glyph, and
+/// the glyph count catches it). Either is dropped, and the reading marked doubtful.
+pub(crate) fn trim_stray_marks(text: String, conf: f32) -> (String, f32) {
+    let mut trimmed = text.trim_end_matches(['-', '.']);
     let unsigned = trimmed.trim_start_matches('-');
     if !unsigned.is_empty() && unsigned.chars().all(|c| c == '0') {
         trimmed = unsigned;

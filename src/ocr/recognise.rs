@@ -11,7 +11,8 @@ use super::lines::text_lines_outside;
 pub use super::lines::LineSelection;
 use super::prep::{self, Bin, DecodeError};
 use super::read::{
-    confirm_number, engine_confirms, han_count, number_like, read_cell, read_text, Reading,
+    confirm_number, engine_confirms, han_count, number_like, read_cell, read_text, CellSizes,
+    Reading,
 };
 use super::seal::{cut_by_ring, ring_crosses, Seal};
 use crate::document::{Block, Cell, Table, TableOrigin, UNREAD};
@@ -338,6 +339,10 @@ fn ocr_grid(
     let mut rows: Vec<Vec<Cell>> = vec![vec![Cell::new(""); nc]; nr];
     let mut inked: Vec<(usize, usize, PxBox)> = Vec::new();
     let row_h = g.median_row_height();
+    let sizes = CellSizes {
+        row_h,
+        glyph: marks.glyph,
+    };
     let mut text_box: Vec<PxBox> = Vec::new();
     // Cells whose ink is specks only, and blank cells a seal's ring crosses (judged
     // once the numbers are read).
@@ -386,7 +391,7 @@ fn ocr_grid(
     // First the numbers: every cell through the digits engine (text-shaped ones skip it).
     for grp in &groups {
         let lead = grp[0];
-        let rd = read_cell(gray, bin, inked[lead].2, row_h, engine, false, false)?;
+        let rd = read_cell(gray, bin, inked[lead].2, sizes, engine, false, false)?;
         let numeric = rd.numeric;
         result[lead] = Some(rd.clone());
         if grp.len() == 1 {
@@ -403,7 +408,7 @@ fn ocr_grid(
                     da.total_cmp(&db)
                 })
                 .unwrap_or(lead);
-            let r2 = read_cell(gray, bin, inked[far].2, row_h, engine, false, false)?;
+            let r2 = read_cell(gray, bin, inked[far].2, sizes, engine, false, false)?;
             if r2.numeric && r2.digits.0 == rd.digits.0 {
                 agreed = true;
                 let c = rd.digits.1.min(r2.digits.1);
@@ -436,7 +441,7 @@ fn ocr_grid(
             for &m in grp {
                 if result[m].is_none() {
                     result[m] = Some(read_cell(
-                        gray, bin, inked[m].2, row_h, engine, false, false,
+                        gray, bin, inked[m].2, sizes, engine, false, false,
                     )?);
                 }
             }
@@ -451,7 +456,7 @@ fn ocr_grid(
         let empty = result[k].as_ref().is_some_and(|rd| rd.empty_grey);
         let among_numbers = mostly_numbers(col_num[c]) || mostly_numbers(row_num[r]);
         if empty && among_numbers && row_num[r].0 > 0 {
-            result[k] = Some(read_cell(gray, bin, b, row_h, engine, false, true)?);
+            result[k] = Some(read_cell(gray, bin, b, sizes, engine, false, true)?);
         }
     }
     // Ink the engine read as nothing that our classifier reads clearly as a number is a
@@ -577,14 +582,19 @@ fn ocr_grid(
             rows[r][c].confidence = None;
             continue;
         }
-        let numeric_col = mostly_numbers(col_num[c]) || mostly_numbers(row_num[r]);
+        // A label's place: left of the value columns and of every number in its row.
+        let label_place = c < values_at && first_number[r].is_none_or(|f| c < f);
+        // A row of numbers makes its value cells numbers' places, not its label (a
+        // "3.其他" read as "3他" is a label misread, not a number).
+        let numeric_col =
+            mostly_numbers(col_num[c]) || (mostly_numbers(row_num[r]) && !label_place);
         let zh = rd.chinese.as_ref().map(|z| han_count(&z.0)).unwrap_or(0);
         let digits_left = !rd.tried_digits || rd.empty_grey;
         if !rd.numeric && numeric_col && rows[r][c].col_span == 1 && zh < 2 && digits_left {
             // Shaped like text (noise made it look wide or two-lined), or read empty and
             // not read again, among numbers, and chi_sim saw no words: try the digits
             // engine after all.
-            let again = read_cell(gray, bin, b, row_h, engine, true, true)?;
+            let again = read_cell(gray, bin, b, sizes, engine, true, true)?;
             if again.numeric {
                 rd = again;
             } else {
@@ -600,9 +610,13 @@ fn ocr_grid(
         }
         let (mut text, mut conf) = rd.best();
         // Labels stand left of a row's values: a glyph or two right of a number in the
-        // value columns is a misread number too (a label's "1." is left of them).
+        // value columns is a misread number too (a label's "1." is left of them). So is
+        // any reading in a column of numbers on a row with numbers in the value columns
+        // (a faint "1" read as 到汉王): no table prints words among its numbers.
         let right_of_number = first_value[r].is_some_and(|f| c > f) && zh <= 2;
-        let where_number = (numeric_col && rows[r][c].col_span == 1 && zh < 2) || right_of_number;
+        let among_values = numbers_in_row[r] && !label_place;
+        let where_number = (numeric_col && rows[r][c].col_span == 1 && (zh < 2 || among_values))
+            || right_of_number;
         // chi_sim reading digits is no reading of a number: the digits engine must
         // see the same number, or the cell is unreadable (a "0" read by chi_sim as
         // "9" would otherwise reach the values through the label matcher).
@@ -677,6 +691,15 @@ fn ocr_grid(
             // The engine sees nothing in a lone thin "1" at low resolution; what our
             // classifier reads there is a candidate for the sums, never a value.
             rows[r][c].alternatives = classifier_candidate(gray, bin, b);
+        }
+        if text.trim().is_empty() && !where_number && label_place {
+            // Ink left of the values that no engine read is a label not read (规章 read
+            // as nothing): its row is placed by the template's order, and the cell is
+            // not taken for a value.
+            ocr_trace!("final {r},{c}: label not read");
+            rows[r][c].text = UNREAD.to_string();
+            rows[r][c].confidence = None;
+            continue;
         }
         if text.trim().is_empty() {
             // Ink that no engine read is not a blank cell: a blank reads as zero, and

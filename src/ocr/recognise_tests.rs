@@ -248,7 +248,19 @@ fn a_low_solid_bar_is_a_zero_sign_a_digit_is_not() {
     // Read without the engine, as a printed zero.
     let mut never = Fake(0);
     let gray = GrayImage::from_pixel(80, 40, Luma([255]));
-    let rd = read_cell(&gray, &b, (30, 18, 50, 22), 40, &mut never, false, true).unwrap();
+    let rd = read_cell(
+        &gray,
+        &b,
+        (30, 18, 50, 22),
+        CellSizes {
+            row_h: 40,
+            glyph: 25.0,
+        },
+        &mut never,
+        false,
+        true,
+    )
+    .unwrap();
     assert!(rd.numeric && rd.digits.0 == "-" && never.0 == 0);
 }
 
@@ -552,4 +564,23 @@ fn ruled_grid_with_one_inked_cell() {
     assert_eq!(t.rows[0][0].text, "");
     assert_eq!(t.origin, TableOrigin::Ocr);
     assert!(t.rows[1][1].bbox.is_some());
+}
+
+#[test]
+fn stray_marks_after_a_number_are_dropped_and_the_reading_marked_doubtful() {
+    use super::super::read::trim_stray_marks;
+    // A speck after a zero reads as a decimal point; a ruling's stub as a dash.
+    let (n, c) = trim_stray_marks("0.".to_string(), 0.9);
+    assert_eq!(n, "0");
+    assert!(c < LOW_CONFIDENCE);
+    assert_eq!(trim_stray_marks("12-".to_string(), 0.9).0, "12");
+    // A sign and a decimal point inside a number stay.
+    assert_eq!(
+        trim_stray_marks("-1".to_string(), 0.9),
+        ("-1".to_string(), 0.9)
+    );
+    assert_eq!(
+        trim_stray_marks("2.5".to_string(), 0.9),
+        ("2.5".to_string(), 0.9)
+    );
 }
