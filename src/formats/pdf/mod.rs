@@ -15,6 +15,7 @@ pub mod content;
 pub mod cut_labels;
 pub mod fonts;
 pub mod layout;
+pub mod lexer;
 pub mod objects;
 pub mod print;
 pub mod radicals;
