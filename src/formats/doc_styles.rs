@@ -114,7 +114,7 @@ mod tests {
             let units: Vec<u16> = name.encode_utf16().collect();
             let mut std = Vec::new();
             std.extend_from_slice(&sti.to_le_bytes());
-            std.extend_from_slice(&(base << 4 | 1).to_le_bytes());
+            std.extend_from_slice(&((base << 4) | 1).to_le_bytes());
             std.extend_from_slice(&[0u8; 6]);
             std.extend_from_slice(&(units.len() as u16).to_le_bytes());
             for u in units {
