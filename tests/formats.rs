@@ -209,3 +209,50 @@ fn tables_without_rulings_and_space_aligned_text_give_every_value() {
     }
     assert!(checked >= 3 * 190, "only {checked} values checked");
 }
+
+/// Chromium's print of fm-017's page, its tables narrowed so that labels wrap, with the
+/// page break inside two rows: `2.其他法律行政法规禁止公|开` and
+/// `（六）其他处|理` / `1.申请人无正当理由逾期不补正、行政机|关不再处理其政府信息公开申请`
+/// have their last piece at the top of the next page, in a row of its own.
+#[test]
+fn a_row_label_cut_by_a_page_break_is_joined_again() {
+    let sample = samples()
+        .iter()
+        .find(|s| {
+            s.truth["perturbations"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|x| x == "label_cut_by_page_break"))
+        })
+        .expect("the sample with a row label cut by a page break");
+    let bytes = std::fs::read(&sample.path).expect("sample");
+    let doc = nianbao::formats::pdf::decode_pdf(&bytes).expect("decodes");
+    let labels: Vec<&str> = doc
+        .tables()
+        .flat_map(|t| t.rows.iter().flatten())
+        .map(|c| c.text.as_str())
+        .collect();
+    for whole in [
+        "2.其他法律行政法规禁止公开",
+        "（六）其他处理",
+        "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+    ] {
+        assert!(labels.contains(&whole), "{whole} missing from {labels:?}");
+    }
+    for piece in ["开", "理", "关不再处理其政府信息公开申请"] {
+        assert!(!labels.contains(&piece), "{piece} left on its own");
+    }
+    let rec = &sample.record;
+    assert_eq!(rec.status, Status::Ok, "{:?}", rec.errors);
+    assert!(rec.errors.is_empty(), "{:?}", rec.errors);
+    let values = sample.truth["values"].as_object().expect("truth values");
+    for (key, want) in values
+        .iter()
+        .filter(|(k, _)| k.starts_with("requests/withheld.prohibited/"))
+    {
+        assert_eq!(
+            rec.values.get(key).map(|n| n.as_f64()),
+            want.as_f64(),
+            "{key}"
+        );
+    }
+}

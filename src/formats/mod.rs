@@ -3,6 +3,7 @@
 pub mod aligned;
 pub mod doc;
 pub mod doc_pictures;
+pub mod doc_styles;
 pub mod docx;
 pub mod html;
 pub mod mht;

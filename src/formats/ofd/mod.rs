@@ -17,8 +17,8 @@ pub mod page;
 use super::docx::{attr, event_text, join_path, local, new_reader, read_part};
 use super::docx::{PartError, Zip};
 use super::pdf::content::{PageContent, Seg};
-use super::pdf::layout;
 use super::pdf::radicals::unify_radical;
+use super::pdf::{cut_labels, layout};
 use super::DecodeError;
 use crate::document::{Block, Document, Picture};
 use page::{ImagePlace, PageObjects, PT_PER_MM};
@@ -95,6 +95,8 @@ pub fn decode_ofd(bytes: &[u8]) -> Result<Document, DecodeError> {
         left: MAX_ALL_PICTURES,
         media,
     };
+    // The previous page's glyphs, to join a row label that the page break cut.
+    let mut prev_glyphs = Vec::new();
     for (k, page_path) in index.pages.iter().take(MAX_PAGES).enumerate() {
         let no = k as u32 + 1;
         let Some(xml) = read_xml(&mut zip, page_path)? else {
@@ -114,7 +116,10 @@ pub fn decode_ofd(bytes: &[u8]) -> Result<Document, DecodeError> {
         }
         let area = objects.physical_box.or(index.page_box).unwrap_or(A4_MM);
         page_notes(&objects, no, &mut out.decode_warnings);
+        let start = out.blocks.len();
         page_out(&mut zip, &mut pictures, &mut objects, no, area, &mut out);
+        cut_labels::join_cut_labels(&mut out.blocks, start, &prev_glyphs);
+        prev_glyphs = std::mem::take(&mut objects.content.glyphs);
     }
     Ok(out)
 }

@@ -12,8 +12,10 @@
 
 pub mod cmap;
 pub mod content;
+pub mod cut_labels;
 pub mod fonts;
 pub mod layout;
+pub mod lexer;
 pub mod objects;
 pub mod print;
 pub mod radicals;
@@ -91,6 +93,8 @@ fn decode(bytes: &[u8]) -> Result<Document, DecodeError> {
         ocr_text: false,
         decode_warnings: Vec::new(),
     };
+    // The previous page's glyphs, to join a row label that the page break cut.
+    let mut prev_glyphs = Vec::new();
     for (&no, &id) in &pages {
         let Ok(page) = doc.get_dictionary(id) else {
             continue;
@@ -105,7 +109,10 @@ fn decode(bytes: &[u8]) -> Result<Document, DecodeError> {
         let mut pc = interp.finish();
         let (w, h) = layout::upright(&mut pc, w, h);
         print::close_cut_rows(&mut pc);
+        let start = out.blocks.len();
         page_out(&doc, &mut pc, no, w, h, &mut out);
+        cut_labels::join_cut_labels(&mut out.blocks, start, &prev_glyphs);
+        prev_glyphs = std::mem::take(&mut pc.glyphs);
     }
     Ok(out)
 }
