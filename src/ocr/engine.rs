@@ -206,17 +206,20 @@ pub struct TesseractEngine {
 #[derive(Default)]
 struct ReadCache {
     /// By mode, size and a hash of the pixels: the pixels (compared on a hit) and words.
-    words: HashMap<(OcrMode, u32, u32, u64), (Vec<u8>, Vec<Word>)>,
+    words: HashMap<CropKey, (Vec<u8>, Vec<Word>)>,
     /// Pixels held, to keep the cache a few megabytes.
     bytes: usize,
 }
+
+/// A crop's mode, width, height and a hash of its pixels.
+type CropKey = (OcrMode, u32, u32, u64);
 
 /// Most crop pixels the cache holds before it starts again (a table's cells are a few
 /// hundred crops of a few kilobytes).
 const READ_CACHE_BYTES: usize = 8 << 20;
 
 impl ReadCache {
-    fn key(img: &GrayImage, mode: OcrMode) -> (OcrMode, u32, u32, u64) {
+    fn key(img: &GrayImage, mode: OcrMode) -> CropKey {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         img.as_raw().hash(&mut h);

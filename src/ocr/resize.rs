@@ -16,8 +16,8 @@ use image::GrayImage;
 fn taps(n: u32, m: u32) -> Vec<(usize, Vec<f32>)> {
     let ratio = n as f32 / m as f32;
     let sratio = if ratio < 1.0 { 1.0 } else { ratio };
-    // The triangle filter's support is 1.
-    let src_support = 1.0f32 * sratio;
+    // The triangle filter's support (1) in input pixels.
+    let src_support = sratio;
     (0..m)
         .map(|out| {
             let input = (out as f32 + 0.5) * ratio;
@@ -45,13 +45,7 @@ fn taps(n: u32, m: u32) -> Vec<(usize, Vec<f32>)> {
 /// is exact, so comparing it with one half rounds the same).
 #[inline]
 fn to_pixel(v: f32) -> u8 {
-    let v = if v < 0.0 {
-        0.0
-    } else if v > 255.0 {
-        255.0
-    } else {
-        v
-    };
+    let v = v.clamp(0.0, 255.0);
     let whole = v as u32;
     let frac = v - whole as f32;
     (whole + u32::from(frac >= 0.5)).min(255) as u8
