@@ -236,7 +236,7 @@ pub(crate) fn scale_and_pad(crop: GrayImage, target_h: f32) -> GrayImage {
     let crop = if scale > 1.05 {
         let nw = ((w as f32 * scale).round() as u32).max(1);
         let nh = ((h as f32 * scale).round() as u32).max(1);
-        imageops::resize(&crop, nw, nh, imageops::FilterType::Triangle)
+        super::resize::resize_triangle(&crop, nw, nh)
     } else {
         crop
     };

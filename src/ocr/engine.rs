@@ -11,12 +11,13 @@
 //! and reuse it: initialisation costs tens of milliseconds, a recognition call a few.
 
 use image::GrayImage;
+use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::os::raw::c_int;
 use tesseract::plumbing::tesseract_sys as sys;
 
 /// What a crop holds, which picks the engine configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OcrMode {
     /// Numbers: whitelist `0123456789.-/`, one text line.
     Digits,
@@ -195,6 +196,58 @@ pub struct TesseractEngine {
     digits: Api,
     chinese: Option<Api>,
     chinese_psm: sys::TessPageSegMode,
+    read: ReadCache,
+}
+
+/// The words of the crops read lately, by mode and pixels. A cell is read again from
+/// the very crop an earlier pass read (a number retried where numbers belong, a check
+/// that rebuilds the first read's crop), and tesseract's LSTM reads the same pixels the
+/// same way every time: the second read is a look-up, not a recognition.
+#[derive(Default)]
+struct ReadCache {
+    /// By mode, size and a hash of the pixels: the pixels (compared on a hit) and words.
+    words: HashMap<CropKey, (Vec<u8>, Vec<Word>)>,
+    /// Pixels held, to keep the cache a few megabytes.
+    bytes: usize,
+}
+
+/// A crop's mode, width, height and a hash of its pixels.
+type CropKey = (OcrMode, u32, u32, u64);
+
+/// Most crop pixels the cache holds before it starts again (a table's cells are a few
+/// hundred crops of a few kilobytes).
+const READ_CACHE_BYTES: usize = 8 << 20;
+
+impl ReadCache {
+    fn key(img: &GrayImage, mode: OcrMode) -> CropKey {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        img.as_raw().hash(&mut h);
+        (mode, img.width(), img.height(), h.finish())
+    }
+
+    fn get(&self, img: &GrayImage, mode: OcrMode) -> Option<&Vec<Word>> {
+        self.words
+            .get(&Self::key(img, mode))
+            .filter(|(px, _)| px == img.as_raw())
+            .map(|(_, words)| words)
+    }
+
+    fn put(&mut self, img: &GrayImage, mode: OcrMode, words: &[Word]) {
+        let n = img.as_raw().len();
+        if n > READ_CACHE_BYTES / 8 {
+            return;
+        }
+        if self.bytes + n > READ_CACHE_BYTES {
+            self.words.clear();
+            self.bytes = 0;
+        }
+        let value = (img.as_raw().clone(), words.to_vec());
+        if let Some((old, _)) = self.words.insert(Self::key(img, mode), value) {
+            self.bytes -= old.len();
+        }
+        self.bytes += n;
+    }
 }
 
 impl TesseractEngine {
@@ -214,6 +267,7 @@ impl TesseractEngine {
             digits,
             chinese: None,
             chinese_psm: sys::TessPageSegMode_PSM_SINGLE_LINE,
+            read: ReadCache::default(),
         })
     }
 
@@ -247,7 +301,15 @@ impl TesseractEngine {
 impl OcrEngine for TesseractEngine {
     fn recognise(&mut self, img: &GrayImage, mode: OcrMode) -> Result<Vec<Word>, OcrError> {
         let t0 = std::time::Instant::now();
-        let r = self.recognise_inner(img, mode);
+        let cached = self.read.get(img, mode).cloned();
+        let hit = cached.is_some();
+        let r = match cached {
+            Some(words) => Ok(words),
+            None => self.recognise_inner(img, mode),
+        };
+        if let (false, Ok(words)) = (hit, &r) {
+            self.read.put(img, mode, words);
+        }
         if super::tracing() {
             let txt: String = r
                 .as_ref()
@@ -259,10 +321,11 @@ impl OcrEngine for TesseractEngine {
                 })
                 .unwrap_or_default();
             ocr_trace!(
-                "{mode:?} {}x{} {:?} {txt}",
+                "{mode:?} {}x{} {:?}{} {txt}",
                 img.width(),
                 img.height(),
-                t0.elapsed()
+                t0.elapsed(),
+                if hit { " (read before)" } else { "" }
             );
         }
         r
@@ -279,6 +342,43 @@ impl TesseractEngine {
             OcrMode::ChineseBlock => self
                 .chinese(sys::TessPageSegMode_PSM_SINGLE_BLOCK)?
                 .words(img),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Luma;
+
+    fn word(text: &str) -> Word {
+        Word {
+            text: text.to_string(),
+            bbox: [1.0, 2.0, 3.0, 4.0],
+            confidence: 0.9,
+        }
+    }
+
+    #[test]
+    fn read_cache_knows_a_crop_by_its_mode_and_pixels() {
+        let mut cache = ReadCache::default();
+        let a = GrayImage::from_pixel(30, 20, Luma([255]));
+        let mut b = a.clone();
+        b.put_pixel(3, 4, Luma([0]));
+        cache.put(&a, OcrMode::Digits, &[word("7")]);
+        assert_eq!(cache.get(&a, OcrMode::Digits), Some(&vec![word("7")]));
+        // One pixel, another mode or another shape of the same pixels: not read yet.
+        assert_eq!(cache.get(&b, OcrMode::Digits), None);
+        assert_eq!(cache.get(&a, OcrMode::Chinese), None);
+        let c = GrayImage::from_pixel(20, 30, Luma([255]));
+        assert_eq!(cache.get(&c, OcrMode::Digits), None);
+        // It stays within its budget: when full, it starts again.
+        let big = GrayImage::from_pixel(1000, 1000, Luma([255]));
+        for k in 0..20u8 {
+            let mut img = big.clone();
+            img.put_pixel(0, 0, Luma([k]));
+            cache.put(&img, OcrMode::Digits, &[]);
+            assert!(cache.bytes <= READ_CACHE_BYTES);
         }
     }
 }

@@ -40,6 +40,7 @@ mod place_text;
 pub mod prep;
 pub mod read;
 pub mod recognise;
+mod resize;
 pub mod scale;
 pub mod seal;
 mod seal_text;

@@ -359,10 +359,14 @@ pub fn downscale(bin: &Bin, f: usize) -> Bin {
     let f = f.max(1);
     let (w, h) = (bin.w.div_ceil(f), bin.h.div_ceil(f));
     let mut out = Bin::new(w, h);
-    for y in 0..bin.h {
-        for x in 0..bin.w {
-            if bin.get(x, y) {
-                out.set(x / f, y / f, true);
+    if bin.w == 0 {
+        return out;
+    }
+    for (y, row) in bin.px.chunks_exact(bin.w).enumerate() {
+        let block_row = &mut out.px[(y / f) * w..(y / f + 1) * w];
+        for (x, &ink) in row.iter().enumerate() {
+            if ink {
+                block_row[x / f] = true;
             }
         }
     }

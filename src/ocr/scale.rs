@@ -8,7 +8,7 @@
 //! a fallback: screenshots and re-saved pictures carry none or a wrong one.
 
 use super::prep::{shrink_by, shrunk_by_whole, Bin};
-use image::{imageops, GrayImage};
+use image::GrayImage;
 
 /// Glyph height the pictures are worked at: a 10.5-point glyph at about 220 dpi, where
 /// tesseract reads table digits reliably and a page costs little.
@@ -135,7 +135,7 @@ pub fn resample(gray: &GrayImage, factor: f64) -> GrayImage {
     let (w, h) = gray.dimensions();
     let nw = ((w as f64 * factor).round() as u32).max(1);
     let nh = ((h as f64 * factor).round() as u32).max(1);
-    imageops::resize(gray, nw, nh, imageops::FilterType::Triangle)
+    super::resize::resize_triangle(gray, nw, nh)
 }
 
 /// Erases from `bin` the connected components shaped like glyphs: no side longer than
