@@ -118,11 +118,11 @@ fn main() -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
     let templates = Templates::builtin()?;
-    let mut store = PgReviewStore::open(&server.url, &templates)?;
+    let store = PgReviewStore::open(&server.url, &templates)?;
+    let mut client = server.client();
     let t = Instant::now();
-    let total = grow(store.client(), n)?;
-    let size: i64 = store
-        .client()
+    let total = grow(&mut client, n)?;
+    let size: i64 = client
         .query_one("SELECT pg_database_size(current_database())", &[])?
         .get(0);
     println!(
@@ -130,8 +130,7 @@ fn main() -> anyhow::Result<()> {
         t.elapsed().as_secs_f64(),
         size as f64 / 1e6
     );
-    let ids: Vec<i64> = store
-        .client()
+    let ids: Vec<i64> = client
         .query("SELECT id FROM reports ORDER BY id", &[])?
         .iter()
         .map(|r| r.get(0))
