@@ -141,6 +141,10 @@ enum Command {
         /// The database `nianbao extract` wrote.
         #[arg(long, default_value = "nianbao.sqlite")]
         db: PathBuf,
+        /// Review this PostgreSQL database instead (`extract --postgres`), e.g.
+        /// postgresql://user@host/db.
+        #[arg(long, value_name = "URL", conflicts_with = "db")]
+        postgres: Option<String>,
         /// Port to listen on (0: any free port).
         #[arg(long, default_value_t = 8765)]
         port: u16,
@@ -163,6 +167,9 @@ enum Command {
         /// The database `nianbao extract` wrote.
         #[arg(long, default_value = "nianbao.sqlite")]
         db: PathBuf,
+        /// Correct in this PostgreSQL database instead (`extract --postgres`).
+        #[arg(long, value_name = "URL", conflicts_with = "db")]
+        postgres: Option<String>,
         /// The report's content sha256 (`reports.sha256`).
         sha256: String,
         /// The value key (`requests/new/total`; the `keys` table lists them).
@@ -193,6 +200,14 @@ fn templates_of(config: Option<&std::path::Path>) -> anyhow::Result<Templates> {
     match &config.templates_dir {
         Some(dir) => Templates::from_dir(std::path::Path::new(dir)),
         None => Templates::builtin(),
+    }
+}
+
+/// The database `review` and `correct` work on: `--postgres URL`, else the SQLite file.
+fn review_db(db: PathBuf, postgres: Option<String>) -> nianbao::review::ReviewDb {
+    match postgres {
+        Some(url) => nianbao::review::ReviewDb::Postgres(url),
+        None => nianbao::review::ReviewDb::Sqlite(db),
     }
 }
 
@@ -242,6 +257,7 @@ fn main() -> ExitCode {
         }
         Command::Review {
             db,
+            postgres,
             port,
             listen,
             config,
@@ -249,7 +265,7 @@ fn main() -> ExitCode {
             nianbao::logging::init(0);
             let run = || -> anyhow::Result<()> {
                 nianbao::review::run(nianbao::review::ReviewOptions {
-                    db,
+                    db: review_db(db, postgres),
                     listen,
                     port,
                     templates: templates_of(config.as_deref())?,
@@ -265,6 +281,7 @@ fn main() -> ExitCode {
         }
         Command::Correct {
             db,
+            postgres,
             sha256,
             key,
             value,
@@ -274,7 +291,7 @@ fn main() -> ExitCode {
         } => {
             let run = || -> anyhow::Result<String> {
                 nianbao::review::correct(
-                    &db,
+                    &review_db(db, postgres),
                     &templates_of(config.as_deref())?,
                     &sha256,
                     &key,

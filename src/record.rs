@@ -109,13 +109,52 @@ pub struct Facts {
     pub appeals_total: Option<i64>,
 }
 
+/// What a check found. `ok` is true only for [`CheckOutcome::Pass`]: an explained
+/// discrepancy is still a discrepancy, which a reader of `ok` alone must see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckOutcome {
+    /// The numbers agree.
+    Pass,
+    /// They disagree, and nothing the template knows explains it.
+    Fail,
+    /// The text's number is not the table's, but is another sum of the table that the
+    /// template names (75 received = 74 new + 1 carried in); `detail` says which.
+    Explained,
+}
+
+impl CheckOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckOutcome::Pass => "pass",
+            CheckOutcome::Fail => "fail",
+            CheckOutcome::Explained => "explained",
+        }
+    }
+
+    /// The outcome a stored check had: its `outcome` column, or, in rows written before
+    /// there was one, its `ok`.
+    pub fn from_stored(outcome: Option<&str>, ok: bool) -> CheckOutcome {
+        match outcome {
+            Some("explained") => CheckOutcome::Explained,
+            Some("fail") => CheckOutcome::Fail,
+            Some("pass") => CheckOutcome::Pass,
+            _ if ok => CheckOutcome::Pass,
+            _ => CheckOutcome::Fail,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
     pub rule: String,
     /// Stable identifier of the rule (e.g. `requests.row_sum`).
     pub id: String,
+    /// True only when the check passes (`outcome: pass`).
     pub ok: bool,
     pub detail: String,
+    /// `pass`, `fail` or `explained` (added to the contract's `ok`, which it refines).
+    pub outcome: CheckOutcome,
 }
 
 #[derive(Debug, Clone, Serialize)]

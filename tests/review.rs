@@ -542,3 +542,113 @@ fn correct_from_scripts_survives_force() {
         .expect("extracted");
     assert_eq!(extracted, printed(changed));
 }
+
+/// A check with three outcomes: the text of samples/checks/explained-001 states 47
+/// requests received, the table 42 new and 5 carried in (its truth file). That is not a
+/// pass: the record says `ok: false`, `outcome: explained` and the explanation; the
+/// database and the export of checks keep the outcome.
+#[test]
+fn a_stated_number_met_by_new_plus_carried_in_is_explained() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = truth("checks/explained-001.truth.json");
+    let e = &t["checks_explained"][0];
+    let (stated, table) = (
+        e["stated"].as_i64().expect("stated"),
+        e["table"].as_i64().expect("table"),
+    );
+    assert_eq!(t["facts"]["requests_received"].as_i64(), Some(stated));
+    assert_eq!(t["values"]["requests/new/total"].as_i64(), Some(table));
+    let carried = t["values"]["requests/carried_in/total"]
+        .as_i64()
+        .expect("carried in");
+    assert_eq!(stated, table + carried);
+
+    let db = dir.path().join("db.sqlite");
+    let jsonl = dir.path().join("out.jsonl");
+    let out = Command::new(bin())
+        .args(["extract", "--quiet", "--db"])
+        .arg(&db)
+        .arg("--jsonl")
+        .arg(&jsonl)
+        .arg(samples().join("checks/explained-001.html"))
+        .output()
+        .expect("run extract");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let record: Value =
+        serde_json::from_str(std::fs::read_to_string(&jsonl).expect("jsonl").trim())
+            .expect("record");
+    for (k, v) in t["values"].as_object().expect("values") {
+        assert_eq!(&record["values"][k], v, "{k}");
+    }
+    let checks = record["checks"].as_array().expect("checks");
+    let text = checks
+        .iter()
+        .find(|c| c["id"] == "text.requests_received")
+        .expect("the text check");
+    assert_eq!(text["ok"], Value::Bool(false));
+    assert_eq!(text["outcome"], "explained");
+    let explanation =
+        format!("{stated} = {table} requests/new/total + {carried} requests/carried_in/total");
+    let detail = text["detail"].as_str().expect("detail");
+    assert!(
+        detail.starts_with(&format!("text states {stated}, table has {table}")),
+        "{detail}"
+    );
+    assert!(
+        detail.ends_with(&format!("explained: {explanation}")),
+        "{detail}"
+    );
+    // Every other check passes, and says so in both fields.
+    for c in checks
+        .iter()
+        .filter(|c| c["id"] != "text.requests_received")
+    {
+        assert_eq!(
+            (&c["ok"], &c["outcome"]),
+            (&Value::Bool(true), &json!("pass")),
+            "{c}"
+        );
+    }
+    assert_eq!(record["status"], "ok");
+
+    let conn = Connection::open(&db).expect("open");
+    let (ok, outcome, failed): (bool, String, i64) = conn
+        .query_row(
+            "SELECT c.ok, c.outcome, r.n_checks_failed FROM checks c
+             JOIN reports r ON r.id = c.report_id WHERE c.rule_id = 'text.requests_received'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("stored check");
+    assert_eq!((ok, outcome.as_str(), failed), (false, "explained", 1));
+    let out = Command::new(bin())
+        .args([
+            "export", "--quiet", "--table", "checks", "--format", "jsonl", "--db",
+        ])
+        .arg(&db)
+        .output()
+        .expect("export");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(rows.len(), checks.len());
+    let row = rows
+        .iter()
+        .find(|r| r["rule_id"] == "text.requests_received")
+        .expect("exported check");
+    assert_eq!(row["outcome"], "explained");
+    assert_eq!(
+        rows.iter().filter(|r| r["outcome"] == "pass").count(),
+        checks.len() - 1
+    );
+}

@@ -19,7 +19,7 @@ Tables:
   active, requests, appeals
             the same for table 二, 三 or 四 alone (--wide: the columns of report_wide)
   reports   one row per report (facts, totals, counts of values, checks and errors)
-  checks    one row per check (rule_id, rule, ok, detail)
+  checks    one row per check (rule_id, rule, ok, detail, outcome: pass, fail or explained)
 
 --reviewed exports values with the corrections of `nianbao review` / `nianbao correct`
 applied (source: confirm, correct, fill; extracted_value keeps what was extracted).

@@ -115,8 +115,9 @@ pub fn export(
     validate(opts)?;
     if opts.reviewed && !db.has_reviewed_values()? {
         anyhow::bail!(
-            "this database has no corrections (no reviewed_values view: corrections are made \
-             with `nianbao review` or `nianbao correct` on SQLite); export without --reviewed"
+            "this database has no corrections (no reviewed_values view: it was made by an older \
+             version; `nianbao review` or `nianbao correct` on it adds the view); export \
+             without --reviewed"
         );
     }
     let mut summary = ExportSummary::default();

@@ -206,7 +206,8 @@ pub fn reports_query() -> FlatQuery {
     }
 }
 
-/// `checks`: one row per check of every report, as extracted, in the record's order.
+/// `checks`: one row per check of every report, as extracted, in the record's order, with
+/// its outcome (`pass`, `fail`, `explained`).
 pub fn checks_query() -> FlatQuery {
     use Kind::*;
     let columns = [
@@ -217,8 +218,11 @@ pub fn checks_query() -> FlatQuery {
         ("rule", Text),
         ("ok", Bool),
         ("detail", Text),
+        ("outcome", Text),
     ];
-    const SQL: &str = "SELECT c.report_id, r.sha256, c.ordinal, c.rule_id, c.rule, c.ok, c.detail
+    // `outcome` is NULL in rows written before it was stored: then `ok` says it.
+    const SQL: &str = "SELECT c.report_id, r.sha256, c.ordinal, c.rule_id, c.rule, c.ok, c.detail,
+             COALESCE(c.outcome, CASE WHEN c.ok THEN 'pass' ELSE 'fail' END)
          FROM checks c JOIN reports r ON r.id = c.report_id
          ORDER BY c.report_id, c.ordinal";
     FlatQuery {

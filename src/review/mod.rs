@@ -11,7 +11,9 @@
 //! - [`crops`]: a cell's picture cut from the source file.
 
 pub mod crops;
+pub mod digest;
 pub mod pages;
+pub mod pg_store;
 pub mod recheck;
 pub mod server;
 pub mod sqlite_store;
@@ -27,8 +29,35 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use store::ReviewStore;
 
+/// The database to review: the SQLite file or the PostgreSQL server `extract` wrote.
+#[derive(Debug, Clone)]
+pub enum ReviewDb {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl ReviewDb {
+    /// Opens the store (migrating the database to the current schema, as `extract` does).
+    pub fn open(&self, templates: &Templates) -> anyhow::Result<Box<dyn ReviewStore>> {
+        Ok(match self {
+            ReviewDb::Sqlite(path) => {
+                Box::new(sqlite_store::SqliteReviewStore::open(path, templates)?)
+            }
+            ReviewDb::Postgres(url) => Box::new(pg_store::PgReviewStore::open(url, templates)?),
+        })
+    }
+
+    /// How the database is named in messages (a server's URL without its password).
+    pub fn describe(&self) -> String {
+        match self {
+            ReviewDb::Sqlite(path) => path.display().to_string(),
+            ReviewDb::Postgres(_) => "the PostgreSQL database".to_string(),
+        }
+    }
+}
+
 pub struct ReviewOptions {
-    pub db: PathBuf,
+    pub db: ReviewDb,
     pub listen: IpAddr,
     pub port: u16,
     pub templates: Templates,
@@ -53,9 +82,9 @@ pub fn new_token() -> anyhow::Result<String> {
 /// Serves the review page until the process is stopped. Prints the address with its
 /// token on stdout (one line), as Jupyter does.
 pub fn run(opts: ReviewOptions) -> anyhow::Result<()> {
-    let mut store = sqlite_store::SqliteReviewStore::open(&opts.db, &opts.templates)?;
+    let mut store = opts.db.open(&opts.templates)?;
     // The overview's per-report sums, made now for a database seen the first time.
-    store.refresh_digest()?;
+    store.prepare_overview()?;
     let token = new_token()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -67,7 +96,7 @@ pub fn run(opts: ReviewOptions) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", opts.listen, opts.port))?;
         let addr = listener.local_addr()?;
         let app = Arc::new(server::App::new(
-            Box::new(store),
+            store,
             opts.templates,
             token.clone(),
             addr.port(),
@@ -95,7 +124,7 @@ pub fn run(opts: ReviewOptions) -> anyhow::Result<()> {
 /// `nianbao correct`: stores a correction of `key` in the report with content `sha256`
 /// and returns what was done, with the checks on the key after it.
 pub fn correct(
-    db: &std::path::Path,
+    db: &ReviewDb,
     templates: &Templates,
     sha256: &str,
     key: &str,
@@ -103,10 +132,10 @@ pub fn correct(
     note: Option<&str>,
     who: &str,
 ) -> anyhow::Result<String> {
-    let mut store = sqlite_store::SqliteReviewStore::open(db, templates)?;
+    let mut store = db.open(templates)?;
     let id = store
         .report_id(sha256)?
-        .ok_or_else(|| anyhow::anyhow!("no report with sha256 {sha256} in {}", db.display()))?;
+        .ok_or_else(|| anyhow::anyhow!("no report with sha256 {sha256} in {}", db.describe()))?;
     let action = store.add_correction(&NewCorrection {
         report_id: id,
         key,

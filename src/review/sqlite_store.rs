@@ -1,27 +1,22 @@
 //! [`ReviewStore`] on the SQLite database that `nianbao extract` writes.
 
+use super::digest::{confidence_bin, parse_bbox, parse_number, rule_label, TemplateKeys};
 use super::store::{
     CorrectionRow, DocumentData, Overview, ReportSummary, ReviewStore, StoredCheck, StoredValue,
 };
 use crate::ocr::LOW_CONFIDENCE;
-use crate::record::{Facts, Number};
+use crate::record::{CheckOutcome, Facts};
 use crate::sinks::sqlite::corrections::{self, Action, CorrectionError, NewCorrection};
-use crate::sinks::sqlite::{views, SinkOptions, SqliteSink};
+use crate::sinks::sqlite::{SinkOptions, SqliteSink};
 use crate::template::Templates;
 use anyhow::Context;
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
-
-/// The value keys of each template, per table: a table found in a report whose keys
-/// have no value there are its cells left out.
-type TemplateKeys = HashMap<String, HashMap<String, Vec<String>>>;
 
 pub struct SqliteReviewStore {
     conn: Connection,
     keys: TemplateKeys,
-    /// The template whose keys a report without a detected template is judged by.
-    newest: Option<String>,
 }
 
 impl SqliteReviewStore {
@@ -42,18 +37,9 @@ impl SqliteReviewStore {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;")?;
-        let mut keys: TemplateKeys = HashMap::new();
-        for k in views::key_rows(templates) {
-            keys.entry(k.template)
-                .or_default()
-                .entry(k.table_name.to_string())
-                .or_default()
-                .push(k.key);
-        }
         Ok(SqliteReviewStore {
             conn,
-            keys,
-            newest: templates.list.first().map(|t| t.id.clone()),
+            keys: TemplateKeys::new(templates),
         })
     }
 
@@ -82,8 +68,9 @@ impl SqliteReviewStore {
             let mut values = tx.prepare(
                 "SELECT key, table_name, origin, confidence FROM report_values WHERE report_id = ?1",
             )?;
-            let mut failed =
-                tx.prepare("SELECT rule_id FROM checks WHERE report_id = ?1 AND ok = 0")?;
+            let mut failed = tx.prepare(
+                "SELECT rule_id, outcome = 'explained' FROM checks WHERE report_id = ?1 AND ok = 0",
+            )?;
             let mut put = tx.prepare(
                 "INSERT OR REPLACE INTO review_digest (report_id, extracted_at, ocr_values,
                      low_confidence, left_out, confidence_hist, failed_rules)
@@ -114,9 +101,17 @@ impl SqliteReviewStore {
                     present.insert(key);
                     tables.insert(table);
                 }
-                let left_out = self.left_out(template.as_deref(), &tables, &present).len();
+                let left_out = self
+                    .keys
+                    .left_out(template.as_deref(), &tables, &present)
+                    .len();
                 let rules: Vec<String> = failed
-                    .query_map([id], |r| r.get::<_, String>(0))?
+                    .query_map([id], |r| {
+                        Ok(rule_label(
+                            &r.get::<_, String>(0)?,
+                            r.get::<_, Option<bool>>(1)?.unwrap_or(false),
+                        ))
+                    })?
                     .collect::<Result<_, _>>()?;
                 let hist_text: Vec<String> = hist.iter().map(|n| n.to_string()).collect();
                 put.execute(params![
@@ -134,31 +129,6 @@ impl SqliteReviewStore {
         Ok(stale.len())
     }
 
-    /// The keys of the report's template, in the tables it has values of, that have no
-    /// value: the cells the extraction left out.
-    fn left_out(
-        &self,
-        template: Option<&str>,
-        tables: &HashSet<String>,
-        present: &HashSet<String>,
-    ) -> Vec<String> {
-        let Some(by_table) = template
-            .or(self.newest.as_deref())
-            .and_then(|t| self.keys.get(t))
-        else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for table in tables {
-            for key in by_table.get(table).into_iter().flatten() {
-                if !present.contains(key) {
-                    out.push(key.clone());
-                }
-            }
-        }
-        out
-    }
-
     fn counts<T: rusqlite::types::FromSql>(&self, sql: &str) -> anyhow::Result<Vec<(T, usize)>> {
         let rows = self
             .conn
@@ -169,27 +139,6 @@ impl SqliteReviewStore {
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }
-}
-
-/// The tenth of [0, 1] a confidence falls in (1.0 in the last).
-fn confidence_bin(c: f64) -> usize {
-    ((c.clamp(0.0, 1.0) * 10.0) as usize).min(9)
-}
-
-fn parse_bbox(text: &str) -> Option<[f32; 4]> {
-    let v: Vec<f32> = serde_json::from_str(text).ok()?;
-    let b: [f32; 4] = v.try_into().ok()?;
-    b.iter().all(|x| x.is_finite()).then_some(b)
-}
-
-fn parse_number(text: &str) -> Option<Number> {
-    if let Ok(i) = text.parse::<i64>() {
-        return Some(Number::Int(i));
-    }
-    text.parse::<f64>()
-        .ok()
-        .filter(|d| d.is_finite())
-        .map(Number::Dec)
 }
 
 impl ReviewStore for SqliteReviewStore {
@@ -354,13 +303,19 @@ impl ReviewStore for SqliteReviewStore {
         let checks = self
             .conn
             .prepare_cached(
-                "SELECT rule_id, ok, detail FROM checks WHERE report_id = ?1 ORDER BY ordinal",
+                "SELECT rule_id, ok, detail, outcome FROM checks WHERE report_id = ?1
+                 ORDER BY ordinal",
             )?
             .query_map([id], |r| {
+                let ok: bool = r.get(1)?;
                 Ok(StoredCheck {
                     rule_id: r.get(0)?,
-                    ok: r.get(1)?,
+                    ok,
                     detail: r.get(2)?,
+                    outcome: CheckOutcome::from_stored(
+                        r.get::<_, Option<String>>(3)?.as_deref(),
+                        ok,
+                    ),
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -422,5 +377,9 @@ impl ReviewStore for SqliteReviewStore {
 
     fn add_correction(&mut self, c: &NewCorrection) -> Result<Action, CorrectionError> {
         corrections::add_correction(&self.conn, c)
+    }
+
+    fn prepare_overview(&mut self) -> anyhow::Result<usize> {
+        self.refresh_digest()
     }
 }

@@ -2,7 +2,7 @@
 //! PostgreSQL sink) can serve the same pages: [`ReviewStore`]. The SQLite implementation
 //! is [`super::sqlite_store`].
 
-use crate::record::{Facts, Number};
+use crate::record::{CheckOutcome, Facts, Number};
 use crate::sinks::sqlite::corrections::{Action, CorrectionError, NewCorrection};
 
 /// Counts for the overview page.
@@ -14,7 +14,8 @@ pub struct Overview {
     pub by_template: Vec<(String, usize)>,
     /// `None`: the year was not found.
     pub by_year: Vec<(Option<i64>, usize)>,
-    /// Failed checks per rule id, most first.
+    /// Failed checks per rule id, most first (an explained discrepancy as
+    /// `rule (explained)`).
     pub failed_by_rule: Vec<(String, usize)>,
     /// OCR'd values per tenth of confidence (0.0-0.1 … 0.9-1.0).
     pub confidence: [usize; 10],
@@ -79,6 +80,7 @@ pub struct StoredCheck {
     pub rule_id: String,
     pub ok: bool,
     pub detail: String,
+    pub outcome: CheckOutcome,
 }
 
 /// Everything the document page shows.
@@ -108,4 +110,6 @@ pub trait ReviewStore: Send {
     fn document(&mut self, id: i64) -> anyhow::Result<Option<DocumentData>>;
     fn report_id(&mut self, sha256: &str) -> anyhow::Result<Option<i64>>;
     fn add_correction(&mut self, c: &NewCorrection) -> Result<Action, CorrectionError>;
+    /// Brings the overview's per-report sums up to date; returns how many were made.
+    fn prepare_overview(&mut self) -> anyhow::Result<usize>;
 }

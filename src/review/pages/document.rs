@@ -4,6 +4,7 @@
 
 use super::{esc, page, pct};
 use crate::ocr::LOW_CONFIDENCE;
+use crate::record::CheckOutcome;
 use crate::review::recheck::{CheckResult, Outcome};
 use crate::review::store::{DocumentData, StoredValue};
 use crate::sinks::sqlite::views::KeyRow;
@@ -213,27 +214,36 @@ fn checks_section(view: &DocumentView) -> String {
             .filter(|c| c.outcome.as_str() == o)
             .count()
     };
-    let stored_failed = view.doc.checks.iter().filter(|c| !c.ok).count();
+    let stored = |o: CheckOutcome| view.doc.checks.iter().filter(|c| c.outcome == o).count();
     let mut out = format!(
         "<h2>Checks on the reviewed values: <span id=\"n-fail\">{}</span> fail, \
          <span id=\"n-missing\">{}</span> cannot run (cells missing), {} explained, {} pass</h2>\
-         <p class=\"meta\">As extracted: {} checks ran, {} failed.</p><table class=\"list\" id=\"checks\">",
+         <p class=\"meta\">As extracted: {} checks ran, {} failed, {} explained.</p>\
+         <table class=\"list\" id=\"checks\">",
         n("fail"),
         n("missing"),
         n("explained"),
         n("pass"),
         view.doc.checks.len(),
-        stored_failed
+        stored(CheckOutcome::Fail),
+        stored(CheckOutcome::Explained),
     );
-    // The extraction's own failures: a reading it withdrew from the values (it broke
-    // every sum) still fails its checks there, while here its cell is left out.
-    for c in view.doc.checks.iter().filter(|c| !c.ok) {
+    // The extraction's own failures and explained discrepancies: a reading it withdrew
+    // from the values (it broke every sum) still fails its checks there, while here its
+    // cell is left out.
+    for c in view
+        .doc
+        .checks
+        .iter()
+        .filter(|c| c.outcome != CheckOutcome::Pass)
+    {
         let _ = write!(
             out,
-            "<tr class=\"extracted-fail\"><td class=\"outcome-fail\">fail as extracted</td>\
+            "<tr class=\"extracted-{o}\"><td class=\"outcome-{o}\">{o} as extracted</td>\
              <td>{}</td><td colspan=\"3\">{}</td></tr>",
             esc(&c.rule_id),
-            esc(&c.detail)
+            esc(&c.detail),
+            o = c.outcome.as_str(),
         );
     }
     let mut ordered: Vec<&CheckResult> = view.checks.iter().collect();

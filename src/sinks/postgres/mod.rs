@@ -4,6 +4,7 @@
 //! table. Identity is the content sha256, as in SQLite: a run that meets a stored document
 //! again adds its path and stores nothing twice.
 
+pub mod corrections;
 pub mod schema;
 pub mod writes;
 

@@ -29,6 +29,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "runs.fingerprint: the pipeline that made a run's reports",
         "ALTER TABLE runs ADD COLUMN IF NOT EXISTS fingerprint text",
     ),
+    (
+        4,
+        "corrections, reviewed_values, review_digest and checks.outcome: `nianbao review`",
+        super::corrections::V4_SQL,
+    ),
 ];
 
 /// The newest migration this version knows.

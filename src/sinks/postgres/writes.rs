@@ -257,6 +257,7 @@ fn insert_children(
     tx: &mut Transaction,
     reports: &[(i64, &Record)],
 ) -> Result<(), postgres::Error> {
+    let mut outcomes: Vec<&str> = Vec::new();
     let (mut ids, mut ords, mut a, mut b, mut oks, mut d) = (
         Vec::new(),
         Vec::new(),
@@ -273,14 +274,15 @@ fn insert_children(
             b.push(clean(&c.rule));
             oks.push(c.ok);
             d.push(clean(&c.detail));
+            outcomes.push(c.outcome.as_str());
         }
     }
     if !ids.is_empty() {
         tx.execute(
-            "INSERT INTO checks (report_id, ordinal, rule_id, rule, ok, detail)
+            "INSERT INTO checks (report_id, ordinal, rule_id, rule, ok, detail, outcome)
              SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[],
-                 $5::bool[], $6::text[])",
-            &[&ids, &ords, &a, &b, &oks, &d],
+                 $5::bool[], $6::text[], $7::text[])",
+            &[&ids, &ords, &a, &b, &oks, &d, &outcomes],
         )?;
     }
     let pairs = |f: &dyn Fn(&Record) -> Vec<(String, String)>| {

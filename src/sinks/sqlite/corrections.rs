@@ -160,6 +160,8 @@ pub enum CorrectionError {
     UnknownKey(String),
     BadValue(String),
     Sqlite(rusqlite::Error),
+    /// Another database's error (PostgreSQL), as its text.
+    Database(String),
 }
 
 impl std::fmt::Display for CorrectionError {
@@ -175,6 +177,7 @@ impl std::fmt::Display for CorrectionError {
                 "'{v}' is not a number as a report prints it (digits, a decimal point, a leading minus)"
             ),
             CorrectionError::Sqlite(e) => write!(f, "sqlite: {e}"),
+            CorrectionError::Database(e) => write!(f, "database: {e}"),
         }
     }
 }

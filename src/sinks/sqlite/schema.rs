@@ -156,6 +156,8 @@ pub fn migrate(tx: &Transaction, found: i32) -> rusqlite::Result<()> {
     }
     tx.execute_batch(DELETE_TRIGGERS_SQL)?;
     add_missing_column(tx, "runs", "fingerprint", "TEXT")?;
+    // pass | fail | explained (`ok` is true for pass only); NULL in rows written before.
+    add_missing_column(tx, "checks", "outcome", "TEXT")?;
     super::corrections::migrate(tx)
 }
 

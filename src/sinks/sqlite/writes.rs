@@ -161,11 +161,19 @@ fn insert_values(conn: &Connection, id: i64, record: &Record) -> rusqlite::Resul
 
 fn insert_children(conn: &Connection, id: i64, record: &Record) -> rusqlite::Result<()> {
     let mut st = conn.prepare_cached(
-        "INSERT INTO checks (report_id, ordinal, rule_id, rule, ok, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO checks (report_id, ordinal, rule_id, rule, ok, detail, outcome)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for (i, c) in record.checks.iter().enumerate() {
-        st.execute(params![id, i as i64, c.id, c.rule, c.ok, c.detail])?;
+        st.execute(params![
+            id,
+            i as i64,
+            c.id,
+            c.rule,
+            c.ok,
+            c.detail,
+            c.outcome.as_str()
+        ])?;
     }
     let mut st = conn.prepare_cached(
         "INSERT INTO errors (report_id, ordinal, stage, message) VALUES (?1, ?2, ?3, ?4)",
