@@ -29,6 +29,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "runs.fingerprint: the pipeline that made a run's reports",
         "ALTER TABLE runs ADD COLUMN IF NOT EXISTS fingerprint text",
     ),
+    (
+        5,
+        "queue.reprocess: a job queued again by `enqueue --reprocess-outdated`",
+        "ALTER TABLE queue ADD COLUMN IF NOT EXISTS reprocess boolean NOT NULL DEFAULT false",
+    ),
 ];
 
 /// The newest migration this version knows.
