@@ -320,7 +320,7 @@ def main():
     st = json.load(open(stats))
     limit = 120.0
     slowest = st.get("slowest", [])
-    over = [s for s in slowest if s.get("wall_s", 0) > limit + 5]
+    over = [s for s in slowest if s.get("seconds", 0) > limit + 5]
     timeouts = sum(1 for rec in records for e in rec.get("errors", []) if "time limit" in e.get("message", "")
                    or e.get("stage") == "timeout")
     status = {}
@@ -331,7 +331,7 @@ def main():
           f"{': ' + ', '.join(missing[:10]) if missing else ''}")
     print(f"run {wall:.1f} s wall, {ru.ru_utime + ru.ru_stime:.1f} s CPU, peak RSS {rss:.0f} MB, "
           f"exit status {r.returncode}; timeouts {timeouts}")
-    print("slowest: " + "; ".join(f"{os.path.basename(s.get('path', '?'))} {s.get('wall_s', 0):.1f} s"
+    print("slowest: " + "; ".join(f"{os.path.basename(s.get('path', '?'))} {s.get('seconds', 0):.1f} s"
                                   for s in slowest[:10]))
     if not a.keep and not a.out:
         shutil.rmtree(work, ignore_errors=True)
