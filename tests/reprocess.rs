@@ -166,3 +166,153 @@ fn postgres_reprocesses_only_documents_of_another_pipeline() {
         .collect();
     assert_eq!(made_by, [fingerprint]);
 }
+
+/// Runs `nianbao ARGS…`; its stderr, after asserting it succeeded.
+fn nianbao(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(args)
+        .output()
+        .expect("run nianbao");
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "nianbao {args:?}: {said}");
+    said
+}
+
+/// The queue: `enqueue --reprocess-outdated` queues again the finished jobs whose reports
+/// another pipeline made, and the workers extract those again and see the current ones
+/// again; `work --reprocess-outdated` does the same for jobs enqueued the ordinary way.
+#[test]
+fn queue_reprocesses_only_documents_of_another_pipeline() {
+    let Some(server) =
+        pg_server::PgServer::start("queue_reprocesses_only_documents_of_another_pipeline")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    copy_samples(&["docx", "html", "pdf", "txt"], &input);
+    let total = documents(&input).len();
+    let html = documents_by_extension(&input)["html"];
+    let (builtin, edited) = configs(dir.path());
+    let url = server.url.as_str();
+    let path = |p: &Path| p.to_str().unwrap().to_string();
+    let (builtin, edited) = (path(&builtin), path(&edited));
+    let work = |config: &str, extra: &[&str], name: &str| -> Value {
+        let stats = path(&dir.path().join(format!("{name}.json")));
+        let mut args = vec!["work", "--quiet", "-j", "1", "--postgres", url];
+        args.extend(["--config", config, "--stats", &stats]);
+        args.extend(extra);
+        nianbao(&args);
+        read_stats(Path::new(&stats))
+    };
+    let enqueue = |paths: &[&Path], config: &str, extra: &[&str]| -> String {
+        let mut args = vec!["enqueue", "--postgres", url, "--config", config];
+        args.extend(extra);
+        let paths: Vec<String> = paths.iter().map(|p| path(p)).collect();
+        args.extend(paths.iter().map(String::as_str));
+        nianbao(&args)
+    };
+    let mut db = server.client();
+    let fingerprints = |db: &mut postgres::Client| -> Vec<String> {
+        db.query(
+            "SELECT DISTINCT u.fingerprint FROM reports r JOIN runs u ON u.id = r.run_id
+             ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+    };
+
+    // The HTML samples by the edited pipeline, then the rest by the shipped one.
+    enqueue(&[&input.join("html")], &edited, &[]);
+    let first = work(&edited, &[], "first");
+    assert_eq!(count(&first["extracted"]), html, "{first}");
+    let said = enqueue(&[&input], &builtin, &[]);
+    assert!(
+        said.contains(&format!("{} jobs added", total - html)),
+        "{said}"
+    );
+    let second = work(&builtin, &[], "second");
+    assert_eq!(count(&second["extracted"]), total - html, "{second}");
+    assert_eq!(fingerprints(&mut db).len(), 2);
+
+    // The edited pipeline rolled over everything: only the shipped pipeline's jobs are
+    // queued again, and only their documents extracted again.
+    let said = enqueue(&[&input], &edited, &["--reprocess-outdated"]);
+    assert!(
+        said.contains(&format!(
+            "0 jobs added, {total} queued already ({} of them queued again",
+            total - html
+        )),
+        "{said}"
+    );
+    let third = work(&edited, &[], "third");
+    assert_eq!(count(&third["documents"]), total - html, "{third}");
+    assert_eq!(count(&third["reprocessed"]), total - html, "{third}");
+    assert_eq!(count(&third["already_stored"]), 0, "{third}");
+    let made_by = fingerprints(&mut db);
+    assert_eq!(made_by.len(), 1, "{made_by:?}");
+    let reports: i64 = db
+        .query_one("SELECT count(*) FROM reports", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(reports as usize, total);
+    let values: i64 = db
+        .query_one("SELECT count(*) FROM report_values", &[])
+        .unwrap()
+        .get(0);
+    let distinct: i64 = db
+        .query_one(
+            "SELECT count(*) FROM (SELECT DISTINCT report_id, key FROM report_values) v",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(values, distinct, "a value stored twice");
+    // Each report holds its truth's values (those the truth lists).
+    let mut compared = 0;
+    for doc in documents(&input) {
+        let Some(truth) = truth_of(&doc) else {
+            continue;
+        };
+        let Some(want) = truth["values"].as_object() else {
+            continue;
+        };
+        if truth["expect_status"] == "failed" || truth["values_unavailable"] == true {
+            continue;
+        }
+        let rows = db
+            .query(
+                "SELECT v.key, v.value::float8 FROM report_values v
+                 JOIN reports r ON r.id = v.report_id
+                 JOIN sources s ON s.report_id = r.id WHERE s.path = $1",
+                &[&path(&doc)],
+            )
+            .unwrap();
+        for row in rows {
+            let (key, value): (String, f64) = (row.get(0), row.get(1));
+            assert_eq!(
+                Some(value),
+                want.get(&key).and_then(Value::as_f64),
+                "{doc:?}: {key}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 1000, "only {compared} values compared");
+
+    // Nothing is outdated now.
+    let said = enqueue(&[&input], &edited, &["--reprocess-outdated"]);
+    assert!(said.contains("(0 of them queued again"), "{said}");
+
+    // The same HTML content at new paths, enqueued the ordinary way, by the shipped
+    // pipeline with `work --reprocess-outdated`: extracted again, not only seen again.
+    let copy = dir.path().join("copy");
+    copy_samples(&["html"], &copy);
+    enqueue(&[&copy], &builtin, &[]);
+    let fourth = work(&builtin, &["--reprocess-outdated"], "fourth");
+    assert_eq!(count(&fourth["reprocessed"]), html, "{fourth}");
+    assert_eq!(fingerprints(&mut db).len(), 2);
+}

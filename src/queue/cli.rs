@@ -21,6 +21,11 @@ pub struct EnqueueArgs {
     /// Store each file's bytes in the database, for workers that do not share the disk.
     #[arg(long)]
     pub store_bytes: bool,
+    /// Queue finished jobs again when another pipeline (an older version, other
+    /// templates or OCR settings; the fingerprint of this --config) made their reports:
+    /// workers extract again only those documents, and see the current ones again.
+    #[arg(long)]
+    pub reprocess_outdated: bool,
     /// Run configuration (default: ./pipeline.toml when present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -46,6 +51,10 @@ pub struct WorkArgs {
     /// Keep waiting for new jobs when the queue is empty, instead of exiting.
     #[arg(long)]
     pub wait: bool,
+    /// Extract again the documents of every job (not only of those queued by `enqueue
+    /// --reprocess-outdated`) whose stored report another pipeline made.
+    #[arg(long)]
+    pub reprocess_outdated: bool,
     /// Run configuration (default: ./pipeline.toml when present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -104,12 +113,32 @@ pub fn enqueue(args: EnqueueArgs) -> ExitCode {
         // Opening the sink applies the migrations: the queue table exists after it.
         let mut sink = PostgresSink::open(&url, &templates, SinkOptions::default())?;
         let max_file = config.limits.max_file_mb << 20;
-        let e = super::enqueue::enqueue(sink.client(), &args.paths, args.store_bytes, max_file)?;
+        let fingerprint = args.reprocess_outdated.then(|| {
+            let info = crate::version::run_info();
+            crate::fingerprint::fingerprint(&templates, &config, &info)
+        });
+        let reprocess = fingerprint
+            .as_deref()
+            .map(|fingerprint| super::enqueue::Reprocess { fingerprint });
+        let e = super::enqueue::enqueue(
+            sink.client(),
+            &args.paths,
+            args.store_bytes,
+            max_file,
+            reprocess,
+        )?;
         eprintln!(
-            "{} files: {} jobs added, {} queued already{}",
+            "{} files: {} jobs added, {} queued already{}{}",
             e.files,
             e.added,
             e.files as u64 - e.added.min(e.files as u64),
+            match reprocess {
+                Some(_) => format!(
+                    " ({} of them queued again to re-extract what another pipeline made)",
+                    e.requeued
+                ),
+                None => String::new(),
+            },
             match e.unreadable {
                 0 => String::new(),
                 n => format!("; {n} could not be read (a worker records each as failed)"),
@@ -137,6 +166,7 @@ pub fn work(args: WorkArgs) -> ExitCode {
             max_attempts: args.max_attempts,
             batch: args.batch,
             wait: args.wait,
+            reprocess_outdated: args.reprocess_outdated,
             config: config.resolved(Some(threads)),
             templates: std::sync::Arc::new(templates),
             stats: std::sync::Arc::clone(&stats),
@@ -144,7 +174,7 @@ pub fn work(args: WorkArgs) -> ExitCode {
         let report = stats.queue_report(crate::pipeline::stats::Counts {
             documents: w.documents,
             already_stored: w.already_stored,
-            reprocessed: 0,
+            reprocessed: w.reprocessed,
             ok: w.ok,
             partial: w.partial,
             failed: w.failed,
@@ -158,14 +188,15 @@ pub fn work(args: WorkArgs) -> ExitCode {
             eprint!("{}", report.render());
             let secs = start.elapsed().as_secs_f64();
             eprintln!(
-                "{} jobs, {} documents: {} ok, {} partial, {} failed, {} already stored; \
-                 {} jobs failed for good; {secs:.1} s, {:.0} docs/s",
+                "{} jobs, {} documents: {} ok, {} partial, {} failed, {} already stored, \
+                 {} outdated extracted again; {} jobs failed for good; {secs:.1} s, {:.0} docs/s",
                 w.jobs,
                 w.documents,
                 w.ok,
                 w.partial,
                 w.failed,
                 w.already_stored,
+                w.reprocessed,
                 w.jobs_failed,
                 w.documents as f64 / secs.max(1e-9)
             );

@@ -1,7 +1,9 @@
 //! `nianbao enqueue PATH... --postgres URL`: registers the files to extract. Paths are
 //! chosen by the rules of `extract` (folders walked, hidden and OS files skipped); each is
 //! hashed, and with `--store-bytes` its bytes go into the database for workers that do not
-//! share the disk. Enqueuing a path and content twice adds nothing.
+//! share the disk. Enqueuing a path and content twice adds nothing; with
+//! `--reprocess-outdated` it queues the finished job again when an older pipeline made
+//! what it stored (see [`Enqueued::requeued`]).
 
 use crate::select::{Selection, SkipCounts};
 use crate::sources::{self, Listed};
@@ -22,6 +24,17 @@ pub struct Enqueued {
     pub added: u64,
     /// Paths that could not be read; queued all the same, so a worker records their failure.
     pub unreadable: usize,
+    /// Finished jobs queued again (`--reprocess-outdated`): all but a document's whose
+    /// report this pipeline made already. A worker extracts again only the documents of
+    /// the job whose report another pipeline made (an archive's members are checked one
+    /// by one there, so an archive's job is always queued again).
+    pub requeued: u64,
+}
+
+/// `--reprocess-outdated`: the pipeline (fingerprint) whose reports are current.
+#[derive(Debug, Clone, Copy)]
+pub struct Reprocess<'a> {
+    pub fingerprint: &'a str,
 }
 
 /// Registers `paths` (files and folders) in the queue.
@@ -30,6 +43,7 @@ pub fn enqueue(
     paths: &[PathBuf],
     store_bytes: bool,
     max_file: u64,
+    reprocess: Option<Reprocess>,
 ) -> anyhow::Result<Enqueued> {
     let selection = Arc::new(Selection::new(&[], &[], &[]).map_err(|e| anyhow::anyhow!(e))?);
     let skipped = Arc::new(SkipCounts::default());
@@ -57,31 +71,54 @@ pub fn enqueue(
         };
         rows.push(row);
         if rows.len() == INSERT_BATCH {
-            out.added += insert(client, &mut rows)?;
+            insert(client, &mut rows, reprocess, &mut out)?;
         }
     }
-    out.added += insert(client, &mut rows)?;
+    insert(client, &mut rows, reprocess, &mut out)?;
     Ok(out)
 }
 
+/// Inserts the rows' jobs (and with `reprocess`, queues their finished jobs again), in
+/// one transaction; counts them into `out`.
 fn insert(
     client: &mut Client,
     rows: &mut Vec<(String, String, Option<Vec<u8>>)>,
-) -> Result<u64, postgres::Error> {
+    reprocess: Option<Reprocess>,
+    out: &mut Enqueued,
+) -> Result<(), postgres::Error> {
     if rows.is_empty() {
-        return Ok(0);
+        return Ok(());
     }
     let paths: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     let shas: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
     let bytes: Vec<Option<&[u8]>> = rows.iter().map(|r| r.2.as_deref()).collect();
-    let n = client.execute(
-        "INSERT INTO queue (path, sha256, bytes)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])
+    let mut tx = client.transaction()?;
+    out.added += tx.execute(
+        "INSERT INTO queue (path, sha256, bytes, reprocess)
+         SELECT p, s, b, $4 FROM unnest($1::text[], $2::text[], $3::bytea[]) AS n(p, s, b)
          ON CONFLICT (path, sha256) DO NOTHING",
-        &[&paths, &shas, &bytes],
+        &[&paths, &shas, &bytes, &reprocess.is_some()],
     )?;
+    if let Some(r) = reprocess {
+        // A finished job whose content is a document (a report has its sha256) made by
+        // this pipeline stays done; any other (outdated, failed, or an archive whose
+        // members the worker checks) is queued again with its attempts reset.
+        out.requeued += tx.execute(
+            "UPDATE queue q SET state = 'queued', attempts = 0, reprocess = true,
+                 worker = NULL, lease_until = NULL, started_at = NULL, finished_at = NULL,
+                 last_error = NULL
+             FROM unnest($1::text[], $2::text[]) AS n(p, s)
+             WHERE q.path = n.p AND q.sha256 = n.s AND q.state IN ('done', 'failed')
+               AND NOT EXISTS (
+                   SELECT 1 FROM reports r JOIN runs u ON u.id = r.run_id
+                   WHERE r.sha256 = q.sha256 AND r.status <> 'failed'
+                     AND u.fingerprint = $3)",
+            &[&paths, &shas, &r.fingerprint],
+        )?;
+    }
+    tx.commit()?;
     rows.clear();
-    Ok(n)
+    Ok(())
 }
 
 /// The file's sha256 (streamed), and its bytes when they are to be stored. A file over

@@ -26,6 +26,9 @@ pub struct Job {
     /// The file's bytes, when enqueued with `--store-bytes`.
     pub bytes: Option<Vec<u8>>,
     pub attempts: i32,
+    /// Queued again by `enqueue --reprocess-outdated`: its documents stored by another
+    /// pipeline are extracted again.
+    pub reprocess: bool,
 }
 
 /// How jobs are claimed.
@@ -54,7 +57,7 @@ pub fn claim(client: &mut Client, policy: &ClaimPolicy) -> Result<Vec<Job>, post
              ORDER BY id
              LIMIT $4
              FOR UPDATE SKIP LOCKED)
-         RETURNING q.id, q.path, q.sha256, q.bytes, q.attempts",
+         RETURNING q.id, q.path, q.sha256, q.bytes, q.attempts, q.reprocess",
         &[
             &policy.worker,
             &policy.lease_s,
@@ -70,6 +73,7 @@ pub fn claim(client: &mut Client, policy: &ClaimPolicy) -> Result<Vec<Job>, post
             sha256: r.get(2),
             bytes: r.get(3),
             attempts: r.get(4),
+            reprocess: r.get(5),
         })
         .collect();
     jobs.sort_by_key(|j| j.id);

@@ -26,6 +26,9 @@ pub struct WorkOptions {
     pub batch: i64,
     /// Keep polling an empty queue instead of exiting.
     pub wait: bool,
+    /// Extract again the stored documents another pipeline made, of every job (not only
+    /// of those `enqueue --reprocess-outdated` queued again).
+    pub reprocess_outdated: bool,
     pub config: Config,
     pub templates: Arc<Templates>,
     /// The statistics of this process's threads (`nianbao work --stats FILE`).
@@ -41,6 +44,8 @@ pub struct Worked {
     pub partial: usize,
     pub failed: usize,
     pub already_stored: usize,
+    /// Of the extracted, those stored by another pipeline and extracted again.
+    pub reprocessed: usize,
     /// Jobs failed for good by this process (their attempts used up).
     pub jobs_failed: usize,
 }
@@ -53,6 +58,7 @@ impl Worked {
         self.partial += o.partial;
         self.failed += o.failed;
         self.already_stored += o.already_stored;
+        self.reprocessed += o.reprocessed;
         self.jobs_failed += o.jobs_failed;
     }
 }
@@ -105,11 +111,8 @@ fn work_thread(opts: &WorkOptions, worker: String, stop: &AtomicBool) -> anyhow:
     };
     let mut sink = PostgresSink::open(&opts.url, &opts.templates, options)?;
     let mut info = crate::version::run_info();
-    info.fingerprint = Some(crate::fingerprint::fingerprint(
-        &opts.templates,
-        &opts.config,
-        &info,
-    ));
+    let fingerprint = crate::fingerprint::fingerprint(&opts.templates, &opts.config, &info);
+    info.fingerprint = Some(fingerprint.clone());
     sink.begin_run(&info)?;
     let policy = ClaimPolicy {
         worker,
@@ -172,12 +175,16 @@ fn work_thread(opts: &WorkOptions, worker: String, stop: &AtomicBool) -> anyhow:
             continue;
         }
         idle_since = None;
+        let current = Current {
+            fingerprint: &fingerprint,
+            every_job: opts.reprocess_outdated,
+        };
         let outcome = process(
             &mut sink,
             &reader,
             &mut executor,
             &jobs,
-            &policy,
+            (&policy, current),
             &opts.stats,
         )?;
         done.add(outcome);
@@ -200,7 +207,7 @@ fn process(
     reader: &Reader,
     executor: &mut Executor,
     jobs: &[Job],
-    policy: &ClaimPolicy,
+    (policy, current): (&ClaimPolicy, Current),
     stats: &RunStats,
 ) -> anyhow::Result<Worked> {
     let max_attempts = policy.max_attempts;
@@ -226,14 +233,23 @@ fn process(
         }
         stats.add_batch(Stage::Read, items.len(), 0, span.end());
         per_job.push((job.id, i32::try_from(items.len()).unwrap_or(i32::MAX)));
+        let reprocess = job.reprocess || current.every_job;
         for item in items {
             out.documents += 1;
+            let stored = match &item {
+                ReadItem::Input(input) => stored_by(sink, &input.sha256, current.fingerprint)?,
+                ReadItem::Unreadable { .. } => Stored::No,
+            };
             match item {
-                ReadItem::Input(input) if is_stored(sink, &input.sha256)? => {
+                ReadItem::Input(input)
+                    if stored == Stored::ByCurrent(true)
+                        || (stored == Stored::ByCurrent(false) && !reprocess) =>
+                {
                     out.already_stored += 1;
                     seen.push((input.sha256, input.path));
                 }
                 ReadItem::Input(input) => {
+                    out.reprocessed += usize::from(stored == Stored::ByCurrent(false));
                     let rec = executor.extract(input);
                     stats.document_done(&rec);
                     stats.add_outcome(&rec);
@@ -309,13 +325,30 @@ fn store(
     Ok(())
 }
 
-/// Stored already and not failed: seen again, not extracted again.
-fn is_stored(sink: &mut PostgresSink, sha256: &str) -> anyhow::Result<bool> {
-    Ok(sink
-        .client()
-        .query_opt(
-            "SELECT 1 FROM reports WHERE sha256 = $1 AND status <> 'failed'",
-            &[&sha256],
-        )?
-        .is_some())
+/// Which pipeline's reports are current, and for which jobs outdated ones are extracted
+/// again.
+#[derive(Clone, Copy)]
+struct Current<'a> {
+    fingerprint: &'a str,
+    /// Every job's (`work --reprocess-outdated`), not only those queued again for it.
+    every_job: bool,
+}
+
+/// Whether a document is stored (not failed), and if so whether by this pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stored {
+    No,
+    ByCurrent(bool),
+}
+
+/// Stored already and not failed: seen again, not extracted again, unless another
+/// pipeline made it and the job is to reprocess it.
+fn stored_by(sink: &mut PostgresSink, sha256: &str, fingerprint: &str) -> anyhow::Result<Stored> {
+    let row = sink.client().query_opt(
+        "SELECT u.fingerprint IS NOT DISTINCT FROM $2 FROM reports r
+             LEFT JOIN runs u ON u.id = r.run_id
+         WHERE r.sha256 = $1 AND r.status <> 'failed'",
+        &[&sha256, &fingerprint],
+    )?;
+    Ok(row.map_or(Stored::No, |r| Stored::ByCurrent(r.get(0))))
 }

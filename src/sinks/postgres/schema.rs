@@ -34,6 +34,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "corrections, reviewed_values, review_digest and checks.outcome: `nianbao review`",
         super::corrections::V4_SQL,
     ),
+    (
+        5,
+        "queue.reprocess: a job queued again by `enqueue --reprocess-outdated`",
+        "ALTER TABLE queue ADD COLUMN IF NOT EXISTS reprocess boolean NOT NULL DEFAULT false",
+    ),
 ];
 
 /// The newest migration this version knows.
