@@ -206,7 +206,8 @@ fn find_published(blocks: &[&str]) -> Option<String> {
     // Web pages end with share bars, site footers and link lists after the signature.
     for b in blocks.iter().rev().take(30) {
         let s = fold_width(&strip_ws(b));
-        if s.chars().count() > 60 {
+        // A date line whose readings disagreed holds no date, whatever one reading says.
+        if s.chars().count() > 60 || s.contains(DISPUTED) {
             continue;
         }
         let Some(c) = DATE.captures(&s) else { continue };
