@@ -78,6 +78,16 @@ fn find_title(doc: &Document) -> Option<String> {
     None
 }
 
+/// A title read by OCR whose last character, wrapped alone onto the next line, was
+/// misread or lost (…工作年度报 / 告): the line that ends in 信息公开…年度报, completed.
+fn ocr_title_cut_short(blocks: &[&str]) -> Option<String> {
+    blocks.iter().take(6).find_map(|b| {
+        let s = strip_ws(b);
+        (s.contains("信息公开") && s.ends_with("年度报") && s.chars().count() <= 80)
+            .then(|| s + "告")
+    })
+}
+
 fn year_value(s: &str) -> Option<i32> {
     chinese_number(s)
         .map(|v| v as i32)
@@ -138,9 +148,41 @@ pub fn has_date(line: &str) -> bool {
     DATE.is_match(&fold_width(&strip_ws(line)))
 }
 
-/// True when a line read by OCR holds a date, maybe with one marker misread.
+/// Joins the readings of a date line that did not agree on one date (the OCR stage
+/// writes them so; the line is the date line, its date is left out): U+FFFD, the
+/// replacement character.
+pub const DISPUTED: char = '\u{FFFD}';
+
+/// True when a line read by OCR holds a date, maybe with one marker misread, or is a
+/// date line whose readings disagreed.
 pub fn has_ocr_date(line: &str) -> bool {
-    has_date(line) || loose_date(line).is_some()
+    line.contains(DISPUTED) || has_date(line) || loose_date(line).is_some()
+}
+
+/// (year, month, day) of one reading of a date line by OCR: the date with its markers,
+/// or with one of them misread ([`LOOSE_DATE`]); the marks chi_sim reads damaged
+/// Chinese numerals as (〇 as O or D, 一 as a dash, 二 as an equals sign) are taken for
+/// them.
+pub fn ocr_date(line: &str) -> Option<(i32, u32, u32)> {
+    let line: String = fold_width(line)
+        .chars()
+        .map(|c| match c {
+            'O' | 'o' | 'D' | '○' => '〇',
+            '-' | '—' | '_' => '一',
+            '=' => '二',
+            c => c,
+        })
+        .collect();
+    let s = ocr_clean(&line);
+    if let Some(c) = DATE.captures(&s) {
+        let (y, m, d) = (
+            year_value(&c[1])?,
+            chinese_number(&c[2])?,
+            chinese_number(&c[3])?,
+        );
+        return ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some((y, m, d));
+    }
+    loose_date(&s)
 }
 
 /// (year, month, day) of a line read by OCR, by [`LOOSE_DATE`].
@@ -164,7 +206,8 @@ fn find_published(blocks: &[&str]) -> Option<String> {
     // Web pages end with share bars, site footers and link lists after the signature.
     for b in blocks.iter().rev().take(30) {
         let s = fold_width(&strip_ws(b));
-        if s.chars().count() > 60 {
+        // A date line whose readings disagreed holds no date, whatever one reading says.
+        if s.chars().count() > 60 || s.contains(DISPUTED) {
             continue;
         }
         let Some(c) = DATE.captures(&s) else { continue };
@@ -261,12 +304,14 @@ fn normalise_phone(s: &str) -> String {
 pub fn read_meta(doc: &Document) -> Meta {
     let blocks = text_blocks(doc);
     let mut meta = Meta::default();
-    let title = find_title(doc).or_else(|| {
-        doc.title_hint
-            .as_deref()
-            .filter(|t| is_title_line(t))
-            .map(strip_ws)
-    });
+    let title = find_title(doc)
+        .or_else(|| {
+            doc.title_hint
+                .as_deref()
+                .filter(|t| is_title_line(t))
+                .map(strip_ws)
+        })
+        .or_else(|| doc.ocr_text.then(|| ocr_title_cut_short(&blocks)).flatten());
     if let Some(t) = &title {
         let t = fold_width(t);
         if let Some(c) = TITLE.captures(&t) {
@@ -292,9 +337,8 @@ pub fn read_meta(doc: &Document) -> Meta {
     meta.title = title;
     meta.published = find_published(&blocks);
     if doc.ocr_text {
-        if meta.published.is_none() {
-            meta.published = find_ocr_published(&blocks, meta.year);
-        }
+        meta.published =
+            believed_ocr_date(meta.published.take(), &blocks, meta.year, &mut meta.doubts);
         let signature = signature_agency(&blocks);
         meta.agency = vote_agency(meta.agency.take(), signature, &mut meta.doubts);
     }
@@ -302,17 +346,44 @@ pub fn read_meta(doc: &Document) -> Meta {
     meta
 }
 
-/// The date above which nothing but the signature stands, read by OCR with one marker
-/// misread ([`LOOSE_DATE`]): believed only when it falls in the year after the report's
-/// year or in that year itself, when reports are published.
-fn find_ocr_published(blocks: &[&str], year: Option<i32>) -> Option<String> {
-    let year = year?;
-    blocks.iter().rev().take(6).find_map(|b| {
-        let (y, m, d) = loose_date(b)?;
-        (year..=year + 1)
-            .contains(&y)
-            .then(|| format!("{y:04}-{m:02}-{d:02}"))
-    })
+/// The publication date of a report read by OCR, when it may be believed: the date
+/// line's readings agreed (the OCR stage wrote the date in full; when they disagreed it
+/// wrote them joined by [`DISPUTED`] and the date is left out, naming them) and the date
+/// falls in the report's year or the year after, when reports are published.
+fn believed_ocr_date(
+    date: Option<String>,
+    blocks: &[&str],
+    year: Option<i32>,
+    doubts: &mut Vec<String>,
+) -> Option<String> {
+    let Some(date) = date else {
+        let disputed = blocks.iter().rev().take(6).find(|b| b.contains(DISPUTED))?;
+        let readings: Vec<String> = disputed.split(DISPUTED).map(|r| format!("'{r}'")).collect();
+        doubts.push(format!(
+            "published left out: the date line was read as {}, which do not agree on one \
+             date (seal ink or damage over its digits)",
+            readings.join(", ")
+        ));
+        return None;
+    };
+    let published: Option<i32> = date.get(..4).and_then(|y| y.parse().ok());
+    match (year, published) {
+        (Some(y), Some(p)) if (y..=y + 1).contains(&p) => Some(date),
+        (Some(y), _) => {
+            doubts.push(format!(
+                "published left out: the date read, {date}, is not in the report's year \
+                 {y} nor the next, so a digit of it is misread"
+            ));
+            None
+        }
+        (None, _) => {
+            doubts.push(format!(
+                "published left out: the date read, {date}, cannot be checked against the \
+                 report's year, which was not found"
+            ));
+            None
+        }
+    }
 }
 
 /// The agency as signed above the date at the end of a report read by OCR.
@@ -580,22 +651,12 @@ mod tests {
 
     #[test]
     fn an_ocr_date_with_one_marker_misread() {
-        let d = ocr_doc(&[
-            "赣县区司法局2023年政府信息公开工作年度报告",
-            "正文。",
-            "赣县区司法局",
-            "二@〇二四和平二月十三日",
-        ]);
-        assert_eq!(read_meta(&d).published.as_deref(), Some("2024-02-13"));
+        assert_eq!(ocr_date("二@〇二四和平二月十三日"), Some((2024, 2, 13)));
         assert_eq!(loose_date("2024年3有4日"), Some((2024, 3, 4)));
-        // Both markers misread, or a year the report cannot be published in: no date.
+        // Both markers misread: no date.
         assert_eq!(loose_date("2024和3有4日"), None);
-        let d = ocr_doc(&[
-            "XX局2023年政府信息公开工作年度报告",
-            "正文。",
-            "二〇一九和二月十三日",
-        ]);
-        assert_eq!(read_meta(&d).published, None);
+        // Damaged Chinese numerals as chi_sim reads them.
+        assert_eq!(ocr_date("二O二一年-月十三日"), Some((2021, 1, 13)));
         // Text that is not OCR'd is not read loosely.
         let d = doc(&[
             "XX局2023年政府信息公开工作年度报告",
@@ -603,6 +664,48 @@ mod tests {
             "二〇二四和二月十三日",
         ]);
         assert_eq!(read_meta(&d).published, None);
+    }
+
+    #[test]
+    fn an_ocr_date_stands_only_agreed_and_in_the_years_it_can_be() {
+        // The OCR stage wrote the date its readings agreed on.
+        let d = ocr_doc(&[
+            "XX局2023年政府信息公开工作年度报告",
+            "正文。",
+            "2024年2月13日",
+        ]);
+        assert_eq!(read_meta(&d).published.as_deref(), Some("2024-02-13"));
+        // Readings that disagreed: no date, and an error that names them.
+        let disputed = format!("2023色上月21日{DISPUTED}2025年1月21日");
+        let d = ocr_doc(&["XX局2024年政府信息公开工作年度报告", "正文。", &disputed]);
+        let m = read_meta(&d);
+        assert_eq!(m.published, None);
+        assert!(
+            m.doubts.iter().any(|e| e.contains("'2023色上月21日'")),
+            "{:?}",
+            m.doubts
+        );
+        // A year the report cannot be published in.
+        let d = ocr_doc(&[
+            "XX局2023年政府信息公开工作年度报告",
+            "正文。",
+            "2019年2月13日",
+        ]);
+        let m = read_meta(&d);
+        assert_eq!(m.published, None);
+        assert!(m.doubts.iter().any(|e| e.contains("2019-02-13")));
+    }
+
+    #[test]
+    fn an_ocr_title_whose_last_character_wrapped_and_was_lost() {
+        let d = ocr_doc(&[
+            "文登区文化和旅游局2023年政府信息公开工作年度报",
+            "一",
+            "正文。",
+        ]);
+        let m = read_meta(&d);
+        assert_eq!(m.agency.as_deref(), Some("文登区文化和旅游局"));
+        assert_eq!(m.year, Some(2023));
     }
 
     #[test]

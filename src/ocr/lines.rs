@@ -157,6 +157,16 @@ pub(crate) fn text_lines_outside(
         let crop = ocr_crop(&bin, b, 36.0);
         let words = engine.recognise(&crop, OcrMode::Chinese)?;
         let (mut text, _) = join_words(&words, "");
+        // The date line (the last line, or among the last of a page read whole) is
+        // read again and stands only when the readings agree.
+        let at_foot = match part {
+            LinePart::Tail => !date_seen,
+            LinePart::All => i + FOOT_LINES >= boxes.len(),
+            LinePart::Head => false,
+        };
+        if at_foot && super::date_line::is_date_like(&text) {
+            text = super::date_line::settle_date_line(gray, &bin, b, &text, glyph, engine)?;
+        }
         if part != LinePart::All {
             // The title's and the signature's agency: a misread place name is read
             // again by its glyphs, among the characters the divisions allow.
@@ -195,6 +205,9 @@ fn bands_of(prof: &[usize], min: usize) -> Vec<(usize, usize)> {
     }
     out
 }
+
+/// Lines at the foot of a page read whole among which the date line is sought.
+const FOOT_LINES: usize = 6;
 
 /// Narrowest signature or date line read at a page's tail, in glyph heights (an agency
 /// of three characters; a date is twice as wide).

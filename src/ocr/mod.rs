@@ -29,6 +29,8 @@ macro_rules! ocr_trace {
 }
 
 pub mod cells;
+mod date_glyphs;
+mod date_line;
 pub mod digits;
 pub mod engine;
 pub mod grid;

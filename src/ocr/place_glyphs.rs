@@ -67,7 +67,7 @@ impl PlaceGlyphs {
     }
 
     /// The best correlation of `shape` with a prototype of `c`, if `c` has any.
-    fn score(&self, shape: &Shape, c: char) -> Option<f32> {
+    pub(crate) fn score(&self, shape: &Shape, c: char) -> Option<f32> {
         self.protos.get(&c).map(|ps| {
             ps.iter()
                 .map(|p| correlation(shape, p))
