@@ -48,8 +48,11 @@ impl Writer {
             let first = match rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(w) => w,
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                    // Nothing came for a while: what is waiting is stored now.
+                    // Nothing came for a while: what is waiting is stored now (busy
+                    // time of its own, or the next batch would carry its CPU).
+                    let started = self.clock.start();
                     result = self.flush(&mut batch, &mut seen);
+                    self.clock.finish_batch(0, 0, started);
                     last_flush = Instant::now();
                     if result.is_err() {
                         break;
@@ -97,7 +100,9 @@ impl Writer {
             progress.tick(&self.summary);
         }
         if result.is_ok() {
+            let started = self.clock.start();
             result = self.flush(&mut batch, &mut seen);
+            self.clock.finish_batch(0, 0, started);
         }
         result
     }
