@@ -4,18 +4,16 @@
 //! through a re-extraction with `--force`, and exported with `export --reviewed`. Values
 //! are the samples' truth files'.
 
+mod browser;
 mod pg_server;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use browser::{browser, class_of, free_port, text_of, wait_for, Started, CHROMEDRIVER, CHROMIUM};
+use fantoccini::{Client, Locator};
 use pg_server::PgServer;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+use std::process::{Command, Stdio};
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_nianbao")
@@ -23,16 +21,6 @@ fn bin() -> &'static str {
 
 fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
-}
-
-/// A process this test started, ended when the test ends (by its own id).
-struct Started(Child);
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn truth(rel: &str) -> Value {
@@ -89,74 +77,6 @@ fn serve(url: &str) -> (Started, String) {
         .unwrap_or_else(|| panic!("no address printed: {line:?}"))
         .to_string();
     (guard, address)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-async fn browser(port: u16, profile: &Path) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".to_string(),
-        json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                "--window-size=1280,800",
-                format!("--user-data-dir={}", profile.display()),
-            ]
-        }),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match ClientBuilder::new(connector.clone())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => return c,
-            Err(e) if Instant::now() > deadline => panic!("chromedriver: {e}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-}
-
-async fn text_of(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .expect("text")
-}
-
-async fn class_of(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .attr("class")
-        .await
-        .expect("class")
-        .unwrap_or_default()
-}
-
-/// Waits until `script` returns true in the page.
-async fn wait_for(c: &Client, script: &str) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if c.execute(script, vec![]).await.ok() == Some(Value::Bool(true)) {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
 }
 
 /// Saves `value` for the cell `key` through the page's form, and waits for the
