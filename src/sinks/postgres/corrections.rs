@@ -7,7 +7,9 @@
 //! `report_values`, never its `corrections`; `reviewed_values.extracted_changed` says
 //! where the extracted value is no longer the one the person saw.
 
-use crate::sinks::sqlite::corrections::{parse_value, Action, CorrectionError, NewCorrection};
+use crate::sinks::sqlite::corrections::{
+    action_for, parse_value, stored_note, value_text, Action, CorrectionError, NewCorrection,
+};
 use crate::sinks::sqlite::writes::split_key;
 
 /// Migration 4. The latest correction of a key is found by a correlated `max(id)` rather
@@ -75,11 +77,7 @@ pub fn add_correction(
 ) -> Result<Action, CorrectionError> {
     let pg = |e: postgres::Error| CorrectionError::Database(e.to_string());
     let text = parse_value(c.value)
-        .map(|v| match v {
-            rusqlite::types::Value::Integer(i) => i.to_string(),
-            rusqlite::types::Value::Real(r) => r.to_string(),
-            _ => String::new(),
-        })
+        .map(|v| value_text(&v))
         .filter(|t| !t.is_empty())
         .ok_or_else(|| CorrectionError::BadValue(c.value.into()))?;
     if client
@@ -103,18 +101,9 @@ pub fn add_correction(
         )
         .map_err(pg)?
         .map(|r| r.get(0));
-    let action = match &old {
-        None => Action::Fill,
-        Some(o) if *o == text => Action::Confirm,
-        Some(_) => Action::Correct,
-    };
+    let action = action_for(old.as_deref(), &text);
     let (table, row, col) = split_key(c.key);
-    let note: Option<String> = c.note.map(str::trim).filter(|n| !n.is_empty()).map(|n| {
-        n.chars()
-            .filter(|ch| *ch != '\0')
-            .take(crate::sinks::sqlite::corrections::MAX_NOTE_CHARS)
-            .collect()
-    });
+    let note = stored_note(c.note);
     let who: String = c.who.chars().filter(|ch| *ch != '\0').collect();
     client
         .execute(

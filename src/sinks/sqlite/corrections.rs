@@ -144,12 +144,33 @@ pub fn parse_value(text: &str) -> Option<rusqlite::types::Value> {
 }
 
 /// The number as the database prints it (`value_text`): `7`, `214.3`.
-fn value_text(v: &rusqlite::types::Value) -> String {
+pub fn value_text(v: &rusqlite::types::Value) -> String {
     match v {
         rusqlite::types::Value::Integer(i) => i.to_string(),
         rusqlite::types::Value::Real(r) => r.to_string(),
         _ => String::new(),
     }
+}
+
+/// What a correction does to the extracted value `old` (as printed): fills a cell left
+/// out, confirms the same number, or corrects another. Every sink decides so.
+pub fn action_for(old: Option<&str>, text: &str) -> Action {
+    match old {
+        None => Action::Fill,
+        Some(o) if o == text => Action::Confirm,
+        Some(_) => Action::Correct,
+    }
+}
+
+/// A correction's note as stored: trimmed, none when empty, NUL-free (PostgreSQL's text
+/// refuses it) and at most [`MAX_NOTE_CHARS`] characters.
+pub fn stored_note(note: Option<&str>) -> Option<String> {
+    note.map(str::trim).filter(|n| !n.is_empty()).map(|n| {
+        n.chars()
+            .filter(|ch| *ch != '\0')
+            .take(MAX_NOTE_CHARS)
+            .collect()
+    })
 }
 
 /// Why a correction was refused.
@@ -218,17 +239,9 @@ pub fn add_correction(conn: &Connection, c: &NewCorrection) -> Result<Action, Co
         )
         .optional()?;
     let text = value_text(&value);
-    let action = match &old {
-        None => Action::Fill,
-        Some(o) if *o == text => Action::Confirm,
-        Some(_) => Action::Correct,
-    };
+    let action = action_for(old.as_deref(), &text);
     let (table, row, col) = split_key(c.key);
-    let note: Option<String> = c
-        .note
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(|n| n.chars().take(MAX_NOTE_CHARS).collect());
+    let note = stored_note(c.note);
     conn.execute(
         "INSERT INTO corrections (report_id, key, table_name, row_key, col_key, action,
              old_value, new_value, new_text, note, who, made_at)
