@@ -219,6 +219,57 @@ pub fn one_is_broken_digit(gray: &GrayImage, bin: &Bin, b: PxBox, number: &str) 
     })
 }
 
+/// True when `number` is ones only, each a plain stem: our classifier reads the same
+/// ones, clear, in the ink box `b`, no grey strokes beside them make them what is left
+/// of a broken digit ([`one_is_broken_digit`]), and each glyph's middle half is one
+/// upright stroke ([`is_upright_stem`]). The engine reads a lone thin "1" with little
+/// confidence in any font (it could be an l or a bracket, were its alphabet not
+/// digits), so its confidence says nothing there; the shape does.
+pub fn plain_ones(gray: &GrayImage, bin: &Bin, b: PxBox, number: &str) -> bool {
+    if number.is_empty() || number.chars().any(|c| c != '1') {
+        return false;
+    }
+    let Some(glyphs) = segment_glyphs(bin, b) else {
+        return false;
+    };
+    glyphs.len() == number.len()
+        && glyphs.iter().all(|g| is_upright_stem(bin, *g))
+        && DigitModel::builtin()
+            .and_then(|m| m.read_number_checked(gray, bin, b))
+            .as_deref()
+            == Some(number)
+}
+
+/// True when glyph `g`'s middle half (between a 1's flag and its foot) is one stroke,
+/// upright and narrow: every row one run of ink at most a third of the glyph's height
+/// wide, the runs' centres within a tenth of it of their median. A 4's bar, a 7's or
+/// 2's slant and the two sides of a 0 fail.
+pub fn is_upright_stem(bin: &Bin, g: PxBox) -> bool {
+    let (x0, y0, x1, y1) = g;
+    let h = y1.saturating_sub(y0);
+    if h < 8 || x1 <= x0 || x1 > bin.w || y1 > bin.h {
+        return false;
+    }
+    let widest = (h as f32 / 3.0).max(2.0);
+    let mut centres = Vec::new();
+    for y in (y0 + h / 4)..(y1 - h / 4) {
+        let inked: Vec<usize> = (x0..x1).filter(|&x| bin.get(x, y)).collect();
+        let (Some(&l), Some(&r)) = (inked.first(), inked.last()) else {
+            return false;
+        };
+        // One run: no paper between the first and the last ink of the row.
+        if inked.len() != r - l + 1 || (r - l + 1) as f32 > widest {
+            return false;
+        }
+        centres.push((l + r) as f32 / 2.0);
+    }
+    let mut sorted = centres.clone();
+    sorted.sort_by(f32::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    let drift = (h as f32 / 10.0).max(1.0);
+    centres.iter().all(|c| (c - median).abs() <= drift)
+}
+
 /// True when the grey of glyph `g`'s middle rows is two strokes with paper between
 /// them, where the binary ink is one: a blurred or JPEG-smeared 0 whose hole the
 /// binarisation filled. A "1" is one stem there, darkest in its middle (its flag is
@@ -413,6 +464,28 @@ mod tests {
         // A wide blot is touching digits (or no digit): not read.
         let b = Bin::with_rects(40, 30, &[(5, 5, 35, 25)]);
         assert_eq!(segment_glyphs(&b, (0, 0, 40, 30)), None);
+    }
+
+    #[test]
+    fn an_upright_stem_is_a_one_and_bars_slants_and_two_sides_are_not() {
+        // A 1: flag at the top left, stem, foot; 20 px high.
+        let one = Bin::with_rects(30, 30, &[(8, 5, 12, 8), (11, 5, 14, 25), (8, 23, 17, 25)]);
+        assert!(is_upright_stem(&one, (8, 5, 17, 25)));
+        // A 4: the same stem with a bar across its middle half.
+        let four = Bin::with_rects(30, 30, &[(11, 5, 14, 25), (4, 15, 18, 17)]);
+        assert!(!is_upright_stem(&four, (4, 5, 18, 25)));
+        // A 0: two sides with paper between them.
+        let zero = Bin::with_rects(30, 30, &[(6, 5, 9, 25), (15, 5, 18, 25), (6, 5, 18, 7)]);
+        assert!(!is_upright_stem(&zero, (6, 5, 18, 25)));
+        // A 7's slant: a stroke drifting across the middle rows, one pixel a row.
+        let slant: Vec<_> = (5..25)
+            .map(|y| (20 - (y - 5) / 2, y, 23 - (y - 5) / 2, y + 1))
+            .collect();
+        let seven = Bin::with_rects(30, 30, &slant);
+        assert!(!is_upright_stem(&seven, (10, 5, 23, 25)));
+        // A speck is no glyph to judge.
+        let speck = Bin::with_rects(30, 30, &[(10, 10, 12, 15)]);
+        assert!(!is_upright_stem(&speck, (10, 10, 12, 15)));
     }
 
     #[test]

@@ -648,8 +648,13 @@ fn ocr_grid(
             // A number the engine itself barely believed (a blurred 0 read as a weak 8,
             // a 3 as a 5 at a fifth of its confidence) is not made sure by reading it
             // again with the same engine, nor by our classifier misled by the same
-            // blur: a candidate only.
-            if conf < LOW_CONFIDENCE {
+            // blur: a candidate only. Ones are the exception: the engine doubts a lone
+            // thin "1" however clear, and a plain upright stem is one.
+            let barely_believed = conf < LOW_CONFIDENCE
+                && !seen
+                    .as_deref()
+                    .is_some_and(|n| super::digits::plain_ones(gray, bin, b, n));
+            if barely_believed {
                 if let Some(n) = seen.take() {
                     if !reads.contains(&n) {
                         reads.insert(0, n);
