@@ -29,6 +29,7 @@ macro_rules! ocr_trace {
 }
 
 pub mod cells;
+mod dark_core;
 mod date_glyphs;
 mod date_line;
 pub mod digits;

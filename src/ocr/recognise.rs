@@ -5,6 +5,7 @@ use super::cells::{
 };
 use super::cells::{shape_distance, shape_of};
 use super::cells::{Shape, SAME_SHAPE};
+use super::dark_core::number_in_dark_ink;
 use super::engine::{OcrEngine, OcrError};
 use super::grid::{detect_grids_and_rulings, drop_stray_column_lines, erase_rulings, Grid};
 use super::lines::text_lines_outside;
@@ -624,6 +625,8 @@ fn ocr_grid(
         if chinese_number {
             rd.digits.0 = rd.chinese.as_ref().map(|z| z.0.clone()).unwrap_or_default();
         }
+        let ringed = cut_by_ring(bin, b, seals);
+        let mut held_back = ringed;
         if rd.numeric || chinese_number || (where_number && number_like(&rd.digits.0)) {
             // A number goes out only when a second, independent read sees it too: one
             // read of a blurred "0" can be a confident "9".
@@ -638,7 +641,7 @@ fn ocr_grid(
             };
             // A number a seal's ring crossed lost the strokes under the ring: what the
             // reads agree on is a candidate only.
-            if cut_by_ring(bin, b, seals) {
+            if ringed {
                 if let Some(n) = seen.take() {
                     if !reads.contains(&n) {
                         reads.insert(0, n);
@@ -654,6 +657,7 @@ fn ocr_grid(
                 && !seen
                     .as_deref()
                     .is_some_and(|n| super::digits::plain_ones(gray, bin, b, n));
+            held_back |= barely_believed;
             if barely_believed {
                 if let Some(n) = seen.take() {
                     if !reads.contains(&n) {
@@ -696,6 +700,27 @@ fn ocr_grid(
             // The engine sees nothing in a lone thin "1" at low resolution; what our
             // classifier reads there is a candidate for the sums, never a value.
             rows[r][c].alternatives = classifier_candidate(gray, bin, b);
+        }
+        // Where numbers belong, a cell left unread or read as words may be a number
+        // with a seal's lighter strokes across it: read again from its darkest ink.
+        let numbers_belong = c >= values_at && !label_place && (where_number || numeric_col);
+        // Not where a seal's ring erased strokes, nor a number the engine barely
+        // believed: the dark ink is the same ink there.
+        // A cell chi_sim read as a phrase (a header over the value columns) is words.
+        if numbers_belong && !held_back && !number_like(&text) && han_count(&text) < 4 {
+            let mut whole = vec![rd.digits.0.clone()];
+            whole.extend(rd.also_read.iter().cloned());
+            whole.extend(rd.chinese.iter().map(|z| z.0.clone()));
+            if !rd.tried_digits {
+                let forced = read_cell(gray, bin, b, sizes, engine, true, true)?;
+                whole.push(forced.digits.0);
+                whole.extend(forced.also_read);
+            }
+            if let Some(n) = number_in_dark_ink(gray, bin, b, sizes, engine, &whole)? {
+                text = n;
+                conf = LOW_CONFIDENCE - 0.05;
+                rows[r][c].alternatives.clear();
+            }
         }
         if text.trim().is_empty() && !where_number && label_place {
             // Ink left of the values that no engine read is a label not read (规章 read
