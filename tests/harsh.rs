@@ -41,7 +41,8 @@ fn no_wrong_number(rec: &Record, truth: &Value, what: &str) -> usize {
 
 #[test]
 fn low_resolution_jpegs_and_a_grey_scan_with_a_seal_read_no_wrong_number() {
-    // (sample, what it is, values read at least: the truth has 15, 15, 161, 198, 198, 200)
+    // (sample, what it is, values read at least: the truth has 15, 15, 161, 198, 198, 200,
+    // 198)
     let cases = [
         ("hv-026.jpg", "91-dpi table 四, JPEG q50", 14),
         (
@@ -65,6 +66,11 @@ fn low_resolution_jpegs_and_a_grey_scan_with_a_seal_read_no_wrong_number() {
             "120-dpi grey scan, table 三 over two pages, its 3.其他 misread in a row of numbers",
             198,
         ),
+        (
+            "hv-014.pdf",
+            "150-dpi grey scan, a seal's text across table 二's numbers, JPEG q44",
+            194,
+        ),
     ];
     for (file, what, floor) in cases {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/harsh");
@@ -85,6 +91,23 @@ fn low_resolution_jpegs_and_a_grey_scan_with_a_seal_read_no_wrong_number() {
             );
         }
     }
+}
+
+#[test]
+fn a_number_with_a_seals_text_across_it_is_read_from_its_darkest_ink() {
+    // hv-014's table 二: the seal's text, mid-grey on this grey scan, runs through the
+    // licensing decisions ("792" touches a stroke of it), so the cell's ink is three
+    // times the number's width and its first reads were "792.-" and words.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/harsh");
+    let bytes = std::fs::read(dir.join("hv-014.pdf")).expect("sample");
+    let rec = extract("hv-014.pdf", bytes);
+    let t = truth("harsh/hv-014.truth.json");
+    let key = "active/licensing/decisions";
+    let got = rec.values.get(key).map(|v| v.as_f64());
+    assert_eq!(got, t["values"][key].as_f64(), "{key}");
+    // Read again from part of its ink: doubtful, and said so.
+    let cell = rec.cells.iter().find(|c| c.key == key).expect("its cell");
+    assert!(cell.confidence.is_some_and(|c| c < 0.6), "{:?}", cell.confidence);
 }
 
 /// `png` scaled by `factor`: area averaging down, bilinear up, as a screenshot or a
