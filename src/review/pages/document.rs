@@ -67,14 +67,15 @@ fn value_cell(
     );
     // A cell without a box of its own (left out, or filled by a person) is cut where its
     // row and column cross in the picture.
-    if v.is_none_or(|v| v.extracted.is_none()) && view.no_crops.is_none() {
-        if cell_place::locate(&view.doc.values, &k.key).is_some() {
-            let _ = write!(
-                data,
-                " data-crop=\"{}\" data-crop-from=\"its row and column\"",
-                esc(&crop_url(view.doc.id, &k.key))
-            );
-        }
+    if v.is_none_or(|v| v.extracted.is_none())
+        && view.no_crops.is_none()
+        && cell_place::locate(&view.doc.values, &k.key).is_some()
+    {
+        let _ = write!(
+            data,
+            " data-crop=\"{}\" data-crop-from=\"its row and column\"",
+            esc(&crop_url(view.doc.id, &k.key))
+        );
     }
     let shown = match v {
         None => {
