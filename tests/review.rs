@@ -83,9 +83,15 @@ fn review_page_in_chromium() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    // A scanned PDF (OCR) and a born-digital report with failed checks.
-    let db = extract(dir.path(), &["harsh/hv-011.pdf", "html/dev-009.html"]);
+    // A scanned PDF (OCR), a DOCX whose tables are pictures (OCR) with a misprint in a
+    // cell, and a born-digital report with failed checks.
+    let db = extract(
+        dir.path(),
+        &["harsh/hv-011.pdf", "docx/dev-012.docx", "html/dev-009.html"],
+    );
     let scan_truth = truth("harsh/hv-011.truth.json");
+    let picture_truth = truth("docx/dev-012.truth.json");
+    let (misprint_key, misprinted, intended, misprint_checks) = planted(&picture_truth);
     let (_server, url) = serve(&db);
     let base = url.split("/?token=").next().expect("base").to_string();
     let driver_port = free_port();
@@ -113,10 +119,10 @@ fn review_page_in_chromium() {
 
         // The overview, through the printed address.
         c.goto(&url).await.expect("goto overview");
-        assert_eq!(text_of(&c, "h1").await, "2 reports");
+        assert_eq!(text_of(&c, "h1").await, "3 reports");
         let counts = text_of(&c, "#counts").await;
         assert!(
-            counts.contains("pdf") && counts.contains("html"),
+            counts.contains("pdf") && counts.contains("docx") && counts.contains("html"),
             "{counts}"
         );
         let charts = c
@@ -124,9 +130,75 @@ fn review_page_in_chromium() {
             .await
             .expect("bars");
         assert!(!charts.is_empty());
-        // dev-009 has failed checks: it heads the list to review.
-        let first = text_of(&c, "#worst tr:nth-child(2) td:first-child").await;
-        assert_eq!(first, "dev-009.html");
+        // dev-012's misprint fails three checks, dev-009's two: the list to review
+        // starts with them, most failed checks first.
+        for (n, name) in [(2, "dev-012.docx"), (3, "dev-009.html")] {
+            let css = format!("#worst tr:nth-child({n}) td:first-child");
+            assert_eq!(text_of(&c, &css).await, name);
+        }
+
+        // The misprint in dev-012's picture of table 三: OCR read the printed value,
+        // which breaks every sum it is in, so the extraction failed those checks and left
+        // the cell out, saying what it read. The page shows the checks failed as
+        // extracted, the cell with its crop (placed by its row and column), and the
+        // checks that cannot run without it; filled with the intended value, they pass.
+        c.find(Locator::LinkText("dev-012.docx"))
+            .await
+            .expect("link to the picture report")
+            .click()
+            .await
+            .expect("click");
+        assert!(text_of(&c, "#errors")
+            .await
+            .contains(&format!("{misprint_key}: read as {misprinted}")));
+        let failed_as_extracted = c
+            .find_all(Locator::Css("#checks tr.extracted-fail"))
+            .await
+            .expect("rows");
+        assert_eq!(failed_as_extracted.len(), misprint_checks.len());
+        let cell = format!("td.v[data-key=\"{misprint_key}\"]");
+        let check_rows: Vec<String> = misprint_checks
+            .iter()
+            .map(|id| format!("#checks tr[data-check=\"{id}\"], #passing tr[data-check=\"{id}\"]"))
+            .collect();
+        assert_eq!(text_of(&c, &cell).await, "?");
+        for row in &check_rows {
+            assert_eq!(class_of(&c, row).await, "outcome-missing", "{row}");
+        }
+        c.find(Locator::Css(&cell))
+            .await
+            .expect("cell")
+            .click()
+            .await
+            .expect("click cell");
+        assert_eq!(text_of(&c, "#p-key").await, misprint_key);
+        assert!(
+            wait_for(
+                &c,
+                "const i = document.getElementById('p-crop-img'); \
+                 return !!i && i.complete && i.naturalWidth > 20 && i.naturalHeight > 10;"
+            )
+            .await,
+            "the crop of {misprint_key} did not load"
+        );
+        assert!(text_of(&c, "#p-crop-from").await.contains("row and column"));
+        save_on(
+            &c,
+            &cell,
+            intended.to_string(),
+            "misprint: the row adds up to 7",
+        )
+        .await;
+        assert_eq!(
+            text_of(&c, "#flash").await,
+            format!("fill {misprint_key} = {intended}")
+        );
+        c.refresh().await.expect("reload");
+        assert_eq!(text_of(&c, &cell).await, intended.to_string());
+        for row in &check_rows {
+            assert_eq!(class_of(&c, row).await, "outcome-pass", "{row}");
+        }
+        c.goto(&url).await.expect("back to the overview");
 
         // The scanned sample, from the list (the cookie now carries the token).
         c.find(Locator::LinkText("hv-011.pdf"))
@@ -237,41 +309,7 @@ fn review_page_in_chromium() {
             format!("#checks tr[data-check=\"{check}\"], #passing tr[data-check=\"{check}\"]");
         let printed = scan_truth["values"][&key].to_string();
         let cell = format!("td.v[data-key=\"{key}\"]");
-        let save = |value: String| {
-            let c = &c;
-            let cell = &cell;
-            async move {
-                c.find(Locator::Css(cell))
-                    .await
-                    .expect("cell")
-                    .click()
-                    .await
-                    .expect("click");
-                let input = c.find(Locator::Id("f-value")).await.expect("value input");
-                input.clear().await.expect("clear");
-                input.send_keys(&value).await.expect("type");
-                let note = c.find(Locator::Id("f-note")).await.expect("note");
-                note.clear().await.expect("clear");
-                note.send_keys("read from the scan").await.expect("type");
-                c.find(Locator::Id("f-save"))
-                    .await
-                    .expect("save")
-                    .click()
-                    .await
-                    .expect("save");
-                assert!(
-                    wait_for(
-                        c,
-                        &format!(
-                            "const f = document.getElementById('flash'); \
-                             return !!f && f.textContent.endsWith('= {value}');"
-                        )
-                    )
-                    .await,
-                    "no confirmation of {value}"
-                );
-            }
-        };
+        let save = |value: String| save_on(&c, &cell, value, "read from the scan");
         if filled {
             // The left-out cell filled with the printed value: its check runs and passes.
             assert_eq!(class_of(&c, &check_row).await, "outcome-missing");
@@ -338,12 +376,89 @@ fn review_page_in_chromium() {
     // A filled cell has no extracted value; a corrected one keeps it.
     assert_eq!(
         (extracted, corrections),
-        if filled { (0, 3) } else { (1, 2) }
+        if filled { (0, 4) } else { (1, 3) }
     );
     let key: String = conn
-        .query_row("SELECT key FROM corrections LIMIT 1", [], |r| r.get(0))
+        .query_row(
+            "SELECT key FROM corrections ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
         .expect("key");
     assert_eq!(reviewed, scan_truth["values"][&key].to_string());
+    // The misprint: left out by the extraction, filled by review.
+    let (extracted, reviewed, source): (Option<String>, String, String) = conn
+        .query_row(
+            "SELECT rv.extracted_text, rv.value_text, rv.source FROM reviewed_values rv
+             JOIN reports r ON r.id = rv.report_id
+             WHERE r.path LIKE '%dev-012.docx' AND rv.key = ?1",
+            [&misprint_key],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("the misprint's values");
+    assert_eq!(
+        (extracted, reviewed, source),
+        (None, intended.to_string(), "fill".to_string())
+    );
+}
+
+/// The planted misprint of a truth file (its `inconsistent`): the key, the printed value
+/// and the intended one, with the checks it fails (`rule where`, as the page names them).
+fn planted(t: &Value) -> (String, i64, i64, Vec<String>) {
+    let all = t["inconsistent"].as_array().expect("inconsistent");
+    let p = &all[0]["planted"];
+    let key = p["key"].as_str().expect("key").to_string();
+    let checks = all
+        .iter()
+        .filter(|i| i["planted"]["key"].as_str() == Some(key.as_str()))
+        .map(|i| {
+            format!(
+                "{} {}",
+                i["rule"].as_str().expect("rule"),
+                i["where"].as_str().expect("where")
+            )
+        })
+        .collect();
+    (
+        key,
+        p["printed"].as_i64().expect("printed"),
+        p["intended"].as_i64().expect("intended"),
+        checks,
+    )
+}
+
+/// Clicks `cell`, types `value` and `note` in the form, saves, and waits for the
+/// confirmation.
+async fn save_on(c: &fantoccini::Client, cell: &str, value: String, note: &str) {
+    c.find(Locator::Css(cell))
+        .await
+        .expect("cell")
+        .click()
+        .await
+        .expect("click");
+    let input = c.find(Locator::Id("f-value")).await.expect("value input");
+    input.clear().await.expect("clear");
+    input.send_keys(&value).await.expect("type");
+    let n = c.find(Locator::Id("f-note")).await.expect("note");
+    n.clear().await.expect("clear");
+    n.send_keys(note).await.expect("type");
+    c.find(Locator::Id("f-save"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("save");
+    assert!(
+        wait_for(
+            c,
+            &format!(
+                "const f = document.getElementById('flash'); \
+                 return !!f && f.textContent.endsWith('= {value}');"
+            )
+        )
+        .await,
+        "no confirmation of {value}"
+    );
 }
 
 fn correct(db: &Path, args: &[&str]) -> std::process::Output {

@@ -57,10 +57,20 @@ fn nianbao(args: &[&str]) -> std::process::Output {
         .expect("run nianbao")
 }
 
-/// Starts `nianbao review --postgres` on a free port; returns it with its printed address.
+/// Starts `nianbao review --postgres` on a free port as a team server (`--listen
+/// 0.0.0.0`: every interface, the token still required); returns it with its printed
+/// address.
 fn serve(url: &str) -> (Started, String) {
     let mut child = Command::new(bin())
-        .args(["review", "--port", "0", "--postgres", url])
+        .args([
+            "review",
+            "--port",
+            "0",
+            "--listen",
+            "0.0.0.0",
+            "--postgres",
+            url,
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -170,8 +180,18 @@ fn review_page_on_postgres_in_chromium() {
         .expect("runtime");
     rt.block_on(async {
         let c = browser(driver_port, &profile).await;
-        // Without the token: 403.
+        // Listening on every interface, the token is still required: without it, or
+        // with another, 403.
         c.goto(&format!("{base}/")).await.expect("goto");
+        assert!(text_of(&c, "h1").await.contains("403"));
+        let token = url.split("token=").nth(1).expect("token");
+        let other: String = token
+            .chars()
+            .map(|ch| if ch == '0' { '1' } else { '0' })
+            .collect();
+        c.goto(&format!("{base}/doc/1?token={other}"))
+            .await
+            .expect("goto");
         assert!(text_of(&c, "h1").await.contains("403"));
 
         // The overview, from PostgreSQL: dev-009's misprint heads the list to review;

@@ -2,12 +2,16 @@
 //! provenance gives the page and the cell's box in the working picture that recognition
 //! read (resampled to its working scale and straightened), so the crop redoes those steps
 //! with the same functions (`src/ocr/prep.rs`, `src/ocr/scale.rs`) and cuts the box.
-//! The file is found at the report's paths (inside a `.zip` for `archive.zip!member`) and
+//! The file is found at the report's paths (inside its archive for `archive!member`: zip,
+//! tar, 7z, RAR, one archive in another, read as extraction reads them) and
 //! must still hold the same content (sha256); otherwise the page says why there is none.
 
+use crate::budget::MemoryBudget;
 use crate::document::{Block, Picture};
 use crate::formats;
 use crate::ocr::{prep, recognise, scale};
+use crate::select::{Selection, SkipCounts};
+use crate::sources::{ReadItem, Reader};
 use image::{DynamicImage, GrayImage};
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -15,6 +19,8 @@ use std::sync::Arc;
 
 /// Largest source file read for a crop (as `limits.max_file_mb`'s default).
 const MAX_SOURCE_BYTES: u64 = 256 << 20;
+/// Members an archive is read up to for a crop (as `limits.max_archive_members`).
+const MAX_ARCHIVE_MEMBERS: u64 = 100_000;
 /// Working pictures kept between requests: a document page asks for many cells of the
 /// same few pages.
 const CACHED_PICTURES: usize = 4;
@@ -116,38 +122,66 @@ pub fn any_exists(paths: &[String]) -> bool {
         .any(|p| std::path::Path::new(archive_part(p).0).is_file())
 }
 
-/// `archive.zip!member` → (`archive.zip`, Some(`member`)); a plain path → (path, None).
-/// A path that is a file as it stands is never split (a name may hold a `!`).
+/// `archive!member` → (`archive`, Some(`member`)): the shortest prefix before a `!` that
+/// is a file is the outer archive (`a.tar.gz!b.zip!c.docx` → `a.tar.gz`); a plain path →
+/// (path, None). A path that is a file as it stands is never split (a name may hold a `!`).
 fn archive_part(path: &str) -> (&str, Option<&str>) {
     if std::path::Path::new(path).is_file() {
         return (path, None);
     }
-    match path.split_once(".zip!") {
-        Some((archive, member)) => (&path[..archive.len() + 4], Some(member)),
-        None => (path, None),
-    }
+    path.match_indices('!')
+        .map(|(i, _)| (&path[..i], &path[i + 1..]))
+        .find(|(archive, _)| std::path::Path::new(archive).is_file())
+        .map_or((path, None), |(archive, member)| (archive, Some(member)))
 }
 
 fn read_path(path: &str) -> Option<Vec<u8>> {
     let (file, member) = archive_part(path);
     let f = std::fs::File::open(file).ok()?;
-    if f.metadata().ok()?.len() > MAX_SOURCE_BYTES {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    f.take(MAX_SOURCE_BYTES).read_to_end(&mut bytes).ok()?;
     let Some(member) = member else {
+        if f.metadata().ok()?.len() > MAX_SOURCE_BYTES {
+            return None;
+        }
+        let mut bytes = Vec::new();
+        f.take(MAX_SOURCE_BYTES).read_to_end(&mut bytes).ok()?;
         return Some(bytes);
     };
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).ok()?;
-    let m = zip.by_name(member).ok()?;
-    if m.size() > MAX_SOURCE_BYTES {
-        return None;
+    // A zip's member is read by name; any other archive (tar, 7z, RAR, an archive in an
+    // archive) is read as extraction read it, keeping the one member.
+    if let Ok(mut zip) = zip::ZipArchive::new(std::io::BufReader::new(f)) {
+        if let Ok(m) = zip.by_name(member) {
+            if m.size() > MAX_SOURCE_BYTES {
+                return None;
+            }
+            let mut out = Vec::new();
+            // take() bounds what a lying header can make us allocate.
+            m.take(MAX_SOURCE_BYTES).read_to_end(&mut out).ok()?;
+            return Some(out);
+        }
     }
-    let mut out = Vec::new();
-    // take() bounds what a lying header can make us allocate.
-    m.take(MAX_SOURCE_BYTES).read_to_end(&mut out).ok()?;
-    Some(out)
+    read_member(file, path)
+}
+
+/// The bytes of the member `path` (`archive!member`, as extraction named it) of
+/// `archive`, read through extraction's own reader with its default rules.
+fn read_member(archive: &str, path: &str) -> Option<Vec<u8>> {
+    let reader = Reader {
+        max_file: MAX_SOURCE_BYTES,
+        max_member: MAX_SOURCE_BYTES,
+        max_members: MAX_ARCHIVE_MEMBERS,
+        memory: MemoryBudget::new(MAX_SOURCE_BYTES),
+        selection: Arc::new(Selection::new(&[], &[], &[]).ok()?),
+        skipped: Arc::new(SkipCounts::default()),
+    };
+    let mut found = None;
+    reader.read(std::path::Path::new(archive), &mut |item| {
+        if let ReadItem::Input(mut input) = item {
+            if found.is_none() && input.path == path {
+                found = Some(std::mem::take(&mut input.bytes));
+            }
+        }
+    });
+    found
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
@@ -286,12 +320,64 @@ pub fn crop_cell(
 mod tests {
     use super::*;
 
+    /// A tar.gz holding `2023/r.pdf` and a zip that holds `inner/r.pdf`.
+    fn tar_gz(path: &std::path::Path, pdf: &[u8], zip: &[u8]) {
+        let gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(path).expect("create"),
+            flate2::Compression::fast(),
+        );
+        let mut tar = tar::Builder::new(gz);
+        for (name, bytes) in [("2023/r.pdf", pdf), ("2023/in.zip", zip)] {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(bytes.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            tar.append_data(&mut h, name, bytes).expect("append");
+        }
+        tar.into_inner()
+            .expect("tar")
+            .finish()
+            .expect("gz")
+            .sync_all()
+            .expect("sync");
+    }
+
+    fn zip_of(name: &str, bytes: &[u8]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        w.start_file(name, zip::write::SimpleFileOptions::default())
+            .expect("start");
+        std::io::Write::write_all(&mut w, bytes).expect("write");
+        w.finish().expect("finish").into_inner()
+    }
+
     #[test]
-    fn archive_members_are_split_from_their_archive() {
+    fn archive_members_are_read_from_any_archive_extraction_reads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pdf = b"%PDF-1.4 the outer member".to_vec();
+        let inner = b"%PDF-1.4 the inner member".to_vec();
+        let archive = dir.path().join("a.tar.gz");
+        tar_gz(&archive, &pdf, &zip_of("inner/r.pdf", &inner));
+        let a = archive.display().to_string();
+        let member = format!("{a}!2023/r.pdf");
+        assert_eq!(archive_part(&member), (a.as_str(), Some("2023/r.pdf")));
+        assert_eq!(read_path(&member), Some(pdf));
+        assert_eq!(
+            read_path(&format!("{a}!2023/in.zip!inner/r.pdf")),
+            Some(inner)
+        );
+        assert_eq!(read_path(&format!("{a}!2023/none.pdf")), None);
+        assert!(any_exists(&[member]));
+        // A zip's member, by name.
+        let z = dir.path().join("b.zip");
+        std::fs::write(&z, zip_of("x/r.pdf", b"%PDF zipped")).expect("write");
+        let zm = format!("{}!x/r.pdf", z.display());
+        assert_eq!(read_path(&zm), Some(b"%PDF zipped".to_vec()));
+        // Nothing there: not split, and gone.
         assert_eq!(
             archive_part("/nowhere/a.zip!2023/r.pdf"),
-            ("/nowhere/a.zip", Some("2023/r.pdf"))
+            ("/nowhere/a.zip!2023/r.pdf", None)
         );
+        assert!(!any_exists(&["/nowhere/a.zip!2023/r.pdf".to_string()]));
         assert_eq!(archive_part("/nowhere/a.pdf"), ("/nowhere/a.pdf", None));
     }
 

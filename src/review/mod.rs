@@ -8,8 +8,10 @@
 //! - [`server`]: routes, the access token, handlers.
 //! - [`pages`]: the HTML.
 //! - [`recheck`]: the checks run again on the reviewed values.
-//! - [`crops`]: a cell's picture cut from the source file.
+//! - [`crops`]: a cell's picture cut from the source file; [`cell_place`]: where a cell
+//!   is in it, a cell left out placed by its row and column.
 
+pub mod cell_place;
 pub mod crops;
 pub mod digest;
 pub mod pages;

@@ -1,6 +1,7 @@
 //! The HTTP side of `nianbao review`: routes, the access token, and the handlers, which
 //! hand their (blocking) database and picture work to tokio's blocking pool.
 
+use super::cell_place;
 use super::crops::{self, CellPlace, CropCache, CropError};
 use super::pages::{self, document::DocumentView};
 use super::recheck::recheck;
@@ -138,27 +139,20 @@ impl App {
 }
 
 fn crop_of(doc: &DocumentData, key: &str, cache: &mut CropCache) -> Result<Vec<u8>, CropError> {
-    let v = doc
-        .values
-        .iter()
-        .find(|v| v.key == key)
-        .ok_or(CropError::NotOcr)?;
-    let (Some("ocr"), Some(bbox), Some((table, _, _))) = (v.origin.as_deref(), v.bbox, v.cell)
-    else {
-        return Err(CropError::NotOcr);
-    };
+    // A cell left out (or filled by a person) is placed by its row and column.
+    let at = cell_place::locate(&doc.values, key).ok_or(CropError::NotOcr)?;
     let mut ocr_tables: Vec<i64> = doc
         .values
         .iter()
-        .filter(|o| o.origin.as_deref() == Some("ocr") && o.page == v.page)
+        .filter(|o| o.origin.as_deref() == Some("ocr") && o.page == at.page)
         .filter_map(|o| o.cell.map(|c| c.0))
         .collect();
     ocr_tables.sort_unstable();
     ocr_tables.dedup();
     let place = CellPlace {
-        page: v.page,
-        bbox,
-        table,
+        page: at.page,
+        bbox: at.bbox,
+        table: at.table,
         ocr_tables_on_page: ocr_tables,
     };
     let mut paths = doc.sources.clone();

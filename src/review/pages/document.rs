@@ -5,6 +5,7 @@
 use super::{esc, page, pct};
 use crate::ocr::LOW_CONFIDENCE;
 use crate::record::CheckOutcome;
+use crate::review::cell_place;
 use crate::review::recheck::{CheckResult, Outcome};
 use crate::review::store::{DocumentData, StoredValue};
 use crate::sinks::sqlite::views::KeyRow;
@@ -64,6 +65,18 @@ fn value_cell(
         esc(&k.row_label),
         esc(&k.col_label)
     );
+    // A cell without a box of its own (left out, or filled by a person) is cut where its
+    // row and column cross in the picture.
+    if v.is_none_or(|v| v.extracted.is_none())
+        && view.no_crops.is_none()
+        && cell_place::locate(&view.doc.values, &k.key).is_some()
+    {
+        let _ = write!(
+            data,
+            " data-crop=\"{}\" data-crop-from=\"its row and column\"",
+            esc(&crop_url(view.doc.id, &k.key))
+        );
+    }
     let shown = match v {
         None => {
             classes.push("left-out");
@@ -354,6 +367,12 @@ function show(td) {
     img.onerror = () => { crop.textContent = 'no crop: the source file could not be read'; };
     img.src = d.crop;
     crop.appendChild(img);
+    if (d.cropFrom) {
+      const note = document.createElement('div');
+      note.id = 'p-crop-from';
+      note.textContent = 'not read: the picture where ' + d.cropFrom + ' cross';
+      crop.appendChild(note);
+    }
   }
   document.getElementById('f-key').value = d.key;
   document.getElementById('f-value').value = d.reviewed || '';
