@@ -44,10 +44,12 @@ static BOTH_MISREAD: Lazy<Regex> =
 
 /// The fields one reading shows: (year, month, day), each when seen.
 fn fields(reading: &str) -> (Option<i32>, Option<u32>, Option<u32>) {
-    // Digits and Han characters only: the specks and stray marks OCR adds go.
+    // Without spaces, but with every other mark: a letter or a dot between a marker and
+    // digits may be a digit misread (月IJ7 for 月17), and the digits after it are then
+    // not the field.
     let s: String = fold_width(reading)
         .chars()
-        .filter(|c| c.is_ascii_digit() || ('\u{3007}'..='\u{9fff}').contains(c))
+        .filter(|c| !c.is_whitespace())
         .collect();
     let num = |r: &Regex, i: usize| r.captures(&s).and_then(|c| c[i].parse::<u32>().ok());
     let year = num(&YEAR, 1).map(|y| y as i32);
@@ -99,6 +101,8 @@ mod tests {
         // A year run into its month, a day of three digits: not seen.
         assert_eq!(fields("20231月国日"), (None, None, None));
         assert_eq!(fields("2021年上月174悄"), (Some(2021), None, None));
+        // A mark between 月 and the digits: the day's first digit may be it.
+        assert_eq!(fields("2021年2月IJ7训"), (Some(2021), Some(2), None));
         // The agency before the date.
         assert_eq!(
             fields("西固区水利局2021年1月13日"),
