@@ -358,7 +358,13 @@ fn believed_ocr_date(
 ) -> Option<String> {
     let Some(date) = date else {
         let disputed = blocks.iter().rev().take(6).find(|b| b.contains(DISPUTED))?;
-        let readings: Vec<String> = disputed.split(DISPUTED).map(|r| format!("'{r}'")).collect();
+        // Readings that disagree on the whole date may still agree field by field,
+        // each spoilt at another place by the seal.
+        let parts: Vec<&str> = disputed.split(DISPUTED).collect();
+        if let Some((y, m, d)) = year.and_then(|y| crate::ocr::date_by_fields(&parts, y)) {
+            return Some(format!("{y:04}-{m:02}-{d:02}"));
+        }
+        let readings: Vec<String> = parts.iter().map(|r| format!("'{r}'")).collect();
         doubts.push(format!(
             "published left out: the date line was read as {}, which do not agree on one \
              date (seal ink or damage over its digits)",
@@ -694,6 +700,26 @@ mod tests {
         let m = read_meta(&d);
         assert_eq!(m.published, None);
         assert!(m.doubts.iter().any(|e| e.contains("2019-02-13")));
+    }
+
+    #[test]
+    fn disputed_readings_that_agree_field_by_field_give_the_date() {
+        // dev-049's readings: 日 lost in all, the month in two; each field is agreed.
+        let line = [
+            "2021年2月17吝",
+            "2021年2月17吝",
+            "2021年7上月17悄",
+            "2021年上月174悄",
+        ]
+        .join(&DISPUTED.to_string());
+        let d = ocr_doc(&["XX局2020年政府信息公开工作年度报告", "正文。", &line]);
+        let m = read_meta(&d);
+        assert_eq!(m.published.as_deref(), Some("2021-02-17"), "{:?}", m.doubts);
+        // The same readings for a report of 2022: the year cannot be, no date.
+        let d = ocr_doc(&["XX局2022年政府信息公开工作年度报告", "正文。", &line]);
+        let m = read_meta(&d);
+        assert_eq!(m.published, None);
+        assert!(m.doubts.iter().any(|e| e.starts_with("published left out")));
     }
 
     #[test]

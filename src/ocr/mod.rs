@@ -30,6 +30,7 @@ macro_rules! ocr_trace {
 
 pub mod cells;
 mod dark_core;
+mod date_fields;
 mod date_glyphs;
 mod date_line;
 pub mod digits;
@@ -48,6 +49,7 @@ pub mod scale;
 pub mod seal;
 mod seal_text;
 
+pub use date_fields::date_by_fields;
 pub use engine::{OcrEngine, OcrError, OcrMode, TesseractEngine, Word};
 pub use recognise::{recognise_picture, LineSelection, RecogniseError, LOW_CONFIDENCE};
 
