@@ -338,20 +338,23 @@ impl Reader {
     }
 
     /// A document read whole, its hold grown to what decoding it will take (waiting for
-    /// room in the budget), or refused when that is more than the whole budget: the
-    /// budget holds for every document, not only for its file size.
+    /// room in the budget), or refused when that is more than one document may take: the
+    /// whole budget, or the file size limit where that is larger (a file the size limit
+    /// lets in runs alone however small the budget; one that would grow past both, as a
+    /// 200 MB text file to 600 MB, is not decoded).
     pub(crate) fn admitted(&self, mut input: Input) -> ReadItem {
         let need = crate::formats::footprint::of(&input.path, &input.bytes);
-        let capacity = self.memory.capacity();
-        if need.bytes > capacity {
+        let most = self.memory.capacity().max(self.max_file);
+        if need.bytes > most {
             return ReadItem::Unreadable {
                 path: input.path,
                 message: format!(
-                    "decoding it would take about {} MB of memory ({}), more than the \
-                     memory budget of {} MB (limits.memory_mb in pipeline.toml): not read",
+                    "decoding it would take about {} MB of memory ({}), more than the {} MB \
+                     one document may take (limits.memory_mb in pipeline.toml, or \
+                     limits.max_file_mb where larger): not read",
                     need.bytes >> 20,
                     need.basis,
-                    capacity >> 20
+                    most >> 20
                 ),
             };
         }
@@ -401,7 +404,7 @@ mod tests {
 
     fn reader(memory_mb: u64) -> Reader {
         Reader {
-            max_file: 256 << 20,
+            max_file: memory_mb << 20,
             max_member: 256 << 20,
             max_members: 1000,
             memory: MemoryBudget::new(memory_mb << 20),
