@@ -114,6 +114,31 @@ impl MemoryHold {
     }
 }
 
+impl MemoryHold {
+    /// Holds `bytes` in all, waiting (as [`MemoryBudget::admit`] does) until they fit
+    /// beside what the other documents in flight hold, or nothing else is held: a
+    /// document read whole and found to need more than its size to decode.
+    pub fn grow_waiting(&mut self, bytes: u64) {
+        let Some(budget) = &self.budget else { return };
+        if bytes <= self.bytes {
+            return;
+        }
+        let mut state = budget.lock();
+        loop {
+            let others = state.held.saturating_sub(self.bytes);
+            if state.closed || others == 0 || others.saturating_add(bytes) <= budget.capacity {
+                break;
+            }
+            state = budget
+                .released
+                .wait(state)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+        state.held = state.held.saturating_add(bytes - self.bytes);
+        self.bytes = bytes;
+    }
+}
+
 impl Drop for MemoryHold {
     fn drop(&mut self) {
         if let Some(budget) = self.budget.take() {
@@ -154,6 +179,28 @@ mod tests {
         assert_eq!(budget.held(), 3 << 20);
         small.grow_to(10);
         assert_eq!(budget.held(), 10);
+    }
+
+    #[test]
+    fn growing_waits_for_the_others_only() {
+        let budget = MemoryBudget::new(4 << 20);
+        let other = budget.admit(2 << 20);
+        let mut mine = budget.admit(1 << 20);
+        // Alone with its own bytes, a hold grows at once.
+        let grower = std::thread::spawn(move || {
+            mine.grow_waiting(3 << 20);
+            mine
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!grower.is_finished(), "grew beyond the budget");
+        drop(other);
+        let mine = grower.join().ok();
+        assert_eq!(mine.as_ref().map(MemoryHold::bytes), Some(3 << 20));
+        assert_eq!(budget.held(), 3 << 20);
+        drop(mine);
+        let mut alone = budget.admit(1 << 20);
+        alone.grow_waiting(2 << 20);
+        assert_eq!(budget.held(), 2 << 20);
     }
 
     #[test]

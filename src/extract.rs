@@ -86,7 +86,9 @@ pub fn decode(input: Input) -> Decoded {
         Ok(Ok(doc)) => {
             // Pictures are kept whole until recognised: a DOCX of 2 MB may hold 50 MB.
             let pictures: usize = doc.pictures().map(|p| p.bytes.len()).sum();
-            hold.grow_to((bytes.len() + pictures) as u64);
+            // (The read stage may have held more for it: a text file's or a web page's
+            // decoding, which the document model keeps until it is interpreted.)
+            hold.grow_to(hold.bytes().max((bytes.len() + pictures) as u64));
             Decoded::Document(source, doc, hold)
         }
         Ok(Err(e)) => {

@@ -296,7 +296,7 @@ impl Reader {
             Ok(_) => {
                 let mut input = Input::new(shown, bytes);
                 input.hold = hold;
-                emit(ReadItem::Input(input))
+                emit(self.admitted(input))
             }
             Err(e) => emit(unreadable(e)),
         }
@@ -334,7 +334,32 @@ impl Reader {
         }
         let mut input = Input::new(shown.to_string(), bytes);
         input.hold = self.memory.admit(size);
-        emit(ReadItem::Input(input))
+        emit(self.admitted(input))
+    }
+
+    /// A document read whole, its hold grown to what decoding it will take (waiting for
+    /// room in the budget), or refused when that is more than one document may take: the
+    /// whole budget, or the file size limit where that is larger (a file the size limit
+    /// lets in runs alone however small the budget; one that would grow past both, as a
+    /// 200 MB text file to 600 MB, is not decoded).
+    pub(crate) fn admitted(&self, mut input: Input) -> ReadItem {
+        let need = crate::formats::footprint::of(&input.path, &input.bytes);
+        let most = self.memory.capacity().max(self.max_file);
+        if need.bytes > most {
+            return ReadItem::Unreadable {
+                path: input.path,
+                message: format!(
+                    "decoding it would take about {} MB of memory ({}), more than the {} MB \
+                     one document may take (limits.memory_mb in pipeline.toml, or \
+                     limits.max_file_mb where larger): not read",
+                    need.bytes >> 20,
+                    need.basis,
+                    most >> 20
+                ),
+            };
+        }
+        input.hold.grow_waiting(need.bytes);
+        ReadItem::Input(input)
     }
 
     /// What an archive member's bytes are, when they are an archive: a zip that holds
@@ -369,6 +394,61 @@ impl Reader {
             Container::Gzip | Container::Xz => tarball::read_compressed(kind, src, len, members),
             Container::SevenZ => sevenz::read(src, members),
             Container::Rar => rar::read(src, len, members),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(memory_mb: u64) -> Reader {
+        Reader {
+            max_file: memory_mb << 20,
+            max_member: 256 << 20,
+            max_members: 1000,
+            memory: MemoryBudget::new(memory_mb << 20),
+            selection: Arc::new(Selection::new(&[], &[], &[]).unwrap_or_else(|e| panic!("{e}"))),
+            skipped: Arc::new(SkipCounts::default()),
+        }
+    }
+
+    fn read(reader: &Reader, name: &str, bytes: Vec<u8>) -> ReadItem {
+        let mut got = Vec::new();
+        reader.read_bytes(name, bytes, &mut |item| got.push(item));
+        assert_eq!(got.len(), 1);
+        got.remove(0)
+    }
+
+    #[test]
+    fn a_document_is_held_for_what_decoding_it_takes_and_refused_past_the_budget() {
+        use crate::formats::footprint::{HTML_BYTES_PER_TAG, TEXT_TIMES_SIZE};
+        let reader = reader(1);
+        // 300 kB of text takes three times that to decode: held so, within 1 MiB.
+        match read(&reader, "a.txt", vec![b'x'; 300_000]) {
+            ReadItem::Input(input) => assert_eq!(input.hold.bytes(), 300_000 * TEXT_TIMES_SIZE),
+            ReadItem::Unreadable { message, .. } => panic!("{message}"),
+        }
+        // 400 kB of text would take 1.2 MB: refused, and the record says why.
+        match read(&reader, "b.txt", vec![b'x'; 400_000]) {
+            ReadItem::Unreadable { path, message } => {
+                assert_eq!(path, "b.txt");
+                assert!(message.contains("about 1 MB of memory"), "{message}");
+                assert!(message.contains("limits.memory_mb"), "{message}");
+            }
+            ReadItem::Input(_) => panic!("admitted past the budget"),
+        }
+        // A web page counts its tags: 5,000 of them are 1.28 MB of tree.
+        let page = b"<i>".repeat(5000);
+        const { assert!(5000 * HTML_BYTES_PER_TAG > 1 << 20) };
+        assert!(matches!(
+            read(&reader, "c.html", page),
+            ReadItem::Unreadable { .. }
+        ));
+        // Other formats count their size.
+        match read(&reader, "d.pdf", b"%PDF-1.4\n".repeat(1000)) {
+            ReadItem::Input(input) => assert_eq!(input.hold.bytes(), 9000),
+            ReadItem::Unreadable { message, .. } => panic!("{message}"),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod doc;
 pub mod doc_pictures;
 pub mod doc_styles;
 pub mod docx;
+pub mod footprint;
 pub mod html;
 pub mod mht;
 pub mod ofd;

@@ -12,6 +12,7 @@ use super::DecodeError;
 use crate::document::{Block, Cell, Document, Picture, Table, TableOrigin};
 use once_cell::sync::Lazy;
 use regex::Regex;
+use std::borrow::Cow;
 
 static ARTEFACT: Lazy<Regex> = Lazy::new(|| {
     Regex::new(r"\[bookmark: [^\]]*\]").unwrap_or_else(|_| unreachable!("static regex"))
@@ -56,17 +57,27 @@ pub fn decode_text(bytes: &[u8]) -> Result<Document, DecodeError> {
     })
 }
 
-/// Text as decoded, with its encoding and the count of bytes replaced by U+FFFD.
-struct Decoded {
-    text: String,
+/// Text as decoded, with its encoding and the count of bytes replaced by U+FFFD. Valid
+/// UTF-8 is borrowed from the file's bytes, not copied: a large text file is held once.
+struct Decoded<'a> {
+    text: Cow<'a, str>,
     encoding: &'static encoding_rs::Encoding,
     replaced: usize,
 }
 
 /// Decodes `body` as `encoding`, every malformed byte sequence replaced by U+FFFD and
 /// its bytes counted.
-fn decode_counting(encoding: &'static encoding_rs::Encoding, body: &[u8]) -> Decoded {
+fn decode_counting<'a>(encoding: &'static encoding_rs::Encoding, body: &'a [u8]) -> Decoded<'a> {
     use encoding_rs::DecoderResult;
+    if encoding == encoding_rs::UTF_8 {
+        if let Ok(text) = std::str::from_utf8(body) {
+            return Decoded {
+                text: Cow::Borrowed(text),
+                encoding,
+                replaced: 0,
+            };
+        }
+    }
     let mut decoder = encoding.new_decoder_without_bom_handling();
     let mut text = String::with_capacity(body.len() + body.len() / 2 + 16);
     let (mut src, mut replaced) = (body, 0usize);
@@ -83,7 +94,7 @@ fn decode_counting(encoding: &'static encoding_rs::Encoding, body: &[u8]) -> Dec
         }
     }
     Decoded {
-        text,
+        text: Cow::Owned(text),
         encoding,
         replaced,
     }
@@ -96,7 +107,7 @@ const UTF8_VALID_PER_BAD: usize = 10;
 /// The same for GB18030 (1 in 100): it accepts most byte pairs, so damage shows less.
 const GB18030_DAMAGE_LIMIT: usize = 100;
 
-fn decode_charset(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+fn decode_charset(bytes: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     let decoded = match encoding_rs::Encoding::for_bom(bytes) {
         // A byte order mark says what the text is: damage in it is only damage.
         Some((enc, bom_len)) => decode_counting(enc, &bytes[bom_len..]),
@@ -107,6 +118,8 @@ fn decode_charset(bytes: &[u8]) -> Result<Decoded, DecodeError> {
             if utf8.replaced == 0 || utf8.replaced * UTF8_VALID_PER_BAD <= valid {
                 utf8
             } else {
+                // Dropped before the second reading, so the text is never held twice.
+                drop(utf8);
                 let gb = decode_counting(encoding_rs::GB18030, bytes);
                 if gb.replaced * GB18030_DAMAGE_LIMIT > non_ascii {
                     return Err(DecodeError::new(

@@ -300,7 +300,8 @@ impl<'a> Members<'a> {
             None => {
                 let mut input = Input::new(path, bytes);
                 input.hold = hold;
-                (self.emit)(ReadItem::Input(input));
+                let item = self.reader.admitted(input);
+                (self.emit)(item);
             }
         }
     }
