@@ -107,7 +107,11 @@ fn a_number_with_a_seals_text_across_it_is_read_from_its_darkest_ink() {
     assert_eq!(got, t["values"][key].as_f64(), "{key}");
     // Read again from part of its ink: doubtful, and said so.
     let cell = rec.cells.iter().find(|c| c.key == key).expect("its cell");
-    assert!(cell.confidence.is_some_and(|c| c < 0.6), "{:?}", cell.confidence);
+    assert!(
+        cell.confidence.is_some_and(|c| c < 0.6),
+        "{:?}",
+        cell.confidence
+    );
 }
 
 /// `png` scaled by `factor`: area averaging down, bilinear up, as a screenshot or a
