@@ -427,38 +427,9 @@ fn planted(t: &Value) -> (String, i64, i64, Vec<String>) {
     )
 }
 
-/// Clicks `cell`, types `value` and `note` in the form, saves, and waits for the
-/// confirmation.
+/// Saves `value` for the cell at `cell` through the page's form.
 async fn save_on(c: &fantoccini::Client, cell: &str, value: String, note: &str) {
-    c.find(Locator::Css(cell))
-        .await
-        .expect("cell")
-        .click()
-        .await
-        .expect("click");
-    let input = c.find(Locator::Id("f-value")).await.expect("value input");
-    input.clear().await.expect("clear");
-    input.send_keys(&value).await.expect("type");
-    let n = c.find(Locator::Id("f-note")).await.expect("note");
-    n.clear().await.expect("clear");
-    n.send_keys(note).await.expect("type");
-    c.find(Locator::Id("f-save"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("save");
-    assert!(
-        wait_for(
-            c,
-            &format!(
-                "const f = document.getElementById('flash'); \
-                 return !!f && f.textContent.endsWith('= {value}');"
-            )
-        )
-        .await,
-        "no confirmation of {value}"
-    );
+    browser::save_correction(c, cell, &value, note).await;
 }
 
 fn correct(db: &Path, args: &[&str]) -> std::process::Output {

@@ -7,7 +7,7 @@
 mod browser;
 mod pg_server;
 
-use browser::{browser, class_of, free_port, text_of, wait_for, Started, CHROMEDRIVER, CHROMIUM};
+use browser::{browser, class_of, free_port, text_of, Started, CHROMEDRIVER, CHROMIUM};
 use fantoccini::{Client, Locator};
 use pg_server::PgServer;
 use serde_json::Value;
@@ -89,38 +89,10 @@ fn serve(url: &str) -> (Started, String) {
     (guard, address)
 }
 
-/// Saves `value` for the cell `key` through the page's form, and waits for the
-/// confirmation.
+/// Saves `value` for the cell `key` through the page's form.
 async fn save(c: &Client, key: &str, value: &str, note: &str) {
-    c.find(Locator::Css(&format!("td.v[data-key=\"{key}\"]")))
-        .await
-        .expect("cell")
-        .click()
-        .await
-        .expect("click");
-    let input = c.find(Locator::Id("f-value")).await.expect("value input");
-    input.clear().await.expect("clear");
-    input.send_keys(value).await.expect("type");
-    let n = c.find(Locator::Id("f-note")).await.expect("note");
-    n.clear().await.expect("clear");
-    n.send_keys(note).await.expect("type");
-    c.find(Locator::Id("f-save"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("save");
-    assert!(
-        wait_for(
-            c,
-            &format!(
-                "const f = document.getElementById('flash'); \
-                 return !!f && f.textContent.endsWith('= {value}');"
-            )
-        )
-        .await,
-        "no confirmation of {key} = {value}"
-    );
+    let cell = format!("td.v[data-key=\"{key}\"]");
+    browser::save_correction(c, &cell, value, note).await;
 }
 
 /// The planted misprint of dev-009 (its truth's `inconsistent`): the key, the printed

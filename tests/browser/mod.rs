@@ -88,3 +88,37 @@ pub async fn wait_for(c: &Client, script: &str) -> bool {
     }
     false
 }
+
+/// Clicks the cell at `cell` (a CSS selector), types `value` and `note` in the page's
+/// correction form, saves, and waits for the page to confirm the value.
+pub async fn save_correction(c: &Client, cell: &str, value: &str, note: &str) {
+    c.find(Locator::Css(cell))
+        .await
+        .expect("cell")
+        .click()
+        .await
+        .expect("click");
+    let input = c.find(Locator::Id("f-value")).await.expect("value input");
+    input.clear().await.expect("clear");
+    input.send_keys(value).await.expect("type");
+    let n = c.find(Locator::Id("f-note")).await.expect("note");
+    n.clear().await.expect("clear");
+    n.send_keys(note).await.expect("type");
+    c.find(Locator::Id("f-save"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("save");
+    assert!(
+        wait_for(
+            c,
+            &format!(
+                "const f = document.getElementById('flash'); \
+                 return !!f && f.textContent.endsWith('= {value}');"
+            )
+        )
+        .await,
+        "no confirmation of {cell} = {value}"
+    );
+}
