@@ -22,7 +22,7 @@ const DARK_SHARE: f32 = 0.4;
 const LIGHT_INK_SHARE: f32 = 0.15;
 
 /// The number in the darkest ink of box `b`, when lighter ink is a good part of the
-/// box's: read by the digits engine from that ink alone, confirmed by a second read
+/// box's and lies beside the number: read by the digits engine from that ink alone, confirmed by a second read
 /// ([`confirm_number`]), and equal to a run of digits in one of `whole_reads` (the reads
 /// of the whole box), delimited there by no other digit. A faint digit of the number
 /// that the darkness cut away is still in the whole box's reading ("18" against "8"),
@@ -89,6 +89,14 @@ pub(crate) fn number_in_dark_ink(
         return Ok(None);
     };
     let (cw, ch) = (core.2 - core.0, core.3 - core.1);
+    // The lighter ink must lie beside the number, half a glyph at least, not only
+    // round its strokes: a blurred number's soft edges are lighter too, and a number
+    // its reads disagreed on is not settled by reading its own core again.
+    let beside = (x1 - x0).saturating_sub(cw) as f32 >= sizes.glyph * 0.5
+        || (y1 - y0).saturating_sub(ch) as f32 >= sizes.glyph * 0.5;
+    if !beside {
+        return Ok(None);
+    }
     if (ch as f32) < sizes.glyph * 0.5 || cw > ch * 6 || count_lines(&dark, core, sizes.glyph) != 1
     {
         return Ok(None);

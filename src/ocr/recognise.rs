@@ -639,6 +639,9 @@ fn ocr_grid(
                 let c = confirm_number(gray, bin, b, engine, &rd.digits.0, &rd.also_read)?;
                 (c.number, c.reads)
             };
+            // Reads that saw two numbers disagree: the report's sums may choose
+            // between them, not one more read of the same ink.
+            held_back |= seen.is_none() && reads.len() > 1;
             // A number a seal's ring crossed lost the strokes under the ring: what the
             // reads agree on is a candidate only.
             if ringed {
