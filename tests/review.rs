@@ -9,7 +9,6 @@ use browser::{browser, class_of, free_port, text_of, wait_for, Started, CHROMEDR
 use fantoccini::Locator;
 use rusqlite::Connection;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -53,25 +52,9 @@ fn extract(dir: &Path, samples_rel: &[&str]) -> PathBuf {
 
 /// Starts `nianbao review` on a free port; returns it with its printed address.
 fn serve(db: &Path) -> (Started, String) {
-    let mut child = Command::new(bin())
-        .args(["review", "--port", "0", "--db"])
-        .arg(db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start review");
-    let stdout = child.stdout.take().expect("stdout");
-    let guard = Started(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read url");
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no address printed: {line:?}"))
-        .to_string();
-    (guard, url)
+    let mut review = Command::new(bin());
+    review.args(["review", "--port", "0", "--db"]).arg(db);
+    browser::start_review(review)
 }
 
 #[test]
@@ -173,12 +156,7 @@ fn review_page_in_chromium() {
             .expect("click cell");
         assert_eq!(text_of(&c, "#p-key").await, misprint_key);
         assert!(
-            wait_for(
-                &c,
-                "const i = document.getElementById('p-crop-img'); \
-                 return !!i && i.complete && i.naturalWidth > 20 && i.naturalHeight > 10;"
-            )
-            .await,
+            browser::crop_loaded(&c).await,
             "the crop of {misprint_key} did not load"
         );
         assert!(text_of(&c, "#p-crop-from").await.contains("row and column"));
@@ -229,12 +207,7 @@ fn review_page_in_chromium() {
         low.click().await.expect("click cell");
         assert_eq!(text_of(&c, "#p-key").await, low_key);
         assert!(
-            wait_for(
-                &c,
-                "const i = document.getElementById('p-crop-img'); \
-                 return !!i && i.complete && i.naturalWidth > 20 && i.naturalHeight > 10;"
-            )
-            .await,
+            browser::crop_loaded(&c).await,
             "the crop of {low_key} did not load"
         );
         let crop_in_list = format!(".crop[data-for=\"{low_key}\"] img");

@@ -11,7 +11,6 @@ use browser::{browser, class_of, free_port, text_of, Started, CHROMEDRIVER, CHRO
 use fantoccini::{Client, Locator};
 use pg_server::PgServer;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -61,32 +60,17 @@ fn nianbao(args: &[&str]) -> std::process::Output {
 /// 0.0.0.0`: every interface, the token still required); returns it with its printed
 /// address.
 fn serve(url: &str) -> (Started, String) {
-    let mut child = Command::new(bin())
-        .args([
-            "review",
-            "--port",
-            "0",
-            "--listen",
-            "0.0.0.0",
-            "--postgres",
-            url,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start review");
-    let stdout = child.stdout.take().expect("stdout");
-    let guard = Started(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read url");
-    let address = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no address printed: {line:?}"))
-        .to_string();
-    (guard, address)
+    let mut review = Command::new(bin());
+    review.args([
+        "review",
+        "--port",
+        "0",
+        "--listen",
+        "0.0.0.0",
+        "--postgres",
+        url,
+    ]);
+    browser::start_review(review)
 }
 
 /// Saves `value` for the cell `key` through the page's form.

@@ -4,8 +4,9 @@
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Child;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
@@ -19,6 +20,38 @@ impl Drop for Started {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Starts `review` (the command with its arguments), ended with the test; returns it
+/// with the address it prints first, token included.
+pub fn start_review(mut review: Command) -> (Started, String) {
+    let mut child = review
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start review");
+    let stdout = child.stdout.take().expect("stdout");
+    let guard = Started(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read url");
+    let address = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address printed: {line:?}"))
+        .to_string();
+    (guard, address)
+}
+
+/// Waits until the panel's cell crop has loaded as a picture.
+pub async fn crop_loaded(c: &Client) -> bool {
+    wait_for(
+        c,
+        "const i = document.getElementById('p-crop-img'); \
+         return !!i && i.complete && i.naturalWidth > 20 && i.naturalHeight > 10;",
+    )
+    .await
 }
 
 pub fn free_port() -> u16 {
