@@ -22,18 +22,15 @@ const DARK_SHARE: f32 = 0.4;
 const LIGHT_INK_SHARE: f32 = 0.15;
 
 /// The number in the darkest ink of box `b`, when lighter ink is a good part of the
-/// box's and lies beside the number: read by the digits engine from that ink alone, confirmed by a second read
-/// ([`confirm_number`]), and equal to a run of digits in one of `whole_reads` (the reads
-/// of the whole box), delimited there by no other digit. A faint digit of the number
-/// that the darkness cut away is still in the whole box's reading ("18" against "8"),
-/// so it refuses the number. `None` otherwise.
+/// box's and lies beside the number: read by the digits engine from that ink alone and
+/// confirmed by a second read ([`confirm_number`]). The caller holds it against a
+/// reading of the whole box ([`shown_in`]) before it stands. `None` otherwise.
 pub(crate) fn number_in_dark_ink(
     gray: &GrayImage,
     bin: &Bin,
     b: PxBox,
     sizes: CellSizes,
     engine: &mut dyn OcrEngine,
-    whole_reads: &[String],
 ) -> Result<Option<String>, RecogniseError> {
     let (x0, y0, x1, y1) = b;
     if x1 <= x0 || y1 <= y0 || x1 > bin.w || y1 > bin.h {
@@ -107,16 +104,17 @@ pub(crate) fn number_in_dark_ink(
     }
     let first = rd.digits.0.clone();
     let confirmed = confirm_number(&grey, &dark, core, engine, &first, &rd.also_read)?;
-    let Some(n) = confirmed.number else {
-        return Ok(None);
-    };
-    let seen_whole = whole_reads
+    Ok(confirmed.number)
+}
+
+/// True when one of `whole_reads` (readings of a whole cell) shows `number` as a run of
+/// digits with no other digit touching it. A faint digit of the number that the
+/// darkness cut away is still in the whole cell's reading ("18" against "8"), and
+/// refuses the number.
+pub(crate) fn shown_in(whole_reads: &[String], number: &str) -> bool {
+    whole_reads
         .iter()
-        .any(|r| digit_runs(r).any(|run| run == n));
-    ocr_trace!(
-        "dark ink of {b:?} (cut {cut:.0}): {n}, whole reads {whole_reads:?} -> {seen_whole}"
-    );
-    Ok(seen_whole.then_some(n))
+        .any(|r| digit_runs(r).any(|run| run == number))
 }
 
 /// The maximal runs of digits (with a decimal point inside) of a reading.

@@ -61,8 +61,8 @@ fn fields(reading: &str) -> (Option<i32>, Option<u32>, Option<u32>) {
 }
 
 /// The value two readings at least give and no fewer than twice as many as give any
-/// other (the rule whole dates follow).
-fn voted<T: PartialEq + Copy>(values: &[T]) -> Option<T> {
+/// other: the rule whole dates ([`super::date_line`]) and each field follow.
+pub(super) fn voted<T: PartialEq + Copy>(values: &[T]) -> Option<T> {
     let count = |v: &T| values.iter().filter(|w| *w == v).count();
     let best = values.iter().max_by_key(|v| count(v))?;
     let (n, others) = (count(best), values.len() - count(best));

@@ -102,10 +102,8 @@ fn read_text(engine: &mut dyn OcrEngine, img: &GrayImage) -> Result<String, Reco
 /// and by no fewer than twice as many as give any other date.
 fn agreed(readings: &[String]) -> Option<String> {
     let dates: Vec<(i32, u32, u32)> = readings.iter().filter_map(|r| ocr_date(r)).collect();
-    let count = |d: &(i32, u32, u32)| dates.iter().filter(|e| *e == d).count();
-    let best = dates.iter().max_by_key(|d| count(d))?;
-    let (n, others) = (count(best), dates.len() - count(best));
-    (n >= 2 && n > 2 * others).then(|| format!("{}年{}月{}日", best.0, best.1, best.2))
+    let (y, m, d) = super::date_fields::voted(&dates)?;
+    Some(format!("{y}年{m}月{d}日"))
 }
 
 /// The grey picture of box `b` (two pixels beyond it), its contrast stretched from its

@@ -5,7 +5,7 @@ use super::cells::{
 };
 use super::cells::{shape_distance, shape_of};
 use super::cells::{Shape, SAME_SHAPE};
-use super::dark_core::number_in_dark_ink;
+use super::dark_core::{number_in_dark_ink, shown_in};
 use super::engine::{OcrEngine, OcrError};
 use super::grid::{detect_grids_and_rulings, drop_stray_column_lines, erase_rulings, Grid};
 use super::lines::text_lines_outside;
@@ -625,8 +625,9 @@ fn ocr_grid(
         if chinese_number {
             rd.digits.0 = rd.chinese.as_ref().map(|z| z.0.clone()).unwrap_or_default();
         }
-        let ringed = cut_by_ring(bin, b, seals);
-        let mut held_back = ringed;
+        // The number was held back from the values (a seal's ring, a weak or disputed
+        // reading): no other read of the same ink makes it sure.
+        let mut held_back = false;
         if rd.numeric || chinese_number || (where_number && number_like(&rd.digits.0)) {
             // A number goes out only when a second, independent read sees it too: one
             // read of a blurred "0" can be a confident "9".
@@ -644,6 +645,8 @@ fn ocr_grid(
             held_back |= seen.is_none() && reads.len() > 1;
             // A number a seal's ring crossed lost the strokes under the ring: what the
             // reads agree on is a candidate only.
+            let ringed = cut_by_ring(bin, b, seals);
+            held_back |= ringed;
             if ringed {
                 if let Some(n) = seen.take() {
                     if !reads.contains(&n) {
@@ -704,25 +707,33 @@ fn ocr_grid(
             // classifier reads there is a candidate for the sums, never a value.
             rows[r][c].alternatives = classifier_candidate(gray, bin, b);
         }
-        // Where numbers belong, a cell left unread or read as words may be a number
-        // with a seal's lighter strokes across it: read again from its darkest ink.
+        // Where numbers belong, a cell left unread or read as words (not a phrase: a
+        // header over the value columns) may be a number with a seal's lighter strokes
+        // across it: read again from its darkest ink. Not a number held back (under a
+        // seal's ring, weak, disputed): its dark ink is the same ink.
         let numbers_belong = c >= values_at && !label_place && (where_number || numeric_col);
-        // Not where a seal's ring erased strokes, nor a number the engine barely
-        // believed: the dark ink is the same ink there.
-        // A cell chi_sim read as a phrase (a header over the value columns) is words.
-        if numbers_belong && !held_back && !number_like(&text) && han_count(&text) < 4 {
-            let mut whole = vec![rd.digits.0.clone()];
-            whole.extend(rd.also_read.iter().cloned());
-            whole.extend(rd.chinese.iter().map(|z| z.0.clone()));
-            if !rd.tried_digits {
-                let forced = read_cell(gray, bin, b, sizes, engine, true, true)?;
-                whole.push(forced.digits.0);
-                whole.extend(forced.also_read);
-            }
-            if let Some(n) = number_in_dark_ink(gray, bin, b, sizes, engine, &whole)? {
-                text = n;
-                conf = LOW_CONFIDENCE - 0.05;
-                rows[r][c].alternatives.clear();
+        if numbers_belong
+            && !held_back
+            && !number_like(&text)
+            && han_count(&text) < 4
+            && !cut_by_ring(bin, b, seals)
+        {
+            if let Some(n) = number_in_dark_ink(gray, bin, b, sizes, engine)? {
+                // It stands when a reading of the whole cell shows it too.
+                let mut whole = vec![rd.digits.0.clone()];
+                whole.extend(rd.also_read.iter().cloned());
+                whole.extend(rd.chinese.iter().map(|z| z.0.clone()));
+                if !shown_in(&whole, &n) && !rd.tried_digits {
+                    let forced = read_cell(gray, bin, b, sizes, engine, true, true)?;
+                    whole.push(forced.digits.0);
+                    whole.extend(forced.also_read);
+                }
+                ocr_trace!("dark ink of {b:?}: {n}, whole reads {whole:?}");
+                if shown_in(&whole, &n) {
+                    text = n;
+                    conf = LOW_CONFIDENCE - 0.05;
+                    rows[r][c].alternatives.clear();
+                }
             }
         }
         if text.trim().is_empty() && !where_number && label_place {
