@@ -3,6 +3,9 @@
 //!
 //! - a cell left unread (its reads disagreed) whose every complete equation requires
 //!   the same number takes it, when that number is one OCR read there;
+//! - unread cells that share their equations (a seal over two rows and two columns)
+//!   take readings OCR saw there together, when one choice alone fills the most of
+//!   them and makes every equation it completes hold;
 //! - a number read by OCR that breaks every one of its equations, two or more (its row
 //!   and its column), is a misread: it takes the number they require when OCR read that
 //!   too, and is left out otherwise.
@@ -114,7 +117,159 @@ pub fn referee(
         values.insert(key.clone(), v);
         out.decided.push((key, v));
     }
+    // Cells none of which is pinned alone (each equation has two of them open) can be
+    // pinned together: the one choice among their readings that makes every equation
+    // they complete hold.
+    for (key, v) in jointly_pinned(eqs, values, &open, unread) {
+        values.insert(key.clone(), v);
+        out.decided.push((key, v));
+    }
     out
+}
+
+/// Most open cells one joint choice weighs, and most choices it tries: a seal or a
+/// smudge leaves a handful of cells unread together, never a table.
+const JOINT_CELLS: usize = 8;
+const JOINT_CHOICES: usize = 1 << 14;
+
+/// The readings of open cells that hold only together. The open cells that have
+/// readings are grouped by the equations they share; in each group every combination
+/// of their readings (or no reading) is tried, and a combination stands when every
+/// equation it completes holds and each cell it fills is in one of them. The group
+/// is decided only when one such combination fills the most cells: two that do as
+/// well leave every cell of the group open.
+fn jointly_pinned(
+    eqs: &[Equation],
+    values: &BTreeMap<String, Number>,
+    open: &BTreeSet<&String>,
+    unread: &BTreeMap<String, Vec<Number>>,
+) -> Vec<(String, Number)> {
+    let readings = |key: &str| -> Vec<Number> {
+        let mut seen: Vec<Number> = Vec::new();
+        for n in unread.get(key).into_iter().flatten() {
+            if !seen.iter().any(|s| close(s.as_f64(), n.as_f64())) {
+                seen.push(*n);
+            }
+        }
+        seen
+    };
+    let cells: Vec<&str> = open
+        .iter()
+        .map(|k| k.as_str())
+        .filter(|k| !values.contains_key(*k) && !readings(k).is_empty())
+        .collect();
+    let in_eq = |eq: &Equation, key: &str| eq.lhs.iter().chain(&eq.rhs).any(|k| k == key);
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    let mut out = Vec::new();
+    for &start in &cells {
+        if done.contains(start) {
+            continue;
+        }
+        // The group: cells reachable from `start` through shared equations.
+        let mut group = vec![start];
+        let mut i = 0;
+        while i < group.len() {
+            let here = group[i];
+            for &other in &cells {
+                if !group.contains(&other) && eqs.iter().any(|e| in_eq(e, here) && in_eq(e, other))
+                {
+                    group.push(other);
+                }
+            }
+            i += 1;
+        }
+        done.extend(group.iter().copied());
+        if group.len() < 2 || group.len() > JOINT_CELLS {
+            continue;
+        }
+        let options: Vec<Vec<Number>> = group.iter().map(|k| readings(k)).collect();
+        let choices = options
+            .iter()
+            .try_fold(1usize, |n, o| n.checked_mul(o.len() + 1));
+        if choices.is_none_or(|n| n > JOINT_CHOICES) {
+            continue;
+        }
+        let touching: Vec<&Equation> = eqs
+            .iter()
+            .filter(|e| group.iter().any(|k| in_eq(e, k)))
+            .collect();
+        if let Some(choice) = best_choice(&group, &options, &touching, values) {
+            out.extend(
+                group
+                    .iter()
+                    .zip(choice)
+                    .filter_map(|(k, v)| Some((k.to_string(), v?))),
+            );
+        }
+    }
+    out
+}
+
+/// The one combination of readings (`None`: the cell stays open) that fills the most
+/// cells of `group` while every equation it completes holds and each filled cell is
+/// in a completed equation; `None` when no combination fills one, or two tie.
+fn best_choice(
+    group: &[&str],
+    options: &[Vec<Number>],
+    eqs: &[&Equation],
+    values: &BTreeMap<String, Number>,
+) -> Option<Vec<Option<Number>>> {
+    let mut pick = vec![0usize; group.len()];
+    let mut best: Option<(usize, Vec<Option<Number>>)> = None;
+    let mut tied = false;
+    loop {
+        // Index 0 is "open", i > 0 the reading options[c][i - 1].
+        let choice: Vec<Option<Number>> = pick
+            .iter()
+            .zip(options)
+            .map(|(&p, o)| p.checked_sub(1).map(|i| o[i]))
+            .collect();
+        let filled = choice.iter().flatten().count();
+        if filled > 0 && best.as_ref().is_none_or(|(n, _)| filled >= *n) {
+            let value = |k: &str| -> Option<f64> {
+                match group.iter().position(|g| *g == k) {
+                    Some(i) => choice[i].map(|v| v.as_f64()),
+                    None => values.get(k).map(|v| v.as_f64()),
+                }
+            };
+            let mut checked = vec![false; group.len()];
+            let holds = eqs.iter().all(|eq| {
+                let sum = |keys: &[String]| -> Option<f64> { keys.iter().map(|k| value(k)).sum() };
+                let (Some(l), Some(r)) = (sum(&eq.lhs), sum(&eq.rhs)) else {
+                    return true;
+                };
+                for (i, k) in group.iter().enumerate() {
+                    if eq.lhs.iter().chain(&eq.rhs).any(|e| e == k) {
+                        checked[i] = true;
+                    }
+                }
+                close(l, r)
+            });
+            let every_filled_checked = choice.iter().zip(&checked).all(|(c, k)| c.is_none() || *k);
+            if holds && every_filled_checked {
+                match &best {
+                    Some((n, _)) if *n == filled => tied = true,
+                    _ => {
+                        best = Some((filled, choice));
+                        tied = false;
+                    }
+                }
+            }
+        }
+        // The next combination, as a mixed-radix counter.
+        let mut c = 0;
+        loop {
+            if c == pick.len() {
+                return if tied { None } else { best.map(|(_, b)| b) };
+            }
+            pick[c] += 1;
+            if pick[c] <= options[c].len() {
+                break;
+            }
+            pick[c] = 0;
+            c += 1;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -193,6 +348,68 @@ mod tests {
         let v = referee(&eqs, &mut values, &ocr, &unread);
         assert_eq!(v, Verdicts::default());
         assert!(!values.contains_key(&key));
+    }
+
+    #[test]
+    fn unread_cells_each_equation_holds_two_of_are_pinned_together_or_not_at_all() {
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let eqs = equations(t);
+        // Two rows by two columns unread (a seal over them): every row sum and column
+        // sum they are in has two of them open, so none is pinned alone.
+        let keys = [
+            "requests/disclosed/natural_person",
+            "requests/disclosed/total",
+            "requests/partly_disclosed/natural_person",
+            "requests/partly_disclosed/total",
+        ]
+        .map(String::from);
+        let without = || {
+            let mut values = consistent(t);
+            for k in &keys {
+                values.remove(k);
+            }
+            values
+        };
+        let read = |ns: [&[i64]; 4]| -> BTreeMap<String, Vec<Number>> {
+            keys.iter()
+                .zip(ns)
+                .map(|(k, n)| (k.clone(), n.iter().map(|&v| Number::Int(v)).collect()))
+                .collect()
+        };
+        // Read 3, 3 (and 8), 0, 0: only 3, 3, 0, 0 makes every sum hold.
+        let mut values = without();
+        let v = referee(
+            &eqs,
+            &mut values,
+            &BTreeMap::new(),
+            &read([&[3], &[8, 3], &[0], &[0]]),
+        );
+        assert_eq!(values, consistent(t));
+        assert_eq!(v.decided.len(), 4);
+        // The totals seen as nothing: the column sum holds 3 + 0 and 2 + 1 alike, and
+        // nothing says which, so both cells stay open.
+        let mut values = without();
+        let v = referee(
+            &eqs,
+            &mut values,
+            &BTreeMap::new(),
+            &read([&[3, 2], &[], &[0, 1], &[]]),
+        );
+        assert_eq!(v, Verdicts::default());
+        assert_eq!(values, without());
+        // One reading each, but one sum breaks (a 5 where 3 belongs): the others are
+        // still decided, the 5 is not taken.
+        let mut values = without();
+        let v = referee(
+            &eqs,
+            &mut values,
+            &BTreeMap::new(),
+            &read([&[3], &[5], &[0], &[0]]),
+        );
+        assert!(!values.contains_key(&keys[1]));
+        assert_eq!(values.get(&keys[0]), Some(&Number::Int(3)));
+        assert_eq!(v.decided.len(), 3);
     }
 
     #[test]

@@ -35,6 +35,7 @@ mod date_glyphs;
 mod date_line;
 pub mod digits;
 pub mod engine;
+mod faint_ink;
 pub mod grid;
 mod grid_glyph_strokes;
 mod grid_seal;

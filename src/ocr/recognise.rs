@@ -7,6 +7,7 @@ use super::cells::{shape_distance, shape_of};
 use super::cells::{Shape, SAME_SHAPE};
 use super::dark_core::{number_in_dark_ink, shown_in};
 use super::engine::{OcrEngine, OcrError};
+use super::faint_ink::number_in_faint_ink;
 use super::grid::{detect_grids_and_rulings, drop_stray_column_lines, erase_rulings, Grid};
 use super::lines::text_lines_outside;
 pub use super::lines::LineSelection;
@@ -733,6 +734,17 @@ fn ocr_grid(
                     text = n;
                     conf = LOW_CONFIDENCE - 0.05;
                     rows[r][c].alternatives.clear();
+                }
+            }
+            // Nothing read and nothing seen: the number's hairlines may be paler than
+            // the page's threshold (a blurred screenshot's "0" binarised as "()").
+            if !number_like(&text) && rows[r][c].alternatives.is_empty() {
+                let cell = &rows[r][c];
+                let (rs, cs) = (cell.row_span as usize, cell.col_span as usize);
+                let interior = cell_interior(g, r, c, rs, cs, bin);
+                if let Some(n) = number_in_faint_ink(gray, bin, b, interior, sizes, engine)? {
+                    text = n;
+                    conf = LOW_CONFIDENCE - 0.05;
                 }
             }
         }

@@ -139,10 +139,9 @@ impl RowView {
     fn label_reaching_into(&self, cols: &[usize]) -> Option<usize> {
         let first = *cols.iter().min()?;
         let label_end = self.values.first().map_or(usize::MAX, |v| v.0);
-        let prints = self
-            .values
-            .iter()
-            .any(|(c, t, raw)| cols.contains(c) && prints_value(t, raw));
+        let prints = self.values.iter().any(|(c, t, raw)| {
+            cols.contains(c) && (prints_value(t, raw) || matches!(t, ValueToken::Unreadable))
+        });
         (self.fuzzy && prints && label_end > first).then_some(first)
     }
 
@@ -160,6 +159,22 @@ impl RowView {
     fn misread_label(&self, blank_zeros: bool) -> bool {
         let blank_row = blank_zeros && !self.own_label.is_empty() && !self.values.is_empty();
         self.fuzzy && (self.has_printed_value() || blank_row)
+    }
+
+    /// Most of its OCR'd value cells hold ink recognition could not read: below a row
+    /// of values, a row too blurred to read, which still holds its place in the printed
+    /// order (the rows around it would not line up without it). Above the first row of
+    /// values it may be the header, its words blurred or under a seal.
+    fn unread_values(&self) -> bool {
+        if !self.fuzzy {
+            return false;
+        }
+        let unread = self
+            .values
+            .iter()
+            .filter(|(_, t, _)| matches!(t, ValueToken::Unreadable))
+            .count();
+        unread > 0 && unread * 2 >= self.values.len()
     }
 
     /// Whether its cells are values: a number or zero sign, a cell that could not be
@@ -933,6 +948,7 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
         let views: Vec<RowView> = seg.rows.clone().map(|r| analyze_row(table, r)).collect();
         let value_cols = common_value_columns(&views, spec.cols.len());
         let blank_zeros = prints_zeros_as_blanks(table, &seg.rows);
+        let mut values_met = false;
         for (r, mut view) in seg.rows.clone().zip(views) {
             if let Some(cols) = &value_cols {
                 if let Some(first) = view.label_reaching_into(cols) {
@@ -958,8 +974,11 @@ fn match_matrix(ctx: &mut Ctx, kind: TableKind, spec: &TableSpec, members: &[Seg
                     pick_row(&spec.rows, &assigned, last, Some(expected), &view)
                 })
                 .flatten();
+            let in_body = values_met;
+            values_met |= view.has_printed_value();
             let Some(j) = picked else {
-                if by_position || view.misread_label(blank_zeros) {
+                let unread_values = in_body && view.unread_values();
+                if by_position || view.misread_label(blank_zeros) || unread_values {
                     met.push(Met::unread((ti, r), view, &header));
                     continue;
                 }
@@ -1461,6 +1480,35 @@ mod tests {
             ],
         );
         assert_all(&match_tables(&doc, &templates, None), &want);
+    }
+
+    #[test]
+    fn a_row_of_unreadable_values_keeps_its_place_among_the_rows() {
+        // A blurred picture: 1.属于国家秘密's label garbled and every one of its values
+        // unreadable. Its row still stands between (二)部分公开 and 2.其他法律行政法规禁止
+        // 公开 (garbled too), so the rows after it are placed on theirs, and its own
+        // keys are left out, not given its neighbours' numbers.
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let (_, _, _, want) = report_rows(t);
+        let mut doc = ocr_requests_with_garbled_labels(t, &["国家秘密", "行政法规禁止"]);
+        let Some(Block::Table(table)) = doc.blocks.first_mut() else {
+            panic!("one table");
+        };
+        let secret = table
+            .rows
+            .iter()
+            .position(|r| r[0].text == "年下收府AAi并伐")
+            .expect("garbled row");
+        for cell in table.rows[secret].iter_mut().skip(1) {
+            cell.text = "\u{FFFD}".into();
+        }
+        let result = match_tables(&doc, &templates, None);
+        let want: Vec<(String, i64)> = only(want, "requests/")
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("requests/withheld.state_secret/"))
+            .collect();
+        assert_all(&result, &want);
     }
 
     #[test]
