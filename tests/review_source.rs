@@ -64,9 +64,9 @@ fn a_born_digital_value_opens_its_row_in_the_source() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = extract_zipped(dir.path(), "docx/dev-005.docx");
+    let db = extract_zipped(dir.path(), "docx/dev-014.docx");
     let truth: Value = serde_json::from_str(
-        &std::fs::read_to_string(samples().join("docx/dev-005.truth.json")).expect("truth"),
+        &std::fs::read_to_string(samples().join("docx/dev-014.truth.json")).expect("truth"),
     )
     .expect("truth json");
     let values = truth["values"].as_object().expect("values");
@@ -175,7 +175,7 @@ fn a_born_digital_value_opens_its_row_in_the_source() {
         c.refresh().await.expect("reload");
         let gone = text_of(&c, "#source-gone").await;
         assert!(gone.starts_with("file gone: nothing at "), "{gone}");
-        assert!(gone.contains("reports.zip!2022/dev-005.docx"), "{gone}");
+        assert!(gone.contains("reports.zip!2022/dev-014.docx"), "{gone}");
         c.close().await.expect("close browser");
     });
 }

@@ -133,7 +133,7 @@ fn value_cell(
                 );
             }
             if let Some(url) = source_url(view.doc.id, v) {
-                let _ = write!(data, " data-source=\"{}\"", esc(&url));
+                let _ = write!(data, " data-source-view=\"{}\"", esc(&url));
             }
             if v.origin.as_deref() == Some("ocr") && v.bbox.is_some() && view.no_crops.is_none() {
                 let _ = write!(
@@ -375,11 +375,11 @@ function show(td) {
   document.querySelectorAll('#p-info div').forEach((e, i) => e.textContent = info[i]);
   const crop = document.getElementById('p-crop');
   crop.innerHTML = '';
-  if (d.source) {
+  if (d.sourceView) {
     // A born-digital value: its table and row in the file, as the decoders read it.
     const a = document.createElement('a');
     a.id = 'p-source';
-    a.href = d.source;
+    a.href = d.sourceView;
     a.textContent = 'show in the source file' + (d.cell ? ': ' + d.cell : '');
     crop.appendChild(a);
   }
