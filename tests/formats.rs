@@ -5,7 +5,8 @@
 //! are JPEG pictures (read by OCR), Chromium's print of a report page (header and footer
 //! lines, a table row cut by the page break), PDFs whose tables have no ruled grid (a
 //! 三线表 with 续表, one without any rules), text laid out with spaces for columns
-//! (`pdftotext -layout`, GBK), and an OFD that is not a report.
+//! (`pdftotext -layout`, GBK; and the same with its wrapped row labels' values beside the
+//! label's first or last line, `fm-012-wrapped`), and an OFD that is not a report.
 //! Each is extracted from its bytes and held against its truth: every value, the
 //! metadata, the planted arithmetic errors, and `source.format` naming what the file was.
 

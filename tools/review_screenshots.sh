@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Makes the README's pictures of `nianbao review`, docs/review-overview.png and
-# docs/review-document.png (1280×800, headless Chromium), from samples/ extracted by the
-# release binary: the overview, and the scanned sample hv-011.pdf opened on its least
-# sure OCR'd cell (its crop in the panel). Run after the page or the extraction changed:
+# Makes the README's pictures of `nianbao review`, docs/review-overview.png,
+# docs/review-document.png and docs/review-source.png (1280×800, headless Chromium), from
+# samples/ extracted by the release binary: the overview, the scanned sample hv-011.pdf
+# opened on its least sure OCR'd cell (its crop in the panel), and the source view of the
+# born-digital dev-005.docx on one value's row. Run after the page or the extraction changed:
 #   cargo build --release && tools/review_screenshots.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,4 +47,10 @@ shoot() {
 }
 shoot docs/review-overview.png "$url"
 shoot docs/review-document.png "$base/doc/$id?token=$token#cell=$key"
-echo "docs/review-overview.png, docs/review-document.png (hv-011.pdf, cell $key)"
+# The source view of a born-digital DOCX, opened on table 三's new requests in total.
+docx=$(sqlite3 "$db" "SELECT id FROM reports WHERE path LIKE '%/dev-005.docx'")
+cell=$(sqlite3 "$db" "SELECT 't' || (cell_table + 1) || 'r' || (cell_row + 1) FROM report_values
+                      WHERE report_id = $docx AND key = 'requests/new/total'")
+shoot docs/review-source.png "$base/doc/$docx/source?token=$token&key=requests%2Fnew%2Ftotal#$cell"
+echo "docs/review-overview.png, docs/review-document.png (hv-011.pdf, cell $key)," \
+     "docs/review-source.png (dev-005.docx, requests/new/total at #$cell)"

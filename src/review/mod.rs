@@ -10,6 +10,8 @@
 //! - [`recheck`]: the checks run again on the reviewed values.
 //! - [`crops`]: a cell's picture cut from the source file; [`cell_place`]: where a cell
 //!   is in it, a cell left out placed by its row and column.
+//! - [`source_view`]: the report's file decoded again, its tables as the decoders read
+//!   them, for the page that shows a born-digital value in its table and row.
 
 pub mod cell_place;
 pub mod crops;
@@ -18,6 +20,7 @@ pub mod pages;
 pub mod pg_store;
 pub mod recheck;
 pub mod server;
+pub mod source_view;
 pub mod sqlite_store;
 pub mod store;
 

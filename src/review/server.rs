@@ -5,6 +5,7 @@ use super::cell_place;
 use super::crops::{self, CellPlace, CropCache, CropError};
 use super::pages::{self, document::DocumentView};
 use super::recheck::recheck;
+use super::source_view::SourceCache;
 use super::store::{DocumentData, ReviewStore};
 use crate::record::Number;
 use crate::sinks::sqlite::corrections::NewCorrection;
@@ -33,6 +34,7 @@ pub struct App {
     cookie: String,
     who: String,
     crops: Mutex<CropCache>,
+    sources: Mutex<SourceCache>,
 }
 
 impl App {
@@ -56,6 +58,7 @@ impl App {
             cookie: format!("nianbao_review_{port}"),
             who,
             crops: Mutex::new(CropCache::default()),
+            sources: Mutex::new(SourceCache::default()),
         }
     }
 
@@ -112,6 +115,28 @@ impl App {
             token: &self.token,
             who: &self.who,
             flash,
+        })))
+    }
+
+    /// The source view's HTML: the tables of the report's file as decoded, opened on the
+    /// value `key` when given; `None` when there is no such report.
+    pub fn source_html(&self, id: i64, key: Option<&str>) -> anyhow::Result<Option<String>> {
+        let Some(doc) = self.store().document(id)? else {
+            return Ok(None);
+        };
+        let mut paths = doc.sources.clone();
+        if !paths.contains(&doc.path) {
+            paths.insert(0, doc.path.clone());
+        }
+        let source = self.sources.lock().unwrap_or_else(|e| e.into_inner()).get(
+            &doc.sha256,
+            &doc.path,
+            &paths,
+        );
+        Ok(Some(pages::source::render(&pages::source::SourceView {
+            doc: &doc,
+            source: source.as_deref().map_err(|e| e.to_string()),
+            key,
         })))
     }
 
@@ -173,6 +198,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/", get(overview))
         .route("/doc/{id}", get(document))
         .route("/doc/{id}/crop", get(crop))
+        .route("/doc/{id}/source", get(source))
         .route("/doc/{id}/correct", post(correct))
         .layer(middleware::from_fn_with_state(app.clone(), require_token))
         .with_state(app)
@@ -267,6 +293,23 @@ async fn document(
         _ => None,
     };
     match blocking(move || app.document_html(id, flash)).await {
+        Ok(Some(html)) => Html(html).into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, Html("no such report".to_string())).into_response(),
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+struct SourceQuery {
+    key: Option<String>,
+}
+
+async fn source(
+    State(app): State<Arc<App>>,
+    Path(id): Path<i64>,
+    Query(q): Query<SourceQuery>,
+) -> Response {
+    match blocking(move || app.source_html(id, q.key.as_deref())).await {
         Ok(Some(html)) => Html(html).into_response(),
         Ok(None) => (StatusCode::NOT_FOUND, Html("no such report".to_string())).into_response(),
         Err(r) => r,

@@ -6,7 +6,9 @@ use super::{esc, page, pct};
 use crate::ocr::LOW_CONFIDENCE;
 use crate::record::CheckOutcome;
 use crate::review::cell_place;
+use crate::review::pages::source::row_anchor;
 use crate::review::recheck::{CheckResult, Outcome};
+use crate::review::source_view::is_born_digital;
 use crate::review::store::{DocumentData, StoredValue};
 use crate::sinks::sqlite::views::KeyRow;
 use std::collections::{HashMap, HashSet};
@@ -48,6 +50,16 @@ fn is_doubtful(v: &StoredValue) -> bool {
 
 fn crop_url(id: i64, key: &str) -> String {
     format!("/doc/{id}/crop?key={}", pct(key))
+}
+
+/// The source view opened on a born-digital value, at its table and row.
+fn source_url(id: i64, v: &StoredValue) -> Option<String> {
+    let (t, r, _) = v.cell.filter(|_| is_born_digital(v))?;
+    Some(format!(
+        "/doc/{id}/source?key={}#{}",
+        pct(&v.key),
+        row_anchor(usize::try_from(t).ok()?, usize::try_from(r).ok()?)
+    ))
 }
 
 fn value_cell(
@@ -119,6 +131,9 @@ fn value_cell(
                     r + 1,
                     c + 1
                 );
+            }
+            if let Some(url) = source_url(view.doc.id, v) {
+                let _ = write!(data, " data-source-view=\"{}\"", esc(&url));
             }
             if v.origin.as_deref() == Some("ocr") && v.bbox.is_some() && view.no_crops.is_none() {
                 let _ = write!(
@@ -360,6 +375,14 @@ function show(td) {
   document.querySelectorAll('#p-info div').forEach((e, i) => e.textContent = info[i]);
   const crop = document.getElementById('p-crop');
   crop.innerHTML = '';
+  if (d.sourceView) {
+    // A born-digital value: its table and row in the file, as the decoders read it.
+    const a = document.createElement('a');
+    a.id = 'p-source';
+    a.href = d.sourceView;
+    a.textContent = 'show in the source file' + (d.cell ? ': ' + d.cell : '');
+    crop.appendChild(a);
+  }
   if (d.crop) {
     const img = document.createElement('img');
     img.id = 'p-crop-img';

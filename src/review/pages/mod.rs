@@ -1,10 +1,11 @@
 //! Server-rendered HTML of the review pages: the frame and its style ([`page`]),
-//! the overview ([`overview`]), a document ([`document`]) and the inline SVG charts
-//! ([`chart`]).
+//! the overview ([`overview`]), a document ([`document`]), the tables of its source file
+//! ([`source`]) and the inline SVG charts ([`chart`]).
 
 pub mod chart;
 pub mod document;
 pub mod overview;
+pub mod source;
 
 use std::fmt::Write;
 
