@@ -69,6 +69,17 @@ pub(super) fn voted<T: PartialEq + Copy>(values: &[T]) -> Option<T> {
     (n >= 2 && n > 2 * others).then_some(*best)
 }
 
+/// True when the readings agree on every field ([`voted`]), whatever the year: the
+/// metadata stage settles such a line by [`date_by_fields`], and more readings could
+/// only undo that agreement.
+pub(super) fn fields_agreed(readings: &[String]) -> bool {
+    let seen: Vec<_> = readings.iter().map(|r| fields(r)).collect();
+    let years: Vec<i32> = seen.iter().filter_map(|f| f.0).collect();
+    let months: Vec<u32> = seen.iter().filter_map(|f| f.1).collect();
+    let days: Vec<u32> = seen.iter().filter_map(|f| f.2).collect();
+    voted(&years).is_some() && voted(&months).is_some() && voted(&days).is_some()
+}
+
 /// The date (year, month, day) the readings of one date line give field by field, for
 /// a report of `report_year`; `None` when a field is not agreed, the year is not the
 /// report's or the next, or the day is not in the month.
