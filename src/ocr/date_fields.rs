@@ -152,6 +152,11 @@ mod tests {
             "2021年2月11日",
         ];
         assert_eq!(date_by_fields(&r, 2020), None);
+        // Fields agreed whatever the year: the line needs no more readings.
+        let r = ["2021年2月17吝", "2021年2月17吝", "2021年7上月17悄"].map(String::from);
+        assert!(fields_agreed(&r));
+        let r = ["2023色上月21日", "2023和名工月21日", "20231月国日"].map(String::from);
+        assert!(!fields_agreed(&r));
         // A day the month does not have.
         let r = ["2021年2月30日", "2021年2月30日"];
         assert_eq!(date_by_fields(&r, 2020), None);
