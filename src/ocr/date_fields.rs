@@ -69,6 +69,17 @@ pub(super) fn voted<T: PartialEq + Copy>(values: &[T]) -> Option<T> {
     (n >= 2 && n > 2 * others).then_some(*best)
 }
 
+/// True when the readings agree on every field ([`voted`]), whatever the year: the
+/// metadata stage settles such a line by [`date_by_fields`], and more readings could
+/// only undo that agreement.
+pub(super) fn fields_agreed(readings: &[String]) -> bool {
+    let seen: Vec<_> = readings.iter().map(|r| fields(r)).collect();
+    let years: Vec<i32> = seen.iter().filter_map(|f| f.0).collect();
+    let months: Vec<u32> = seen.iter().filter_map(|f| f.1).collect();
+    let days: Vec<u32> = seen.iter().filter_map(|f| f.2).collect();
+    voted(&years).is_some() && voted(&months).is_some() && voted(&days).is_some()
+}
+
 /// The date (year, month, day) the readings of one date line give field by field, for
 /// a report of `report_year`; `None` when a field is not agreed, the year is not the
 /// report's or the next, or the day is not in the month.
@@ -141,6 +152,11 @@ mod tests {
             "2021年2月11日",
         ];
         assert_eq!(date_by_fields(&r, 2020), None);
+        // Fields agreed whatever the year: the line needs no more readings.
+        let r = ["2021年2月17吝", "2021年2月17吝", "2021年7上月17悄"].map(String::from);
+        assert!(fields_agreed(&r));
+        let r = ["2023色上月21日", "2023和名工月21日", "20231月国日"].map(String::from);
+        assert!(!fields_agreed(&r));
         // A day the month does not have.
         let r = ["2021年2月30日", "2021年2月30日"];
         assert_eq!(date_by_fields(&r, 2020), None);

@@ -15,6 +15,7 @@ use super::engine::{OcrEngine, OcrMode, Word};
 use super::prep::Bin;
 use super::read::join_words;
 use super::recognise::{PxBox, RecogniseError};
+use super::seal::Seal;
 use crate::report::{ocr_date, DISPUTED};
 use image::{GrayImage, Luma};
 
@@ -57,8 +58,12 @@ pub(crate) fn settle_date_line(
     b: PxBox,
     first: &str,
     glyph: f32,
+    seals: &[Seal],
     engine: &mut dyn OcrEngine,
 ) -> Result<String, RecogniseError> {
+    if let Some(dir) = std::env::var_os("NB_OCR_DUMP") {
+        dump_date_line(std::path::Path::new(&dir), gray, bin, b, seals);
+    }
     let mut readings: Vec<String> = vec![first.to_string()];
     // By the glyphs' shapes, without tesseract: the most independent reading, and free.
     if let Some(shapes) = super::date_glyphs::read_date_glyphs(bin, b, glyph) {
@@ -85,12 +90,94 @@ pub(crate) fn settle_date_line(
             return Ok(date);
         }
     }
+    // The seal over the line divided out of the grey picture: read by chi_sim, by the
+    // glyphs' shapes and by the digits engine, as the line itself was.
+    // Only when the readings do not agree field by field either: then the metadata
+    // stage settles the date from them as they are.
+    let divided = if super::date_fields::fields_agreed(&readings) {
+        None
+    } else {
+        super::date_seal::seal_divided(gray, b, seals, glyph)
+    };
+    if let Some(divided) = divided {
+        if let Some(date) = read_divided(&divided, glyph, &mut readings, engine)? {
+            return Ok(date);
+        }
+    }
     let shown: Vec<String> = readings
         .into_iter()
         .map(|r| r.replace(DISPUTED, ""))
         .filter(|r| !r.trim().is_empty())
         .collect();
     Ok(shown.join(&DISPUTED.to_string()))
+}
+
+/// Writes the date line's grey picture and binarisation (a glyph beyond its box) to
+/// `dir` (`NB_OCR_DUMP`, a debugging aid), with the seals over it traced.
+fn dump_date_line(dir: &std::path::Path, gray: &GrayImage, bin: &Bin, b: PxBox, seals: &[Seal]) {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let m = (b.3 - b.1) / 2;
+    let (x0, y0) = (b.0.saturating_sub(m), b.1.saturating_sub(m));
+    let (x1, y1) = ((b.2 + m).min(bin.w), (b.3 + m).min(bin.h));
+    let crop = |f: &dyn Fn(usize, usize) -> u8| {
+        GrayImage::from_fn((x1 - x0) as u32, (y1 - y0) as u32, |x, y| {
+            Luma([f(x0 + x as usize, y0 + y as usize)])
+        })
+    };
+    let _ = crop(&|x, y| gray.get_pixel(x as u32, y as u32).0[0])
+        .save(dir.join(format!("date-{n:02}-gray.png")));
+    let _ = crop(&|x, y| if bin.get(x, y) { 0 } else { 255 })
+        .save(dir.join(format!("date-{n:02}-bin.png")));
+    ocr_trace!("date line {n}: box {b:?}, seals {seals:?}");
+}
+
+/// Readings of the seal-divided picture of a date line added to `readings`; the date as
+/// soon as they agree.
+fn read_divided(
+    divided: &GrayImage,
+    glyph: f32,
+    readings: &mut Vec<String>,
+    engine: &mut dyn OcrEngine,
+) -> Result<Option<String>, RecogniseError> {
+    use super::date_seal::{divided_ink, main_group, INK_SHARES};
+    let Some(ink) = divided_ink(divided, glyph, INK_SHARES[INK_SHARES.len() - 1]) else {
+        return Ok(None);
+    };
+    let Some((x0, x1)) = main_group(&ink, glyph) else {
+        return Ok(None);
+    };
+    if let Some(shapes) = super::date_glyphs::read_date_glyphs(&ink, (x0, 0, x1, ink.h), glyph) {
+        readings.push(shapes);
+        if let Some(date) = agreed(readings) {
+            return Ok(Some(date));
+        }
+    }
+    // The divided grey of the line's main group of ink (specks beside it left out).
+    let cut = image::imageops::crop_imm(divided, x0 as u32, 0, (x1 - x0) as u32, divided.height())
+        .to_image();
+    if let Some(dir) = std::env::var_os("NB_OCR_DUMP") {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let _ = cut.save(std::path::Path::new(&dir).join(format!("date-{n:02}-divided.png")));
+    }
+    // The grey, then its ink at each darkness (a blurred stroke's edges are kept by the
+    // lighter cuts, the seal's leftovers dropped by the darker), then the grey larger.
+    let mut pictures = vec![scale_and_pad(cut.clone(), LINE_HEIGHT)];
+    for &share in &INK_SHARES {
+        if let Some(ink) = divided_ink(&cut, glyph, share) {
+            pictures.push(ocr_crop(&ink, (0, 0, ink.w, ink.h), LINE_HEIGHT));
+        }
+    }
+    pictures.push(scale_and_pad(cut, LINE_HEIGHT_LARGE));
+    for picture in pictures {
+        readings.push(read_text(engine, &picture)?);
+        if let Some(date) = agreed(readings) {
+            return Ok(Some(date));
+        }
+    }
+    ocr_trace!("date line, seal divided: {readings:?}");
+    Ok(None)
 }
 
 fn read_text(engine: &mut dyn OcrEngine, img: &GrayImage) -> Result<String, RecogniseError> {

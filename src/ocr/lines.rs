@@ -165,7 +165,7 @@ pub(crate) fn text_lines_outside(
             LinePart::Head => false,
         };
         if at_foot && super::date_line::is_date_like(&text) {
-            text = super::date_line::settle_date_line(gray, &bin, b, &text, glyph, engine)?;
+            text = super::date_line::settle_date_line(gray, &bin, b, &text, glyph, seals, engine)?;
         }
         if part != LinePart::All {
             // The title's and the signature's agency: a misread place name is read

@@ -33,6 +33,7 @@ mod dark_core;
 mod date_fields;
 mod date_glyphs;
 mod date_line;
+mod date_seal;
 pub mod digits;
 pub mod engine;
 mod faint_ink;
