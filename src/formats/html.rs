@@ -10,6 +10,8 @@ use scraper::{ElementRef, Html, Node};
 #[path = "html_charset.rs"]
 mod charset;
 use charset::decode_bytes;
+#[path = "html_depth.rs"]
+mod depth;
 
 use super::DecodeError;
 use crate::document::{Block, Cell, Document, Picture, Table, TableOrigin};
@@ -17,6 +19,14 @@ use crate::document::{Block, Cell, Document, Picture, Table, TableOrigin};
 /// Decodes an HTML page into blocks in document order.
 pub fn decode_html(bytes: &[u8]) -> Result<Document, DecodeError> {
     let text = decode_bytes(bytes)?;
+    // html5ever's time is quadratic in the nesting depth: a deep page is refused unparsed.
+    if let Err(reached) = depth::check(&text, depth::MAX_DEPTH) {
+        return Err(DecodeError::new(format!(
+            "elements nested at least {reached} deep (the limit is {}): refused unparsed, \
+             as parsing takes time growing with the square of the depth",
+            depth::MAX_DEPTH
+        )));
+    }
     let html = Html::parse_document(&text);
     let root = html.root_element();
 

@@ -301,3 +301,37 @@ fn timing() {
     let per = t0.elapsed().as_secs_f64() * 1000.0 / (n * files.len()) as f64;
     eprintln!("{per:.3} ms per document");
 }
+
+#[test]
+fn a_page_nested_too_deep_is_refused_before_parsing() {
+    // The case: 200,000 nested <div>s kept html5ever busy past the two-minute
+    // document limit. Refused by the depth scan, which is linear in the page.
+    let n = 200_000;
+    let page = format!(
+        "<html><body>{}x{}</body></html>",
+        "<div>".repeat(n),
+        "</div>".repeat(n)
+    );
+    let err = decode_html(page.as_bytes()).expect_err("refused");
+    assert!(
+        err.to_string()
+            .contains(&format!("the limit is {}", super::depth::MAX_DEPTH)),
+        "{err}"
+    );
+    // Just under the limit it passes the scan (and is parsed, in seconds).
+    let n = super::depth::MAX_DEPTH - 10;
+    let page = format!(
+        "<html><body>{}x{}</body></html>",
+        "<div>".repeat(n),
+        "</div>".repeat(n)
+    );
+    assert_eq!(super::depth::check(&page, super::depth::MAX_DEPTH), Ok(()));
+}
+
+#[test]
+fn real_pages_nest_far_below_the_depth_limit() {
+    for id in HTML_FILES {
+        let page = String::from_utf8_lossy(&read(id)).into_owned();
+        assert_eq!(super::depth::check(&page, 64), Ok(()), "{id}");
+    }
+}
