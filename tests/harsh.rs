@@ -195,6 +195,9 @@ fn blurred_and_coarse_jpeg_variants_of_two_tables_read_no_wrong_number() {
         // values read before).
         ("hv-029_d100_q50_b1.jpg", 120),
         ("hv-044_d100_q20_b1.jpg", 160),
+        // A rule between two rows of the total column too pale for the binary image:
+        // the grid merged the two cells, which the grey splits again (126 read before).
+        ("dev-004_d100_q50_b1.jpg", 150),
     ];
     for (file, floor) in cases {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/harsh/variants");

@@ -38,6 +38,7 @@ pub mod digits;
 pub mod engine;
 mod faint_ink;
 pub mod grid;
+mod grid_faint_rulings;
 mod grid_glyph_strokes;
 mod grid_seal;
 pub mod lines;

@@ -9,6 +9,7 @@ use super::dark_core::{number_in_dark_ink, shown_in};
 use super::engine::{OcrEngine, OcrError};
 use super::faint_ink::number_in_faint_ink;
 use super::grid::{detect_grids_and_rulings, drop_stray_column_lines, erase_rulings, Grid};
+use super::grid_faint_rulings::split_at_faint_rulings;
 use super::lines::text_lines_outside;
 pub use super::lines::LineSelection;
 use super::prep::{self, Bin, DecodeError};
@@ -153,7 +154,7 @@ fn recognise_at(
     };
     let grids: Vec<Grid> = grids
         .into_iter()
-        .map(|g| drop_stray_column_lines(g, has_ink))
+        .map(|g| split_at_faint_rulings(drop_stray_column_lines(g, has_ink), gray))
         .collect();
     if trace {
         ocr_debug!("grids {:?}", t0.elapsed());
