@@ -5,12 +5,15 @@
 
 mod browser;
 
-use browser::{browser, class_of, free_port, text_of, wait_for, Started, CHROMEDRIVER, CHROMIUM};
+use browser::{
+    browser, class_of, runtime, start_chromedriver, text_of, wait_for, Started, CHROMEDRIVER,
+    CHROMIUM,
+};
 use fantoccini::Locator;
 use rusqlite::Connection;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_nianbao")
@@ -77,20 +80,9 @@ fn review_page_in_chromium() {
     let (misprint_key, misprinted, intended, misprint_checks) = planted(&picture_truth);
     let (_server, url) = serve(&db);
     let base = url.split("/?token=").next().expect("base").to_string();
-    let driver_port = free_port();
-    let _driver = Started(
-        Command::new(CHROMEDRIVER)
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
+    let (_driver, driver_port) = start_chromedriver();
     let profile = dir.path().join("profile");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = runtime();
     let filled = rt.block_on(async {
         let c = browser(driver_port, &profile).await;
 

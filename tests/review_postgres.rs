@@ -7,12 +7,14 @@
 mod browser;
 mod pg_server;
 
-use browser::{browser, class_of, free_port, text_of, Started, CHROMEDRIVER, CHROMIUM};
+use browser::{
+    browser, class_of, runtime, start_chromedriver, text_of, Started, CHROMEDRIVER, CHROMIUM,
+};
 use fantoccini::{Client, Locator};
 use pg_server::PgServer;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_nianbao")
@@ -120,20 +122,9 @@ fn review_page_on_postgres_in_chromium() {
     assert_eq!(t["values"][&key].as_i64(), Some(printed));
     let (_review, url) = serve(&server.url);
     let base = url.split("/?token=").next().expect("base").to_string();
-    let driver_port = free_port();
-    let _driver = Started(
-        Command::new(CHROMEDRIVER)
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
+    let (_driver, driver_port) = start_chromedriver();
     let profile = dir.path().join("profile");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = runtime();
     rt.block_on(async {
         let c = browser(driver_port, &profile).await;
         // Listening on every interface, the token is still required: without it, or

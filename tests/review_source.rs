@@ -6,11 +6,11 @@
 
 mod browser;
 
-use browser::{browser, free_port, text_of, wait_for, Started, CHROMEDRIVER, CHROMIUM};
+use browser::{browser, runtime, start_chromedriver, text_of, wait_for, CHROMEDRIVER, CHROMIUM};
 use fantoccini::Locator;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_nianbao")
@@ -87,20 +87,9 @@ fn a_born_digital_value_opens_its_row_in_the_source() {
     review.args(["review", "--port", "0", "--db"]).arg(&db);
     let (_server, url) = browser::start_review(review);
     let base = url.split("/?token=").next().expect("base").to_string();
-    let driver_port = free_port();
-    let _driver = Started(
-        Command::new(CHROMEDRIVER)
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
+    let (_driver, driver_port) = start_chromedriver();
     let profile = dir.path().join("profile");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = runtime();
     rt.block_on(async {
         let c = browser(driver_port, &profile).await;
         // Without the token: 403.

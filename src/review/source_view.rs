@@ -219,7 +219,7 @@ impl SourceCache {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::document::{Cell, TableOrigin};
     use crate::record::Number;
@@ -234,9 +234,11 @@ mod tests {
         )
     }
 
-    fn value(cell: (i64, i64, i64), raw: &str) -> StoredValue {
+    /// A born-digital value as the store gives it: `key`, read as `raw` from `cell`
+    /// (table, row, column).
+    pub(crate) fn value(key: &str, cell: (i64, i64, i64), raw: &str) -> StoredValue {
         StoredValue {
-            key: "requests/new/total".to_string(),
+            key: key.to_string(),
             extracted: Some(raw.to_string()),
             reviewed: Number::Int(0),
             reviewed_text: raw.to_string(),
@@ -270,7 +272,10 @@ mod tests {
                 SourceItem::Table(table(&[&["x", "y"], &["z", "1 7"]])),
             ],
         };
-        assert_eq!(src.place_tables(&[value((2, 1, 1), "17")]), vec![0, 2]);
+        assert_eq!(
+            src.place_tables(&[value("requests/new/total", (2, 1, 1), "17")]),
+            vec![0, 2]
+        );
         // Without a value to tell by, the file's own order.
         assert_eq!(src.place_tables(&[]), vec![0, 1]);
         // No pictures: the file's order is the record's.
@@ -278,7 +283,10 @@ mod tests {
             format: "docx".into(),
             items: vec![SourceItem::Table(table(&[&["1"]]))],
         };
-        assert_eq!(plain.place_tables(&[value((0, 0, 0), "9")]), vec![0]);
+        assert_eq!(
+            plain.place_tables(&[value("requests/new/total", (0, 0, 0), "9")]),
+            vec![0]
+        );
     }
 
     #[test]

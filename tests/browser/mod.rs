@@ -54,6 +54,28 @@ pub async fn crop_loaded(c: &Client) -> bool {
     .await
 }
 
+/// Starts the system chromedriver on a free port, ended with the test; with the port.
+pub fn start_chromedriver() -> (Started, u16) {
+    let port = free_port();
+    let driver = Started(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    (driver, port)
+}
+
+/// The single-threaded runtime the tests drive the browser from.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

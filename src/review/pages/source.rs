@@ -329,7 +329,8 @@ fn table_html(
 mod tests {
     use super::*;
     use crate::document::{Cell, TableOrigin};
-    use crate::record::{Facts, Number};
+    use crate::record::Facts;
+    use crate::review::source_view::tests::value;
 
     fn doc(values: Vec<StoredValue>) -> DocumentData {
         DocumentData {
@@ -348,23 +349,6 @@ mod tests {
             checks: vec![],
             errors: vec![],
             corrections: vec![],
-        }
-    }
-
-    fn value(key: &str, cell: (i64, i64, i64), raw: &str) -> StoredValue {
-        StoredValue {
-            key: key.to_string(),
-            extracted: Some(raw.to_string()),
-            reviewed: Number::Int(0),
-            reviewed_text: raw.to_string(),
-            source: "extracted".to_string(),
-            extracted_changed: false,
-            origin: Some("docx-table".to_string()),
-            confidence: None,
-            page: None,
-            bbox: None,
-            raw: Some(raw.to_string()),
-            cell: Some(cell),
         }
     }
 
