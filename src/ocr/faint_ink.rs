@@ -2,8 +2,8 @@
 //! 90-100 dpi leaves a serif "0" as its two stems, "()", with the hairlines above and
 //! below them a pale grey the page's threshold (set by the dark stems and rulings round
 //! them) does not reach. Neither the digits engine nor our classifier reads "()". The
-//! number is read again from the cell's own grey, cut half way from its darkest ink to
-//! its paper, and stands only when two independent reads of that ink agree
+//! number is read again from the cell's own grey, cut 60 % of the way from its darkest
+//! ink to its paper, and stands only when two independent reads of that ink agree
 //! ([`confirm_number`]).
 
 use super::cells::{count_lines, drop_specks};

@@ -84,7 +84,9 @@ impl SourceTables {
     pub fn place_tables(&self, values: &[StoredValue]) -> Vec<usize> {
         let tables: Vec<&Table> = self.tables().collect();
         let pictures = self.pictures();
-        if pictures == 0 {
+        // No tables decoded (a file the decoders now read otherwise): nothing to place,
+        // and no index to look among.
+        if pictures == 0 || tables.is_empty() {
             return (0..tables.len()).collect();
         }
         let mut probes: BTreeMap<usize, Vec<(usize, usize, &str)>> = BTreeMap::new();
@@ -278,6 +280,16 @@ pub(crate) mod tests {
         );
         // Without a value to tell by, the file's own order.
         assert_eq!(src.place_tables(&[]), vec![0, 1]);
+        // Pictures and no table (a file the decoders now read otherwise): nothing.
+        let pictures_only = SourceTables {
+            format: "docx".into(),
+            items: vec![picture()],
+        };
+        let nothing: Vec<usize> = Vec::new();
+        assert_eq!(
+            pictures_only.place_tables(&[value("requests/new/total", (0, 1, 1), "3")]),
+            nothing
+        );
         // No pictures: the file's order is the record's.
         let plain = SourceTables {
             format: "docx".into(),
