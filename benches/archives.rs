@@ -19,19 +19,25 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+/// `nianbao extract ARCHIVE --db DB --quiet`, its output thrown away.
+fn extract_command(archive: &Path, db: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_nianbao"));
+    c.arg("extract")
+        .arg(archive)
+        .arg("--db")
+        .arg(db)
+        .arg("--quiet")
+        .stdout(Stdio::null());
+    c
+}
+
 /// Runs `nianbao extract ARCHIVE --db DB --quiet`; wall seconds, CPU seconds and peak
 /// RSS (MB) of that run alone, and its summary line.
 fn run(archive: &Path, db: &Path) -> (f64, f64, f64, String) {
     let start = Instant::now();
     // Reaped by wait4 below, which gives this run's own rusage (Child::wait would not).
     #[allow(clippy::zombie_processes)]
-    let child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .arg("extract")
-        .arg(archive)
-        .arg("--db")
-        .arg(db)
-        .arg("--quiet")
-        .stdout(Stdio::null())
+    let child = extract_command(archive, db)
         .stderr(Stdio::piped())
         .spawn()
         .expect("run nianbao");
@@ -66,13 +72,7 @@ fn stored(db: &Path) -> i64 {
 fn kill_and_resume(archive: &Path, db: &Path, n: usize) {
     let _ = std::fs::remove_file(db);
     let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .arg("extract")
-        .arg(archive)
-        .arg("--db")
-        .arg(db)
-        .arg("--quiet")
-        .stdout(Stdio::null())
+    let mut child = extract_command(archive, db)
         .stderr(Stdio::null())
         .spawn()
         .expect("run nianbao");

@@ -39,17 +39,7 @@ fn extract(dir: &Path, samples_rel: &[&str]) -> PathBuf {
         std::fs::copy(&from, docs.join(name)).expect("copy sample");
     }
     let db = dir.join("db.sqlite");
-    let out = Command::new(bin())
-        .args(["extract", "--quiet", "--db"])
-        .arg(&db)
-        .arg(&docs)
-        .output()
-        .expect("run extract");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    browser::extract_into(&db, &docs);
     db
 }
 
@@ -79,7 +69,7 @@ fn review_page_in_chromium() {
     let picture_truth = truth("docx/dev-012.truth.json");
     let (misprint_key, misprinted, intended, misprint_checks) = planted(&picture_truth);
     let (_server, url) = serve(&db);
-    let base = url.split("/?token=").next().expect("base").to_string();
+    let base = browser::base_of(&url);
     let (_driver, driver_port) = start_chromedriver();
     let profile = dir.path().join("profile");
     let rt = runtime();

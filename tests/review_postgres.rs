@@ -121,7 +121,7 @@ fn review_page_on_postgres_in_chromium() {
     let (key, printed, intended, check) = planted(&t);
     assert_eq!(t["values"][&key].as_i64(), Some(printed));
     let (_review, url) = serve(&server.url);
-    let base = url.split("/?token=").next().expect("base").to_string();
+    let base = browser::base_of(&url);
     let (_driver, driver_port) = start_chromedriver();
     let profile = dir.path().join("profile");
     let rt = runtime();

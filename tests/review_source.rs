@@ -41,17 +41,7 @@ fn extract_zipped(dir: &Path, sample: &str) -> PathBuf {
     let zip = w.finish().expect("finish").into_inner();
     std::fs::write(docs.join("reports.zip"), zip).expect("write zip");
     let db = dir.join("db.sqlite");
-    let out = Command::new(bin())
-        .args(["extract", "--quiet", "--db"])
-        .arg(&db)
-        .arg(&docs)
-        .output()
-        .expect("run extract");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    browser::extract_into(&db, &docs);
     db
 }
 
@@ -86,7 +76,7 @@ fn a_born_digital_value_opens_its_row_in_the_source() {
     let mut review = Command::new(bin());
     review.args(["review", "--port", "0", "--db"]).arg(&db);
     let (_server, url) = browser::start_review(review);
-    let base = url.split("/?token=").next().expect("base").to_string();
+    let base = browser::base_of(&url);
     let (_driver, driver_port) = start_chromedriver();
     let profile = dir.path().join("profile");
     let rt = runtime();

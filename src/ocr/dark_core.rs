@@ -8,7 +8,7 @@
 use super::cells::{count_lines, drop_specks};
 use super::engine::OcrEngine;
 use super::prep::Bin;
-use super::read::{confirm_number, read_cell, CellSizes};
+use super::read::{confirm_number, read_cell, CellSizes, Reading};
 use super::recognise::{PxBox, RecogniseError};
 use image::{GrayImage, Luma};
 
@@ -94,17 +94,33 @@ pub(crate) fn number_in_dark_ink(
     if !beside {
         return Ok(None);
     }
-    if (ch as f32) < sizes.glyph * 0.5 || cw > ch * 6 || count_lines(&dark, core, sizes.glyph) != 1
-    {
+    if !one_line(&dark, core, sizes) {
         return Ok(None);
     }
     let rd = read_cell(&grey, &dark, core, sizes, engine, true, true)?;
+    confirmed(&grey, &dark, core, engine, &rd)
+}
+
+/// Whether the ink `core` of a re-cut picture is a number's shape: one line, at least
+/// half a glyph high, at most six times as wide.
+pub(super) fn one_line(ink: &Bin, core: PxBox, sizes: CellSizes) -> bool {
+    let (cw, ch) = (core.2 - core.0, core.3 - core.1);
+    (ch as f32) >= sizes.glyph * 0.5 && cw <= ch * 6 && count_lines(ink, core, sizes.glyph) == 1
+}
+
+/// The number `rd` (a reading of `core` in a re-cut picture) when it is one and a
+/// second read of the same picture confirms it ([`confirm_number`]).
+pub(super) fn confirmed(
+    grey: &GrayImage,
+    ink: &Bin,
+    core: PxBox,
+    engine: &mut dyn OcrEngine,
+    rd: &Reading,
+) -> Result<Option<String>, RecogniseError> {
     if !rd.numeric {
         return Ok(None);
     }
-    let first = rd.digits.0.clone();
-    let confirmed = confirm_number(&grey, &dark, core, engine, &first, &rd.also_read)?;
-    Ok(confirmed.number)
+    Ok(confirm_number(grey, ink, core, engine, &rd.digits.0, &rd.also_read)?.number)
 }
 
 /// True when one of `whole_reads` (readings of a whole cell) shows `number` as a run of

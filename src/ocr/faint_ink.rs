@@ -6,11 +6,12 @@
 //! ink to its paper, and stands only when two independent reads of that ink agree
 //! ([`confirm_number`]).
 
-use super::cells::{count_lines, drop_specks};
+use super::cells::drop_specks;
+use super::dark_core::{confirmed, one_line};
 use super::digits::DigitModel;
 use super::engine::OcrEngine;
 use super::prep::Bin;
-use super::read::{confirm_number, engine_confirms, read_cell, CellSizes};
+use super::read::{engine_confirms, read_cell, CellSizes};
 use super::recognise::{PxBox, RecogniseError};
 use image::{GrayImage, Luma};
 
@@ -104,23 +105,19 @@ pub(crate) fn number_in_faint_ink(
     let Some(core) = drop_specks(&mut faint, (pad, pad, w - pad, h - pad)) else {
         return Ok(None);
     };
-    let (cw, ch) = (core.2 - core.0, core.3 - core.1);
-    if (ch as f32) < sizes.glyph * 0.5 || cw > ch * 6 || count_lines(&faint, core, sizes.glyph) != 1
-    {
+    if !one_line(&faint, core, sizes) {
         return Ok(None);
     }
     let rd = read_cell(&grey, &faint, core, sizes, engine, true, true)?;
     ocr_trace!("faint ink of {b:?} (cut {cut:.0}): {:?}", rd.digits);
-    if !rd.numeric {
+    if !rd.numeric && rd.digits.0.is_empty() {
         // The engine sees nothing in a blurred lone "0" even so; a clear reading of
         // our classifier stands when the engine reads it too in another crop.
         let own = DigitModel::builtin().and_then(|m| m.read_number_checked(&grey, &faint, core));
-        let Some(own) = own.filter(|_| rd.digits.0.is_empty()) else {
+        let Some(own) = own else {
             return Ok(None);
         };
         return Ok(engine_confirms(&grey, &faint, core, engine, &own)?.number);
     }
-    let first = rd.digits.0.clone();
-    let confirmed = confirm_number(&grey, &faint, core, engine, &first, &rd.also_read)?;
-    Ok(confirmed.number)
+    confirmed(&grey, &faint, core, engine, &rd)
 }

@@ -54,6 +54,27 @@ pub async fn crop_loaded(c: &Client) -> bool {
     .await
 }
 
+/// Extracts the documents of `docs` into the SQLite database `db` with the release
+/// binary (the real pipeline, tesseract included), asserted to succeed.
+pub fn extract_into(db: &Path, docs: &Path) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["extract", "--quiet", "--db"])
+        .arg(db)
+        .arg(docs)
+        .output()
+        .expect("run extract");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The server's address without the page and token of a printed review URL.
+pub fn base_of(url: &str) -> String {
+    url.split("/?token=").next().expect("base").to_string()
+}
+
 /// Starts the system chromedriver on a free port, ended with the test; with the port.
 pub fn start_chromedriver() -> (Started, u16) {
     let port = free_port();
