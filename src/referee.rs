@@ -159,6 +159,19 @@ fn jointly_pinned(
         .filter(|k| !values.contains_key(*k) && !readings(k).is_empty())
         .collect();
     let in_eq = |eq: &Equation, key: &str| eq.lhs.iter().chain(&eq.rhs).any(|k| k == key);
+    // Only an equation whose every cell is known or has readings can ever be completed:
+    // one with a cell nothing was read in ties no choices together, and linking through
+    // it would join unrelated cells into a group too large to weigh (or one tie there
+    // would leave them all open).
+    let completable: Vec<&Equation> = eqs
+        .iter()
+        .filter(|e| {
+            e.lhs
+                .iter()
+                .chain(&e.rhs)
+                .all(|k| values.contains_key(k) || cells.contains(&k.as_str()))
+        })
+        .collect();
     let mut done: BTreeSet<&str> = BTreeSet::new();
     let mut out = Vec::new();
     for &start in &cells {
@@ -171,8 +184,10 @@ fn jointly_pinned(
         while i < group.len() {
             let here = group[i];
             for &other in &cells {
-                if !group.contains(&other) && eqs.iter().any(|e| in_eq(e, here) && in_eq(e, other))
-                {
+                let linked = completable
+                    .iter()
+                    .any(|e| in_eq(e, here) && in_eq(e, other));
+                if !group.contains(&other) && linked {
                     group.push(other);
                 }
             }
@@ -189,8 +204,9 @@ fn jointly_pinned(
         if choices.is_none_or(|n| n > JOINT_CHOICES) {
             continue;
         }
-        let touching: Vec<&Equation> = eqs
+        let touching: Vec<&Equation> = completable
             .iter()
+            .copied()
             .filter(|e| group.iter().any(|k| in_eq(e, k)))
             .collect();
         if let Some(choice) = best_choice(&group, &options, &touching, values) {
@@ -410,6 +426,50 @@ mod tests {
         assert!(!values.contains_key(&keys[1]));
         assert_eq!(values.get(&keys[0]), Some(&Number::Int(3)));
         assert_eq!(v.decided.len(), 3);
+    }
+
+    #[test]
+    fn cells_tied_only_by_a_sum_that_cannot_be_completed_are_weighed_apart() {
+        let templates = Templates::builtin().expect("templates");
+        let t = templates.get("gov-2021").expect("gov-2021");
+        let eqs = equations(t);
+        // The 2 × 2 block of the test above, read 3, 3 (and 8), 0, 0; and, in the same
+        // natural_person column, five more cells read 0 whose row totals were not read,
+        // with a sixth cell there read as nothing. The column's sum can never be
+        // completed: it must not join the five to the block into a group too large to
+        // weigh, which would leave the block open.
+        let block = [
+            "requests/disclosed/natural_person",
+            "requests/disclosed/total",
+            "requests/partly_disclosed/natural_person",
+            "requests/partly_disclosed/total",
+        ]
+        .map(String::from);
+        let rows = [
+            "withheld.state_secret",
+            "withheld.prohibited",
+            "withheld.security",
+            "withheld.third_party",
+            "withheld.internal",
+        ];
+        let mut values = consistent(t);
+        let mut unread: BTreeMap<String, Vec<Number>> = BTreeMap::new();
+        for (k, n) in block.iter().zip([&[3][..], &[8, 3], &[0], &[0]]) {
+            values.remove(k);
+            unread.insert(k.clone(), n.iter().map(|&v| Number::Int(v)).collect());
+        }
+        for r in rows {
+            let np = format!("requests/{r}/natural_person");
+            values.remove(&np);
+            values.remove(&format!("requests/{r}/total"));
+            unread.insert(np, vec![Number::Int(0)]);
+        }
+        values.remove("requests/withheld.process/natural_person");
+        let v = referee(&eqs, &mut values, &BTreeMap::new(), &unread);
+        for (k, want) in block.iter().zip([3, 3, 0, 0]) {
+            assert_eq!(values.get(k), Some(&Number::Int(want)), "{k}");
+        }
+        assert_eq!(v.decided.len(), 4, "{:?}", v.decided);
     }
 
     #[test]

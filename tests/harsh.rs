@@ -114,6 +114,37 @@ fn a_number_with_a_seals_text_across_it_is_read_from_its_darkest_ink() {
     );
 }
 
+#[test]
+fn a_row_cut_off_by_a_page_and_a_lone_thin_one_are_read() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/harsh");
+    // hv-036: table 二's 行政规范性文件 row, with its three values, heads the next page,
+    // where the table below it is ruled for one value: its column lines are one row high.
+    let rec = extract(
+        "hv-036.pdf",
+        std::fs::read(dir.join("hv-036.pdf")).expect("sample"),
+    );
+    let t = truth("harsh/hv-036.truth.json");
+    no_wrong_number(&rec, &t, "hv-036");
+    for col in ["issued", "repealed", "in_force"] {
+        let key = format!("active/normative_docs/{col}");
+        let got = rec.values.get(&key).map(|v| v.as_f64());
+        assert_eq!(got, t["values"][&key].as_f64(), "{key}");
+    }
+    // hv-033 (104 dpi, Ming face): a serif "1" that neither the engine nor the classifier
+    // reads clearly, a candidate that the row's sum confirms.
+    let rec = extract(
+        "hv-033.png",
+        std::fs::read(dir.join("hv-033.png")).expect("sample"),
+    );
+    let t = truth("harsh/hv-033.truth.json");
+    no_wrong_number(&rec, &t, "hv-033");
+    let key = "requests/withheld.query/total";
+    let got = rec.values.get(key).map(|v| v.as_f64());
+    assert_eq!(got, t["values"][key].as_f64(), "{key}");
+    let cell = rec.cells.iter().find(|c| c.key == key).expect("its cell");
+    assert_eq!(cell.decided_by, Some("arithmetic"), "{key}");
+}
+
 /// `png` scaled by `factor`: area averaging down, bilinear up, as a screenshot or a
 /// re-scan at another resolution would give it.
 fn rescaled(png: &[u8], factor: f64) -> Vec<u8> {

@@ -59,11 +59,16 @@ pub(crate) fn number_in_dark_ink(
     let darkest = f32::from(ink[ink.len() / 50]);
     let paper = f32::from(all[all.len() * 9 / 10]);
     if paper - darkest < 60.0 {
+        ocr_trace!("dark ink of {b:?}: no contrast ({darkest} on {paper})");
         return Ok(None);
     }
     let cut = darkest + DARK_SHARE * (paper - darkest);
     let light = ink.iter().filter(|&&v| f32::from(v) >= cut).count();
     if (light as f32) < LIGHT_INK_SHARE * ink.len() as f32 {
+        ocr_trace!(
+            "dark ink of {b:?}: little light ink ({light} of {})",
+            ink.len()
+        );
         return Ok(None);
     }
     // The dark ink alone, in pictures of the box with a margin of paper.
@@ -91,13 +96,12 @@ pub(crate) fn number_in_dark_ink(
     // its reads disagreed on is not settled by reading its own core again.
     let beside = (x1 - x0).saturating_sub(cw) as f32 >= sizes.glyph * 0.5
         || (y1 - y0).saturating_sub(ch) as f32 >= sizes.glyph * 0.5;
-    if !beside {
-        return Ok(None);
-    }
-    if !one_line(&dark, core, sizes) {
+    if !beside || !one_line(&dark, core, sizes) {
+        ocr_trace!("dark ink of {b:?}: core {core:?} beside {beside}, not one line or alone");
         return Ok(None);
     }
     let rd = read_cell(&grey, &dark, core, sizes, engine, true, true)?;
+    ocr_trace!("dark ink of {b:?}: core {core:?} reads {:?}", rd.digits);
     confirmed(&grey, &dark, core, engine, &rd)
 }
 

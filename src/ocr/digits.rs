@@ -240,6 +240,33 @@ pub fn plain_ones(gray: &GrayImage, bin: &Bin, b: PxBox, number: &str) -> bool {
             == Some(number)
 }
 
+/// True when the ink box `b` is one glyph that can only be a "1", though our classifier
+/// does not read it clearly: an upright stem ([`is_upright_stem`]) of the table's digit
+/// height `digit_h` (within a quarter: a ruling's stub spans the row, a speck is short),
+/// nearest to the classifier's ones, with no faint strokes beside it and no hole in its
+/// grey ([`one_is_broken_digit`]). A serif "1" at 100 dpi binarises with a lopsided foot
+/// and flag that keep it from the clear ones, and the engine reads nothing in a lone thin
+/// "1": this is a candidate for the report's sums, never a value by itself.
+pub fn lone_stem_one(gray: &GrayImage, bin: &Bin, b: PxBox, digit_h: usize) -> bool {
+    let Some(glyphs) = segment_glyphs(bin, b) else {
+        return false;
+    };
+    let [g] = glyphs[..] else {
+        return false;
+    };
+    let h = g.3.saturating_sub(g.1);
+    if h * 4 < digit_h * 3 || h * 4 > digit_h * 5 {
+        return false;
+    }
+    let nearest_one = DigitModel::builtin()
+        .and_then(|m| m.classify(&glyph_feature(bin, g)))
+        .is_some_and(|m| m.digit == 1);
+    nearest_one
+        && is_upright_stem(bin, g)
+        && !faint_strokes_beside(gray, bin, g, &glyphs)
+        && !hollow_in_the_grey(gray, bin, g)
+}
+
 /// True when glyph `g`'s middle half (between a 1's flag and its foot) is one stroke,
 /// upright and narrow: every row one run of ink at most a third of the glyph's height
 /// wide, the runs' centres within a tenth of it of their median. A 4's bar, a 7's or

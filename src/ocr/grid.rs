@@ -555,6 +555,17 @@ pub fn detect_grids_and_rulings(
                 }
             }
         }
+        if g.n_rows() >= 2 {
+            let extra = end_row_column_lines(bin, &g, &p, glyph);
+            if !extra.is_empty() {
+                group.v.extend(extra.iter().copied());
+                if let Some(again) = build_grid(&group, p.tol) {
+                    ocr_trace!("column lines of an end row: {:?}", extra);
+                    v.extend(extra);
+                    g = again;
+                }
+            }
+        }
         if usable(&g) {
             grids.push(g);
         }
@@ -733,6 +744,67 @@ fn short_column_lines(bin: &Bin, g: &Grid, p: &GridParams) -> Vec<Segment> {
         }
     }
     out
+}
+
+/// Column lines of a grid's first or last row only: a table's row cut off by a page
+/// (行政规范性文件 with its three values at the top of the next page, under a table
+/// ruled for one value) keeps its own column lines, one row high, too short for
+/// [`GridParams::min_len`]. One row high, ink from ruling to ruling could be a stroke of
+/// text; a column line also has paper on both sides ([`paper_beside`]).
+fn end_row_column_lines(bin: &Bin, g: &Grid, p: &GridParams, glyph: f32) -> Vec<Segment> {
+    let (Some(&x0), Some(&x1)) = (g.xs.first(), g.xs.last()) else {
+        return Vec::new();
+    };
+    let last = g.n_rows().saturating_sub(1);
+    let mut out: Vec<Segment> = Vec::new();
+    for r in [0, last] {
+        let (y0, y1) = (
+            g.ys[r].max(0.0) as usize,
+            (g.ys[r + 1] as usize + 1).min(bin.h),
+        );
+        let b = (
+            x0 as usize + p.max_thick,
+            y0,
+            (x1 as usize).saturating_sub(p.max_thick),
+            y1,
+        );
+        for line in column_lines_between(bin, b, p) {
+            let known = g.xs.iter().chain(out.iter().map(|s| &s.pos));
+            if known.clone().all(|&x| (x - line.pos).abs() > p.tol)
+                && paper_beside(bin, &line, glyph)
+            {
+                out.push(line);
+            }
+        }
+    }
+    out
+}
+
+/// True when a third of a glyph either side of column line `s` (two pixels off its
+/// edges, for a skewed line's steps) is paper over the middle three fifths of its
+/// height: a stroke of a character has the rest of the character beside it, a digit's
+/// stem its flag or foot, and a cell's text keeps a padding from its column lines.
+fn paper_beside(bin: &Bin, s: &Segment, glyph: f32) -> bool {
+    let w = ((glyph / 3.0) as usize).max(2);
+    let h = s.end.saturating_sub(s.start);
+    let (y0, y1) = (s.start + h / 5, (s.end - h / 5).min(bin.h));
+    let half = s.thick.div_ceil(2) + 2;
+    let centre = s.pos.round() as usize;
+    let sides = [
+        (centre.saturating_sub(half + w), centre.saturating_sub(half)),
+        (
+            (centre + half + 1).min(bin.w),
+            (centre + half + 1 + w).min(bin.w),
+        ),
+    ];
+    sides.iter().all(|&(a, b)| {
+        let area = (b - a) * (y1.saturating_sub(y0));
+        let ink = (y0..y1)
+            .flat_map(|y| (a..b).map(move |x| (x, y)))
+            .filter(|&(x, y)| bin.get(x, y))
+            .count();
+        area > 0 && ink * 50 <= area
+    })
 }
 
 /// The segments without the strokes of seals.

@@ -273,3 +273,36 @@ fn glyph_strokes_in_rows_one_above_the_other_are_no_column() {
     );
     assert_eq!(grids[0].n_cols(), 3);
 }
+
+#[test]
+fn a_row_cut_off_by_a_page_keeps_its_own_column_lines_and_a_stroke_is_none() {
+    // A table continued from the last page: its first row (a section of three values)
+    // has column lines at x 170 and 250, one row high, under a table ruled for one
+    // value column below (x 90 only).
+    let xs = [10, 90, 170, 250, 330];
+    let ys = [10, 44, 78, 112, 146, 180];
+    let skip: Vec<(usize, usize)> = (1..5).flat_map(|r| [(r, 2), (r, 3)]).collect();
+    let b = draw(&xs, &ys, &skip, &[]);
+    let (grids, ..) = detect_grids_and_rulings(&b, WORK_GLYPH_PX, &[]);
+    assert_eq!(grids.len(), 1);
+    let g = &grids[0];
+    assert_eq!(g.n_cols(), 4, "{:?}", g.xs);
+    assert!(g.cells.contains(&(0, 1, 1, 1)), "{:?}", g.cells);
+    assert!(g.cells.contains(&(0, 3, 1, 1)), "{:?}", g.cells);
+    assert!(g.cells.contains(&(1, 1, 1, 3)), "{:?}", g.cells);
+    // Without them, a stroke of a character from ruling to ruling in the first row
+    // (a stem with the character's bars against it) is no column line.
+    let skip: Vec<(usize, usize)> = (0..5).flat_map(|r| [(r, 2), (r, 3)]).collect();
+    let mut b = draw(&xs, &ys, &skip, &[]);
+    for y in 10..=44 {
+        b.set(200, y, true);
+        b.set(201, y, true);
+    }
+    for x in 190..212 {
+        for y in [20, 30] {
+            b.set(x, y, true);
+        }
+    }
+    let (grids, ..) = detect_grids_and_rulings(&b, WORK_GLYPH_PX, &[]);
+    assert_eq!(grids[0].n_cols(), 2, "{:?}", grids[0].xs);
+}

@@ -40,6 +40,7 @@ mod faint_ink;
 pub mod grid;
 mod grid_faint_rulings;
 mod grid_glyph_strokes;
+mod grid_readings;
 mod grid_seal;
 pub mod lines;
 mod place_glyphs;

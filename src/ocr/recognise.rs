@@ -1,15 +1,18 @@
 //! Picture → table grids (+ text lines outside tables) via grid detection and OCR.
 
-use super::cells::{
-    drop_specks, faint_minus_before, glyph_count, group_shapes, ink_box, only_specks,
-};
+use super::cells::{drop_specks, faint_minus_before, group_shapes, ink_box, only_specks};
 use super::cells::{shape_distance, shape_of};
 use super::cells::{Shape, SAME_SHAPE};
 use super::dark_core::{number_in_dark_ink, shown_in};
+use super::digits::lone_stem_one;
 use super::engine::{OcrEngine, OcrError};
 use super::faint_ink::number_in_faint_ink;
 use super::grid::{detect_grids_and_rulings, drop_stray_column_lines, erase_rulings, Grid};
 use super::grid_faint_rulings::split_at_faint_rulings;
+use super::grid_readings::{
+    classifier_candidate, classifier_reading, digit_height, drop_numbers_too_small, mostly_numbers,
+    number_counts,
+};
 use super::lines::text_lines_outside;
 pub use super::lines::LineSelection;
 use super::prep::{self, Bin, DecodeError};
@@ -576,6 +579,7 @@ fn ocr_grid(
     // its digits reading (low confidence) unless chi_sim clearly saw words.
     // Rows too: table 四 has one row of fifteen numbers and columns of one.
     let (col_num, row_num) = number_counts(&inked, &rows, &result, nr, nc);
+    let digit_h = digit_height(&inked, &result);
     for (k, &(r, c, b)) in inked.iter().enumerate() {
         let Some(mut rd) = result[k].take() else {
             continue;
@@ -630,6 +634,8 @@ fn ocr_grid(
         // The number was held back from the values (a seal's ring, a weak or disputed
         // reading): no other read of the same ink makes it sure.
         let mut held_back = false;
+        // Unread ink that is a lone stem of the digits' height ([`lone_stem_one`]).
+        let mut lone_stem = false;
         if rd.numeric || chinese_number || (where_number && number_like(&rd.digits.0)) {
             // A number goes out only when a second, independent read sees it too: one
             // read of a blurred "0" can be a confident "9".
@@ -708,6 +714,7 @@ fn ocr_grid(
             // The engine sees nothing in a lone thin "1" at low resolution; what our
             // classifier reads there is a candidate for the sums, never a value.
             rows[r][c].alternatives = classifier_candidate(gray, bin, b);
+            lone_stem = digit_h.is_some_and(|h| lone_stem_one(gray, bin, b, h));
         }
         // Where numbers belong, a cell left unread or read as words (not a phrase: a
         // header over the value columns) may be a number with a seal's lighter strokes
@@ -748,6 +755,12 @@ fn ocr_grid(
                     conf = LOW_CONFIDENCE - 0.05;
                 }
             }
+        }
+        // Nor does the classifier always read a blurred serif "1" clearly: when no
+        // reading came of the ink, a lone stem of the digits' height is a candidate 1.
+        if lone_stem && !number_like(&text) && rows[r][c].alternatives.is_empty() {
+            ocr_trace!("{r},{c} {b:?}: a lone stem, a candidate 1");
+            rows[r][c].alternatives = vec!["1".to_string()];
         }
         if text.trim().is_empty() && !where_number && label_place {
             // Ink left of the values that no engine read is a label not read (规章 read
@@ -790,78 +803,6 @@ fn ocr_grid(
         origin: TableOrigin::Ocr,
         page: None,
     })
-}
-
-/// The number our digit classifier reads in a cell the engine could not read, when it
-/// reads every glyph of it clearly: a candidate only.
-fn classifier_candidate(gray: &GrayImage, bin: &Bin, b: PxBox) -> Vec<String> {
-    classifier_reading(gray, bin, b).into_iter().collect()
-}
-
-/// What our digit classifier reads in a cell: every glyph a clear digit, no minus.
-fn classifier_reading(gray: &GrayImage, bin: &Bin, b: PxBox) -> Option<String> {
-    let (glyphs, minus) = glyph_count(bin, b);
-    if minus {
-        return None;
-    }
-    super::digits::DigitModel::builtin()
-        .and_then(|m| m.read_number_checked(gray, bin, b))
-        .filter(|n| n.len() == glyphs)
-}
-
-/// Numbers read from ink much lower than the grid's digits are no numbers: a fragment
-/// of a faint dash read as "4". Their reading is dropped, so the cell ends unreadable
-/// where numbers belong. A dash is low by nature and keeps its reading.
-fn drop_numbers_too_small(inked: &[(usize, usize, PxBox)], result: &mut [Option<Reading>]) {
-    let is_digits = |rd: &Reading| rd.numeric && rd.digits.0.chars().any(|c| c.is_ascii_digit());
-    let mut heights: Vec<usize> = inked
-        .iter()
-        .zip(result.iter())
-        .filter(|(_, rd)| rd.as_ref().is_some_and(is_digits))
-        .map(|(&(_, _, b), _)| b.3 - b.1)
-        .collect();
-    if heights.len() < 3 {
-        return;
-    }
-    heights.sort_unstable();
-    let digit_h = heights[heights.len() / 2];
-    for (&(_, _, b), rd) in inked.iter().zip(result.iter_mut()) {
-        if let Some(rd) = rd.as_mut().filter(|rd| is_digits(rd)) {
-            if (b.3 - b.1) * 2 < digit_h {
-                rd.numeric = false;
-                rd.confirmed = false;
-                rd.digits = (String::new(), 0.0);
-            }
-        }
-    }
-}
-
-/// Per column and per row of a grid: (cells read as numbers, single cells read).
-type NumberCounts = (Vec<(usize, usize)>, Vec<(usize, usize)>);
-
-fn number_counts(
-    inked: &[(usize, usize, PxBox)],
-    rows: &[Vec<Cell>],
-    result: &[Option<Reading>],
-    nr: usize,
-    nc: usize,
-) -> NumberCounts {
-    let mut col_num = vec![(0usize, 0usize); nc];
-    let mut row_num = vec![(0usize, 0usize); nr];
-    for (k, &(r, c, _)) in inked.iter().enumerate() {
-        if let (1, 1, Some(rd)) = (rows[r][c].col_span, rows[r][c].row_span, &result[k]) {
-            col_num[c].1 += 1;
-            col_num[c].0 += rd.numeric as usize;
-            row_num[r].1 += 1;
-            row_num[r].0 += rd.numeric as usize;
-        }
-    }
-    (col_num, row_num)
-}
-
-/// A column or row of at least three single cells, half of them numbers or more.
-fn mostly_numbers((numeric, all): (usize, usize)) -> bool {
-    all >= 3 && numeric * 2 >= all
 }
 
 #[cfg(test)]

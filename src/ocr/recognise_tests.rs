@@ -608,3 +608,40 @@ fn stray_marks_after_a_number_are_dropped_and_the_reading_marked_doubtful() {
         ("2.5".to_string(), 0.9)
     );
 }
+
+#[test]
+fn a_lone_stem_of_the_digits_height_is_a_candidate_one_and_a_stub_or_broken_digit_is_not() {
+    use super::super::digits::lone_stem_one;
+    let b = Bin::with_rects(60, 40, &[(28, 10, 32, 30)]);
+    let gray = inked_gray(&b);
+    assert!(lone_stem_one(&gray, &b, (28, 10, 32, 30), 20));
+    // Twice the digits' height: a ruling's stub; half of it: a speck.
+    assert!(!lone_stem_one(&gray, &b, (28, 10, 32, 30), 40));
+    assert!(!lone_stem_one(&gray, &b, (28, 10, 32, 30), 10));
+    // The faint diagonal and bar of a 4 beside it: what is left of a broken digit.
+    let mut broken = gray.clone();
+    for k in 0..12u32 {
+        broken.put_pixel(27 - k, 12 + k, Luma([170]));
+        broken.put_pixel(26 - k, 12 + k, Luma([170]));
+        broken.put_pixel(16 + k, 25, Luma([170]));
+        broken.put_pixel(16 + k, 24, Luma([170]));
+    }
+    assert!(!lone_stem_one(&broken, &b, (28, 10, 32, 30), 20));
+    // Two stems joined top and bottom (a 0): no stem.
+    let zero = Bin::with_rects(
+        60,
+        40,
+        &[
+            (24, 10, 27, 30),
+            (33, 10, 36, 30),
+            (24, 10, 36, 13),
+            (24, 27, 36, 30),
+        ],
+    );
+    assert!(!lone_stem_one(
+        &inked_gray(&zero),
+        &zero,
+        (24, 10, 36, 30),
+        20
+    ));
+}
