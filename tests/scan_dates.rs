@@ -4,6 +4,8 @@
 //! year, the month and the day each given by two readings). Values from the truth file.
 //! And a grey 150-dpi scan whose seal's star lies over the day and its ring over the
 //! year (hv-013): read only once the seal is divided out of the line's grey picture.
+//! And one whose ring turns a reading's day into 44 (hv-011): no day, so no vote
+//! against the three readings of the day that agree.
 
 use nianbao::extract::extract_bytes;
 use nianbao::ocr::LazyEngine;
@@ -41,6 +43,19 @@ fn a_date_under_the_seal_is_read_field_by_field() {
 #[test]
 fn a_date_under_a_grey_seals_star_is_read_with_the_seal_divided_out() {
     let (rec, truth) = extract_sample("samples/harsh", "hv-013.pdf");
+    assert_eq!(rec.year.map(i64::from), truth["year"].as_i64());
+    assert!(truth["published"].as_str().is_some());
+    assert_eq!(
+        rec.published.as_deref(),
+        truth["published"].as_str(),
+        "{:?}",
+        rec.errors
+    );
+}
+
+#[test]
+fn a_day_no_month_has_is_no_vote_against_the_day_read() {
+    let (rec, truth) = extract_sample("samples/harsh", "hv-011.pdf");
     assert_eq!(rec.year.map(i64::from), truth["year"].as_i64());
     assert!(truth["published"].as_str().is_some());
     assert_eq!(

@@ -60,6 +60,27 @@ fn fields(reading: &str) -> (Option<i32>, Option<u32>, Option<u32>) {
     (year, month, day)
 }
 
+/// The years, months and days the readings show, each field's values in reading order.
+/// A month outside 1–12 or a day outside 1–31 is no value of that field but a misread
+/// (the ring's stroke taken for a digit: 1]月:44日 for 1月14日), and is no vote against
+/// the others; a year, whatever it reads, is one (a misread year digit reads as another
+/// year).
+fn field_values(readings: &[&str]) -> (Vec<i32>, Vec<u32>, Vec<u32>) {
+    let seen: Vec<_> = readings.iter().map(|r| fields(r)).collect();
+    let years = seen.iter().filter_map(|f| f.0).collect();
+    let months = seen
+        .iter()
+        .filter_map(|f| f.1)
+        .filter(|m| (1..=12).contains(m))
+        .collect();
+    let days = seen
+        .iter()
+        .filter_map(|f| f.2)
+        .filter(|d| (1..=31).contains(d))
+        .collect();
+    (years, months, days)
+}
+
 /// The value two readings at least give and no fewer than twice as many as give any
 /// other: the rule whole dates ([`super::date_line`]) and each field follow.
 pub(super) fn voted<T: PartialEq + Copy>(values: &[T]) -> Option<T> {
@@ -73,10 +94,8 @@ pub(super) fn voted<T: PartialEq + Copy>(values: &[T]) -> Option<T> {
 /// metadata stage settles such a line by [`date_by_fields`], and more readings could
 /// only undo that agreement.
 pub(super) fn fields_agreed(readings: &[String]) -> bool {
-    let seen: Vec<_> = readings.iter().map(|r| fields(r)).collect();
-    let years: Vec<i32> = seen.iter().filter_map(|f| f.0).collect();
-    let months: Vec<u32> = seen.iter().filter_map(|f| f.1).collect();
-    let days: Vec<u32> = seen.iter().filter_map(|f| f.2).collect();
+    let readings: Vec<&str> = readings.iter().map(String::as_str).collect();
+    let (years, months, days) = field_values(&readings);
     voted(&years).is_some() && voted(&months).is_some() && voted(&days).is_some()
 }
 
@@ -84,10 +103,7 @@ pub(super) fn fields_agreed(readings: &[String]) -> bool {
 /// a report of `report_year`; `None` when a field is not agreed, the year is not the
 /// report's or the next, or the day is not in the month.
 pub fn date_by_fields(readings: &[&str], report_year: i32) -> Option<(i32, u32, u32)> {
-    let seen: Vec<_> = readings.iter().map(|r| fields(r)).collect();
-    let years: Vec<i32> = seen.iter().filter_map(|f| f.0).collect();
-    let months: Vec<u32> = seen.iter().filter_map(|f| f.1).collect();
-    let days: Vec<u32> = seen.iter().filter_map(|f| f.2).collect();
+    let (years, months, days) = field_values(readings);
     let (y, m, d) = (voted(&years)?, voted(&months)?, voted(&days)?);
     let in_month = match m {
         2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
@@ -157,6 +173,27 @@ mod tests {
         assert!(fields_agreed(&r));
         let r = ["2023色上月21日", "2023和名工月21日", "20231月国日"].map(String::from);
         assert!(!fields_agreed(&r));
+        // Real readings of hv-011's line (star over the year, ring over the day): a
+        // day of 44 is no day, and three readings of 14 outweigh one of 1.
+        let r = [
+            "2027全1月14日",
+            "20297和1月14日",
+            "20丙seE1月:3天日",
+            "202下年1月可4日",
+            "2021年1月14日",
+            "2021年1月1日",
+            "2021年1]月:44日",
+            "202牌1月了4日",
+        ];
+        assert_eq!(date_by_fields(&r, 2020), Some((2021, 1, 14)));
+        // Two impossible days do not make one reading of 14 and one of 11 agree.
+        let r = [
+            "2021年1月14日",
+            "2021年1月11日",
+            "2021年1月44日",
+            "2021年1月41日",
+        ];
+        assert_eq!(date_by_fields(&r, 2020), None);
         // A day the month does not have.
         let r = ["2021年2月30日", "2021年2月30日"];
         assert_eq!(date_by_fields(&r, 2020), None);
