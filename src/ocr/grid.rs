@@ -724,12 +724,25 @@ fn column_lines_between(
 /// [`GridParams::min_len`] and not yet among the grid's `xs`. Two rows high, they are no
 /// strokes of text.
 fn short_column_lines(bin: &Bin, g: &Grid, p: &GridParams) -> Vec<Segment> {
+    let bands: Vec<(f32, f32)> = g.ys.windows(3).map(|w| (w[0], w[2])).collect();
+    new_column_lines_in(bin, g, p, &bands, |_| true)
+}
+
+/// Column lines joining the top to the bottom of each band `(y0, y1)` of grid `g`, within
+/// its outer columns, that are not yet among its `xs` and that `keep` accepts.
+fn new_column_lines_in(
+    bin: &Bin,
+    g: &Grid,
+    p: &GridParams,
+    bands: &[(f32, f32)],
+    keep: impl Fn(&Segment) -> bool,
+) -> Vec<Segment> {
     let (Some(&x0), Some(&x1)) = (g.xs.first(), g.xs.last()) else {
         return Vec::new();
     };
     let mut out: Vec<Segment> = Vec::new();
-    for pair in g.ys.windows(3) {
-        let (y0, y1) = (pair[0].max(0.0) as usize, (pair[2] as usize + 1).min(bin.h));
+    for &(top, bottom) in bands {
+        let (y0, y1) = (top.max(0.0) as usize, (bottom as usize + 1).min(bin.h));
         let b = (
             x0 as usize + p.max_thick,
             y0,
@@ -738,7 +751,7 @@ fn short_column_lines(bin: &Bin, g: &Grid, p: &GridParams) -> Vec<Segment> {
         );
         for line in column_lines_between(bin, b, p) {
             let known = g.xs.iter().chain(out.iter().map(|s| &s.pos));
-            if known.clone().all(|&x| (x - line.pos).abs() > p.tol) {
+            if known.clone().all(|&x| (x - line.pos).abs() > p.tol) && keep(&line) {
                 out.push(line);
             }
         }
@@ -752,32 +765,12 @@ fn short_column_lines(bin: &Bin, g: &Grid, p: &GridParams) -> Vec<Segment> {
 /// [`GridParams::min_len`]. One row high, ink from ruling to ruling could be a stroke of
 /// text; a column line also has paper on both sides ([`paper_beside`]).
 fn end_row_column_lines(bin: &Bin, g: &Grid, p: &GridParams, glyph: f32) -> Vec<Segment> {
-    let (Some(&x0), Some(&x1)) = (g.xs.first(), g.xs.last()) else {
-        return Vec::new();
-    };
     let last = g.n_rows().saturating_sub(1);
-    let mut out: Vec<Segment> = Vec::new();
-    for r in [0, last] {
-        let (y0, y1) = (
-            g.ys[r].max(0.0) as usize,
-            (g.ys[r + 1] as usize + 1).min(bin.h),
-        );
-        let b = (
-            x0 as usize + p.max_thick,
-            y0,
-            (x1 as usize).saturating_sub(p.max_thick),
-            y1,
-        );
-        for line in column_lines_between(bin, b, p) {
-            let known = g.xs.iter().chain(out.iter().map(|s| &s.pos));
-            if known.clone().all(|&x| (x - line.pos).abs() > p.tol)
-                && paper_beside(bin, &line, glyph)
-            {
-                out.push(line);
-            }
-        }
+    if g.ys.len() < 2 {
+        return Vec::new();
     }
-    out
+    let bands = [(g.ys[0], g.ys[1]), (g.ys[last], g.ys[last + 1])];
+    new_column_lines_in(bin, g, p, &bands, |line| paper_beside(bin, line, glyph))
 }
 
 /// True when a third of a glyph either side of column line `s` (two pixels off its

@@ -116,13 +116,9 @@ fn a_short_dash_among_specks_of_its_size_is_a_dash() {
     assert!(!only_specks(&b, (40, 24, 49, 29), 44.0));
 }
 
-#[test]
-fn what_the_classifier_reads_in_a_cell_the_engine_missed_is_a_candidate() {
-    // A lone bar: the engine sees nothing in a thin "1"; the classifier reads it.
-    let b = Bin::with_rects(60, 40, &[(28, 10, 32, 30)]);
-    let gray = inked_gray(&b);
-    assert_eq!(classifier_candidate(&gray, &b, (28, 10, 32, 30)), vec!["1"]);
-    // The faint diagonal and bar of a 4 the binarisation lost: no "1".
+/// `gray` with the faint diagonal and bar of a 4 left of a stem at x 28..32, y 10..30:
+/// what the binarisation of a blurred 4 lost.
+fn with_a_fours_faint_strokes(gray: &GrayImage) -> GrayImage {
     let mut broken = gray.clone();
     for k in 0..12u32 {
         broken.put_pixel(27 - k, 12 + k, Luma([170]));
@@ -130,6 +126,17 @@ fn what_the_classifier_reads_in_a_cell_the_engine_missed_is_a_candidate() {
         broken.put_pixel(16 + k, 25, Luma([170]));
         broken.put_pixel(16 + k, 24, Luma([170]));
     }
+    broken
+}
+
+#[test]
+fn what_the_classifier_reads_in_a_cell_the_engine_missed_is_a_candidate() {
+    // A lone bar: the engine sees nothing in a thin "1"; the classifier reads it.
+    let b = Bin::with_rects(60, 40, &[(28, 10, 32, 30)]);
+    let gray = inked_gray(&b);
+    assert_eq!(classifier_candidate(&gray, &b, (28, 10, 32, 30)), vec!["1"]);
+    // The faint diagonal and bar of a 4 the binarisation lost: no "1".
+    let broken = with_a_fours_faint_strokes(&gray);
     assert!(classifier_candidate(&broken, &b, (28, 10, 32, 30)).is_empty());
     // A bar before it is a minus sign, which the classifier does not read.
     let b = Bin::with_rects(60, 40, &[(14, 19, 22, 22), (28, 10, 32, 30)]);
@@ -619,13 +626,7 @@ fn a_lone_stem_of_the_digits_height_is_a_candidate_one_and_a_stub_or_broken_digi
     assert!(!lone_stem_one(&gray, &b, (28, 10, 32, 30), 40));
     assert!(!lone_stem_one(&gray, &b, (28, 10, 32, 30), 10));
     // The faint diagonal and bar of a 4 beside it: what is left of a broken digit.
-    let mut broken = gray.clone();
-    for k in 0..12u32 {
-        broken.put_pixel(27 - k, 12 + k, Luma([170]));
-        broken.put_pixel(26 - k, 12 + k, Luma([170]));
-        broken.put_pixel(16 + k, 25, Luma([170]));
-        broken.put_pixel(16 + k, 24, Luma([170]));
-    }
+    let broken = with_a_fours_faint_strokes(&gray);
     assert!(!lone_stem_one(&broken, &b, (28, 10, 32, 30), 20));
     // Two stems joined top and bottom (a 0): no stem.
     let zero = Bin::with_rects(
