@@ -500,8 +500,23 @@ fn assign_pieces(
     kinds: &[Kind],
     body: &[usize],
     value_lines: &[usize],
+    scale: Scale,
 ) -> Vec<Vec<Piece>> {
     let mut pieces: Vec<Vec<Piece>> = vec![Vec::new(); value_lines.len()];
+    // The right end of the label text beside a row's values, and the label zone's right
+    // edge (the furthest any label text of the section reaches).
+    let label_end = |v: usize| -> Option<f32> {
+        let n = match kinds[v] {
+            Kind::Value(n) => n,
+            _ => 0,
+        };
+        let toks = &lines[v].tokens;
+        toks[..toks.len() - n].iter().map(|t| t.x1).reduce(f32::max)
+    };
+    let right = body
+        .iter()
+        .filter_map(|&b| label_end(b))
+        .fold(f32::MIN, f32::max);
     let own_numbered = |v: usize| -> bool {
         let Kind::Value(n) = kinds[v] else {
             return false;
@@ -555,9 +570,17 @@ fn assign_pieces(
             None => {
                 let yp = lines[value_lines[p]].y;
                 let yn = lines[value_lines[n]].y;
-                toks.iter()
+                let nearer = toks
+                    .iter()
                     .position(|q| yn - q.y < q.y - yp)
-                    .unwrap_or(toks.len())
+                    .unwrap_or(toks.len());
+                wrap::split_pieces(
+                    &toks,
+                    nearer,
+                    [label_end(value_lines[p]), label_end(value_lines[n])],
+                    right,
+                    scale.em,
+                )
             }
         };
         let mut toks = toks;
@@ -679,7 +702,7 @@ fn section_table(
         .copied()
         .filter(|&b| matches!(kinds[b], Kind::Value(_)))
         .collect();
-    let pieces = assign_pieces(lines, kinds, body, &value_lines);
+    let pieces = assign_pieces(lines, kinds, body, &value_lines, scale);
     // Each row's label and the column of each of its values.
     let mut body_rows: Vec<BodyRow> = Vec::new();
     for (r, &v) in value_lines.iter().enumerate() {
@@ -753,6 +776,9 @@ fn section_table(
     }
     Some(Table::from_spanned_rows(rows, origin, page))
 }
+
+#[path = "aligned_wrap.rs"]
+mod wrap;
 
 #[cfg(test)]
 #[path = "aligned_tests.rs"]
