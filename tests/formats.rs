@@ -6,7 +6,10 @@
 //! lines, a table row cut by the page break), PDFs whose tables have no ruled grid (a
 //! 三线表 with 续表, one without any rules), text laid out with spaces for columns
 //! (`pdftotext -layout`, GBK; and the same with its wrapped row labels' values beside the
-//! label's first or last line, `fm-012-wrapped`), and an OFD that is not a report.
+//! label's first or last line, `fm-012-wrapped`), an unnumbered row label wrapped over
+//! two lines with its values beside the last (Chromium's print of an unruled page whose
+//! cells are aligned to the bottom, `fm-030`, and laid-out text, `fm-031-wrapped-bottom`),
+//! and an OFD that is not a report.
 //! Each is extracted from its bytes and held against its truth: every value, the
 //! metadata, the planted arithmetic errors, and `source.format` naming what the file was.
 
@@ -256,4 +259,45 @@ fn a_row_label_cut_by_a_page_break_is_joined_again() {
             "{key}"
         );
     }
+}
+
+/// An unnumbered row label wrapped over two lines with its values beside its last line
+/// (`行政规范性` / `文件  0  0  9`): the line above the values begins that row, not the
+/// one above it (`规章`), in Chromium's print of an unruled table whose cells are aligned
+/// to the bottom and in space-aligned text.
+#[test]
+fn a_wrapped_label_keeps_the_values_beside_its_last_line() {
+    let wrapped: Vec<&Sample> = samples()
+        .iter()
+        .filter(|s| {
+            s.truth["perturbations"].as_array().is_some_and(|p| {
+                p.iter()
+                    .any(|x| x == "labels:wrapped-unnumbered-values-on-last-line")
+            })
+        })
+        .collect();
+    let mut origins: Vec<&str> = Vec::new();
+    for sample in wrapped {
+        let rec = &sample.record;
+        let values = sample.truth["values"].as_object().expect("truth values");
+        for key in [
+            "active/rules/issued",
+            "active/normative_docs/issued",
+            "active/normative_docs/repealed",
+            "active/normative_docs/in_force",
+        ] {
+            let cell = rec.cells.iter().find(|c| c.key == key);
+            let cell = cell.unwrap_or_else(|| panic!("{}: {key}", sample.path.display()));
+            origins.push(cell.origin.as_str());
+            assert_eq!(
+                rec.values.get(key).map(|n| n.as_f64()),
+                values[key].as_f64(),
+                "{}: {key}",
+                sample.path.display()
+            );
+        }
+    }
+    origins.sort();
+    origins.dedup();
+    assert_eq!(origins, ["pdf-text", "text"]);
 }
