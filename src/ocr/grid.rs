@@ -545,25 +545,23 @@ pub fn detect_grids_and_rulings(
         let Some(mut g) = build_grid(&group, p.tol) else {
             continue;
         };
-        if (2..=3).contains(&g.n_rows()) {
-            let extra = short_column_lines(bin, &g, &p);
-            if !extra.is_empty() {
-                group.v.extend(extra.iter().copied());
-                if let Some(again) = build_grid(&group, p.tol) {
-                    v.extend(extra);
-                    g = again;
-                }
+        // Column lines too short for a ruling: those of a short piece of a table
+        // spanning two rows, then those of its first or last row alone. Each set found
+        // rebuilds the grid with them.
+        for end_rows in [false, true] {
+            let extra = match (end_rows, g.n_rows()) {
+                (false, 2..=3) => short_column_lines(bin, &g, &p),
+                (true, 2..) => end_row_column_lines(bin, &g, &p, glyph),
+                _ => Vec::new(),
+            };
+            if extra.is_empty() {
+                continue;
             }
-        }
-        if g.n_rows() >= 2 {
-            let extra = end_row_column_lines(bin, &g, &p, glyph);
-            if !extra.is_empty() {
-                group.v.extend(extra.iter().copied());
-                if let Some(again) = build_grid(&group, p.tol) {
-                    ocr_trace!("column lines of an end row: {:?}", extra);
-                    v.extend(extra);
-                    g = again;
-                }
+            group.v.extend(extra.iter().copied());
+            if let Some(again) = build_grid(&group, p.tol) {
+                ocr_trace!("short column lines: {:?}", extra);
+                v.extend(extra);
+                g = again;
             }
         }
         if usable(&g) {
@@ -765,10 +763,10 @@ fn new_column_lines_in(
 /// [`GridParams::min_len`]. One row high, ink from ruling to ruling could be a stroke of
 /// text; a column line also has paper on both sides ([`paper_beside`]).
 fn end_row_column_lines(bin: &Bin, g: &Grid, p: &GridParams, glyph: f32) -> Vec<Segment> {
-    let last = g.n_rows().saturating_sub(1);
     if g.ys.len() < 2 {
         return Vec::new();
     }
+    let last = g.n_rows() - 1;
     let bands = [(g.ys[0], g.ys[1]), (g.ys[last], g.ys[last + 1])];
     new_column_lines_in(bin, g, p, &bands, |line| paper_beside(bin, line, glyph))
 }
